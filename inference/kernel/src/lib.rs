@@ -1,0 +1,80 @@
+//! # cinder-kernel
+//!
+//! The deterministic half of Cinder's inference: what every honest worker
+//! and the runtime itself must compute bit for bit alike.
+//!
+//! - [`ops`]: the operators of **kernel spec v1** (f32). Every output's
+//!   reduction runs in a fixed order (sequential over `k`), multiply and add
+//!   are separate IEEE operations (Rust never fuses them), transcendentals
+//!   come from `libm` built with soft floats, and every NaN an operator
+//!   outputs is canonicalised to [`tile::CANONICAL_NAN`]. Such arithmetic is
+//!   identical on x86_64, aarch64 and wasm32. [`ops::fast`] holds
+//!   vectorisable variants that keep each output's order, so they are
+//!   bit-identical to the reference (tests check it).
+//! - [`program`]: a model compiles to a [`program::Program`], a flat,
+//!   topologically ordered list of [`program::Step`]s, each one operator on
+//!   bounded tiles naming the tiles it reads (earlier steps' outputs, weight
+//!   tiles, input tokens). [`program::bert`] compiles BERT encoders.
+//! - [`verify`]: recomputes one step from its input tiles — the one-step
+//!   fraud proof the runtime checks.
+//! - [`merkle`]: trace commitments. Leaf `i` is `blake2_256(0x00 ‖ i ‖
+//!   tile bytes)`, inner nodes `blake2_256(0x01 ‖ left ‖ right)`, with the
+//!   same `blake2_256` as the chain's hashing host function.
+//!
+//! Only this crate of `inference/` may be a runtime dependency.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(clippy::arithmetic_side_effects)]
+
+extern crate alloc;
+
+pub mod merkle;
+pub mod ops;
+pub mod program;
+pub mod tile;
+pub mod verify;
+
+pub use merkle::Hash;
+pub use program::{Op, Program, Source, Step};
+pub use tile::Tile;
+
+/// Kernel spec v1: f32, fixed reduction order, no FMA, libm transcendentals.
+pub const KERNEL_SPEC_V1: u32 = 1;
+
+/// A step's inputs plus its output must fit in this many bytes, so a whole
+/// one-step proof fits in one extrinsic.
+pub const MAX_STEP_BYTES: usize = 256 * 1024;
+
+/// Rows per activation tile: a sequence is processed in blocks of this many
+/// tokens.
+pub const ROW_BLOCK: u32 = 16;
+
+/// Why a step could not be computed or a structure is malformed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+	/// A tile's data length does not match its shape, or its bytes are cut.
+	#[error("malformed tile")]
+	MalformedTile,
+	/// A step got the wrong number of input tiles.
+	#[error("expected {expected} input tiles, got {got}")]
+	InputCount { expected: u32, got: u32 },
+	/// An input tile's shape does not fit the operator.
+	#[error("input tile shapes do not fit the operator")]
+	ShapeMismatch,
+	/// A step's inputs and output exceed [`MAX_STEP_BYTES`].
+	#[error("step exceeds the per-step byte limit")]
+	StepTooLarge,
+	/// The model shape cannot be tiled within the limits.
+	#[error("model shape cannot be tiled")]
+	UnsupportedShape,
+	/// The sequence is empty or longer than the model's positions.
+	#[error("bad sequence length")]
+	BadSequenceLength,
+	/// A token id is not in the vocabulary.
+	#[error("token id outside the vocabulary")]
+	TokenOutOfRange,
+	/// A step names a source that does not exist (a later step, a missing
+	/// weight tile or token).
+	#[error("step names a source that does not exist")]
+	BadSource,
+}

@@ -1,0 +1,168 @@
+//! Binary Merkle trees over blake2-256, for traces, weight tiles and programs.
+//!
+//! Leaf `i` of data `x` is `blake2_256(0x00 ‖ i as u32 LE ‖ x)`; an inner
+//! node is `blake2_256(0x01 ‖ left ‖ right)`. The tags keep a leaf from ever
+//! passing for an inner node. A level with an odd count carries its last
+//! node up unchanged. The root of no leaves is all zeros.
+
+use alloc::vec::Vec;
+
+use crate::tile::Tile;
+
+/// A 32-byte blake2-256 digest, as the chain's `blake2_256` host function
+/// returns it.
+pub type Hash = [u8; 32];
+
+const LEAF: u8 = 0x00;
+const NODE: u8 = 0x01;
+
+/// The leaf for item `index` with encoded data `data`.
+pub fn leaf_hash(index: u32, data: &[u8]) -> Hash {
+	let mut buf = Vec::with_capacity(data.len().saturating_add(5));
+	buf.push(LEAF);
+	buf.extend_from_slice(&index.to_le_bytes());
+	buf.extend_from_slice(data);
+	sp_crypto_hashing::blake2_256(&buf)
+}
+
+/// The leaf for tile `index`: its canonical encoding, hashed as a leaf.
+pub fn tile_leaf(index: u32, tile: &Tile) -> Hash {
+	let mut buf = Vec::with_capacity(tile.encoded_len().saturating_add(5));
+	buf.push(LEAF);
+	buf.extend_from_slice(&index.to_le_bytes());
+	tile.write_bytes(&mut buf);
+	sp_crypto_hashing::blake2_256(&buf)
+}
+
+/// An inner node.
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+	let mut buf = [0u8; 65];
+	buf[0] = NODE;
+	buf[1..33].copy_from_slice(left);
+	buf[33..].copy_from_slice(right);
+	sp_crypto_hashing::blake2_256(&buf)
+}
+
+fn next_level(level: &[Hash]) -> Vec<Hash> {
+	level
+		.chunks(2)
+		.map(|pair| match pair {
+			[l, r] => node_hash(l, r),
+			[single] => *single,
+			_ => [0; 32],
+		})
+		.collect()
+}
+
+/// The root over `leaves`.
+pub fn root(leaves: &[Hash]) -> Hash {
+	let mut level = leaves.to_vec();
+	while level.len() > 1 {
+		level = next_level(&level);
+	}
+	level.first().copied().unwrap_or([0; 32])
+}
+
+/// The siblings from leaf `index` up to the root (levels where the node was
+/// carried up contribute none). `None` when `index` is out of range.
+pub fn proof(leaves: &[Hash], index: u32) -> Option<Vec<Hash>> {
+	let mut i = index as usize;
+	if i >= leaves.len() {
+		return None;
+	}
+	let mut level = leaves.to_vec();
+	let mut siblings = Vec::new();
+	while level.len() > 1 {
+		if let Some(s) = level.get(i ^ 1) {
+			siblings.push(*s);
+		}
+		level = next_level(&level);
+		i >>= 1;
+	}
+	Some(siblings)
+}
+
+/// Whether `leaf` sits at `index` of a `count`-leaf tree with `root`.
+pub fn verify(root_hash: &Hash, leaf: Hash, index: u32, count: u32, siblings: &[Hash]) -> bool {
+	if index >= count {
+		return false;
+	}
+	let (mut i, mut n) = (index, count);
+	let mut acc = leaf;
+	let mut used = 0usize;
+	while n > 1 {
+		let sibling = i ^ 1;
+		if sibling < n {
+			let Some(s) = siblings.get(used) else { return false };
+			acc = if i & 1 == 0 { node_hash(&acc, s) } else { node_hash(s, &acc) };
+			used = used.saturating_add(1);
+		}
+		i >>= 1;
+		n = n.div_ceil(2);
+	}
+	used == siblings.len() && acc == *root_hash
+}
+
+/// The trace of a run: one leaf per step output, and their root.
+pub fn trace_leaves(outputs: &[Tile]) -> Vec<Hash> {
+	outputs.iter().zip(0u32..).map(|(t, i)| tile_leaf(i, t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn leaves(n: u32) -> Vec<Hash> {
+		(0..n).map(|i| leaf_hash(i, &i.to_be_bytes())).collect()
+	}
+
+	#[test]
+	fn proofs_verify_for_every_leaf_of_every_size() {
+		for n in 1..=17u32 {
+			let ls = leaves(n);
+			let r = root(&ls);
+			for i in 0..n {
+				let p = proof(&ls, i).unwrap();
+				assert!(verify(&r, ls[i as usize], i, n, &p), "n={n} i={i}");
+			}
+			assert!(proof(&ls, n).is_none());
+		}
+	}
+
+	#[test]
+	fn tampering_is_rejected() {
+		let ls = leaves(9);
+		let r = root(&ls);
+		let p = proof(&ls, 4).unwrap();
+		// Wrong leaf, wrong index, wrong count, altered sibling, extra sibling.
+		assert!(!verify(&r, ls[5], 4, 9, &p));
+		assert!(!verify(&r, ls[4], 5, 9, &p));
+		assert!(!verify(&r, ls[4], 4, 8, &p));
+		let mut bad = p.clone();
+		bad[0][0] ^= 1;
+		assert!(!verify(&r, ls[4], 4, 9, &bad));
+		let mut long = p.clone();
+		long.push([0; 32]);
+		assert!(!verify(&r, ls[4], 4, 9, &long));
+		assert!(!verify(&r, ls[4], 9, 9, &p));
+	}
+
+	#[test]
+	fn leaves_and_nodes_use_the_chains_blake2_256() {
+		// blake2b-256 of the empty string, as sp_io::hashing::blake2_256 gives it.
+		assert_eq!(
+			sp_crypto_hashing::blake2_256(b""),
+			[
+				0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2, 0xe8, 0xab, 0x2e, 0xb0, 0x60, 0x99,
+				0xda, 0xa1, 0xd1, 0xe5, 0xdf, 0x47, 0x77, 0x8f, 0x77, 0x87, 0xfa, 0xab, 0x45, 0xcd,
+				0xf1, 0x2f, 0xe3, 0xa8
+			]
+		);
+		let mut buf = alloc::vec![0u8, 7, 0, 0, 0];
+		buf.extend_from_slice(b"abc");
+		assert_eq!(leaf_hash(7, b"abc"), sp_crypto_hashing::blake2_256(&buf));
+		assert_eq!(root(&[]), [0; 32]);
+		let one = leaves(1);
+		assert_eq!(root(&one), one[0]);
+	}
+}

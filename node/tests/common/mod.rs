@@ -1,0 +1,308 @@
+//! Test harness for end-to-end node tests: starts `cinder-node` processes on
+//! free loopback ports, talks JSON-RPC to them over HTTP, and signs
+//! extrinsics the way a wallet would.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+	fs::File,
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, ExitStatus, Stdio},
+	time::{Duration, Instant},
+};
+
+use cinder_runtime::{Runtime, RuntimeCall};
+use codec::{Decode, Encode};
+use serde_json::{json, Value};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `cinder-node` process.
+pub struct Node {
+	pub name: String,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	pub prometheus_port: u16,
+	pub log: PathBuf,
+	args: Vec<String>,
+	child: Option<Child>,
+}
+
+impl Node {
+	/// Starts `cinder-node` with `args` plus its own ports; its output goes
+	/// to `<dir>/<name>.log`.
+	pub fn start(name: &str, dir: &Path, args: &[&str]) -> Node {
+		let mut node = Node {
+			name: name.into(),
+			rpc_port: free_port(),
+			p2p_port: free_port(),
+			prometheus_port: free_port(),
+			log: dir.join(format!("{name}.log")),
+			args: args.iter().map(|s| s.to_string()).collect(),
+			child: None,
+		};
+		node.spawn();
+		node
+	}
+
+	fn spawn(&mut self) {
+		let log = File::options().create(true).append(true).open(&self.log).unwrap();
+		let child = Command::new(env!("CARGO_BIN_EXE_cinder-node"))
+			.args(&self.args)
+			.args(["--rpc-port", &self.rpc_port.to_string()])
+			.args(["--port", &self.p2p_port.to_string()])
+			.args(["--prometheus-port", &self.prometheus_port.to_string()])
+			.args(["--no-telemetry", "--no-mdns", "--listen-addr"])
+			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
+			.stdin(Stdio::null())
+			.stdout(log.try_clone().unwrap())
+			.stderr(log)
+			.spawn()
+			.expect("cinder-node starts");
+		self.child = Some(child);
+		self.wait_for_rpc();
+	}
+
+	/// Starts the same process again after [`Node::stop`], with the same ports.
+	pub fn restart(&mut self) {
+		assert!(self.child.is_none(), "{} is still running", self.name);
+		self.spawn();
+	}
+
+	fn wait_for_rpc(&mut self) {
+		let deadline = Instant::now() + Duration::from_secs(120);
+		while Instant::now() < deadline {
+			if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+				panic!("{} exited early with {status}:\n{}", self.name, self.log_tail());
+			}
+			if self.try_rpc("system_health", json!([])).is_ok() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(250));
+		}
+		panic!("{}'s RPC did not come up:\n{}", self.name, self.log_tail());
+	}
+
+	/// The last lines of the node's log, for failure messages.
+	pub fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(40)..].join("\n")
+	}
+
+	/// The node's libp2p identity, read from its log.
+	pub fn peer_id(&self) -> String {
+		let deadline = Instant::now() + Duration::from_secs(30);
+		while Instant::now() < deadline {
+			let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+			if let Some(line) = text.lines().find(|l| l.contains("Local node identity is: ")) {
+				let id = line.rsplit("Local node identity is: ").next().unwrap();
+				return id.split_whitespace().next().unwrap().to_string();
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		panic!("{} never logged its identity", self.name)
+	}
+
+	/// This node as a bootnode address for others.
+	pub fn multiaddr(&self) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.p2p_port, self.peer_id())
+	}
+
+	/// Sends SIGINT and waits for the process to exit; returns its status.
+	pub fn stop(&mut self) -> ExitStatus {
+		let mut child = self.child.take().expect("node is running");
+		let pid = child.id().to_string();
+		Command::new("kill").args(["-INT", &pid]).status().unwrap();
+		let deadline = Instant::now() + Duration::from_secs(60);
+		loop {
+			if let Some(status) = child.try_wait().unwrap() {
+				return status;
+			}
+			if Instant::now() > deadline {
+				let _ = child.kill();
+				panic!("{} did not stop within 60 s:\n{}", self.name, self.log_tail());
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+	}
+
+	/// One JSON-RPC call over HTTP; `Err` carries a transport or RPC error.
+	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+			.to_string();
+		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port))
+			.map_err(|e| format!("connect: {e}"))?;
+		stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+		write!(
+			stream,
+			"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+			 Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+			body.len(),
+			body
+		)
+		.map_err(|e| format!("write: {e}"))?;
+		let mut reader = BufReader::new(stream);
+		let mut content_length = None;
+		loop {
+			let mut line = String::new();
+			reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
+			let line = line.trim_end();
+			if line.is_empty() {
+				break;
+			}
+			if let Some((k, v)) = line.split_once(':') {
+				if k.eq_ignore_ascii_case("content-length") {
+					content_length = v.trim().parse::<usize>().ok();
+				}
+			}
+		}
+		let mut buf = Vec::new();
+		match content_length {
+			Some(n) => {
+				buf.resize(n, 0);
+				reader.read_exact(&mut buf).map_err(|e| format!("read body: {e}"))?;
+			},
+			None => {
+				reader.read_to_end(&mut buf).map_err(|e| format!("read body: {e}"))?;
+			},
+		}
+		let reply: Value = serde_json::from_slice(&buf).map_err(|e| format!("json: {e}"))?;
+		match reply.get("error") {
+			Some(err) => Err(err.to_string()),
+			None => Ok(reply["result"].clone()),
+		}
+	}
+
+	/// A JSON-RPC call that must succeed.
+	pub fn rpc(&self, method: &str, params: Value) -> Value {
+		self.try_rpc(method, params)
+			.unwrap_or_else(|e| panic!("{method} failed on {}: {e}", self.name))
+	}
+
+	pub fn block_hash(&self, number: u32) -> Option<H256> {
+		let v = self.rpc("chain_getBlockHash", json!([number]));
+		v.as_str().map(parse_h256)
+	}
+
+	pub fn header_number(&self, hash: Option<H256>) -> u32 {
+		let params = match hash {
+			Some(h) => json!([format!("{h:?}")]),
+			None => json!([]),
+		};
+		let header = self.rpc("chain_getHeader", params);
+		let hex = header["number"].as_str().unwrap().trim_start_matches("0x");
+		u32::from_str_radix(hex, 16).unwrap()
+	}
+
+	pub fn best_number(&self) -> u32 {
+		self.header_number(None)
+	}
+
+	pub fn finalized_number(&self) -> u32 {
+		let hash = parse_h256(self.rpc("chain_getFinalizedHead", json!([])).as_str().unwrap());
+		self.header_number(Some(hash))
+	}
+
+	pub fn peers(&self) -> u64 {
+		self.rpc("system_health", json!([]))["peers"].as_u64().unwrap()
+	}
+
+	/// Polls `check` every half second until it holds or `timeout` passes.
+	pub fn wait_until(&self, what: &str, timeout: Duration, mut check: impl FnMut(&Node) -> bool) {
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if check(self) {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(500));
+		}
+		panic!("{}: timed out waiting for {what}:\n{}", self.name, self.log_tail());
+	}
+
+	/// The extrinsics of block `hash`, as hex strings.
+	pub fn block_extrinsics(&self, hash: H256) -> Vec<String> {
+		let block = self.rpc("chain_getBlock", json!([format!("{hash:?}")]));
+		block["block"]["extrinsics"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|x| x.as_str().unwrap().to_string())
+			.collect()
+	}
+
+	/// Free + reserved (held) balance of `who` at block `at`.
+	pub fn total_balance(&self, who: Sr25519Keyring, at: H256) -> u128 {
+		let key = frame_system::Account::<Runtime>::hashed_key_for(who.to_account_id());
+		let value = self.rpc(
+			"state_getStorage",
+			json!([format!("0x{}", hex::encode(key)), format!("{at:?}")]),
+		);
+		let bytes = hex::decode(value.as_str().unwrap().trim_start_matches("0x")).unwrap();
+		let info = frame_system::AccountInfo::<
+			cinder_runtime::Nonce,
+			pallet_balances::AccountData<cinder_runtime::Balance>,
+		>::decode(&mut &bytes[..])
+		.unwrap();
+		info.data.free + info.data.reserved
+	}
+
+	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {
+		let ss58 = who.to_account_id().to_string();
+		self.rpc("system_accountNextIndex", json!([ss58])).as_u64().unwrap() as u32
+	}
+
+	/// Signs `call` as `sender` against this chain and submits it; returns
+	/// the extrinsic's hex encoding.
+	pub fn submit(&self, sender: Sr25519Keyring, call: RuntimeCall) -> String {
+		let genesis = self.block_hash(0).unwrap();
+		let xt = cinder_runtime::extrinsic::sign(&sender.pair(), self.nonce(sender), genesis, call);
+		let hex = format!("0x{}", hex::encode(xt.encode()));
+		self.rpc("author_submitExtrinsic", json!([hex.clone()]));
+		hex
+	}
+
+	/// Finds the finalized block that includes extrinsic `xt` (hex),
+	/// scanning from block `from`; waits up to `timeout` for it.
+	pub fn wait_finalized_inclusion(&self, xt: &str, from: u32, timeout: Duration) -> H256 {
+		let deadline = Instant::now() + timeout;
+		let mut next = from;
+		while Instant::now() < deadline {
+			let finalized = self.finalized_number();
+			while next <= finalized {
+				let hash = self.block_hash(next).unwrap();
+				if self.block_extrinsics(hash).iter().any(|x| x == xt) {
+					return hash;
+				}
+				next += 1;
+			}
+			std::thread::sleep(Duration::from_millis(500));
+		}
+		panic!("{}: extrinsic not finalized in time:\n{}", self.name, self.log_tail());
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+}
+
+pub fn parse_h256(s: &str) -> H256 {
+	let bytes = hex::decode(s.trim_start_matches("0x")).unwrap();
+	H256::from_slice(&bytes)
+}
+
+/// A fresh directory for one test's node data and logs.
+pub fn test_dir(name: &str) -> tempfile::TempDir {
+	tempfile::Builder::new().prefix(&format!("cinder-{name}-")).tempdir().unwrap()
+}

@@ -1,0 +1,112 @@
+//! Genesis presets build, and set up the validators and stakers they name.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use cinder_runtime::{
+	genesis_config_presets::{preset_names, ENDOWMENT, NOMINATOR_BOND, VALIDATOR_BOND},
+	AccountId, Runtime,
+};
+use frame_support::traits::fungible::{Inspect, InspectHold};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+type Balances = pallet_balances::Pallet<Runtime>;
+
+fn acc(k: Sr25519Keyring) -> AccountId {
+	k.to_account_id()
+}
+
+#[test]
+fn every_preset_builds_genesis() {
+	let names: Vec<String> =
+		preset_names().into_iter().map(|p| String::from_utf8(p.into()).unwrap()).collect();
+	assert_eq!(names, vec!["development".to_string(), "local_testnet".to_string()]);
+	for name in names {
+		let mut ext = common::preset_ext(&name);
+		ext.execute_with(|| {
+			assert!(!pallet_session::Validators::<Runtime>::get().is_empty(), "{name}");
+		});
+	}
+	assert!(cinder_runtime::genesis_config_presets::get_preset(&"no_such_preset".into()).is_none());
+}
+
+#[test]
+fn development_has_alice_as_sole_validator() {
+	common::preset_ext("development").execute_with(|| {
+		let alice = acc(Sr25519Keyring::Alice);
+		assert_eq!(pallet_session::Validators::<Runtime>::get(), vec![alice.clone()]);
+
+		let babe: Vec<_> =
+			pallet_babe::Authorities::<Runtime>::get().into_iter().map(|(k, _)| k).collect();
+		assert_eq!(babe, vec![Sr25519Keyring::Alice.public().into()]);
+		let grandpa: Vec<_> =
+			pallet_grandpa::Authorities::<Runtime>::get().into_iter().map(|(k, _)| k).collect();
+		assert_eq!(grandpa, vec![Ed25519Keyring::Alice.public().into()]);
+
+		let ledger = pallet_staking::Ledger::<Runtime>::get(&alice).expect("Alice is bonded");
+		assert_eq!(ledger.stash, alice);
+		assert_eq!(ledger.total, VALIDATOR_BOND);
+		assert_eq!(ledger.active, VALIDATOR_BOND);
+		assert!(pallet_staking::Validators::<Runtime>::contains_key(&alice));
+		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 1);
+		assert_eq!(pallet_staking::Nominators::<Runtime>::iter().count(), 0);
+
+		// The bond is held from Alice's endowment, not taken from it.
+		assert_eq!(Balances::total_balance(&alice), ENDOWMENT);
+		assert_eq!(Balances::total_balance_on_hold(&alice), VALIDATOR_BOND);
+
+		// Every well-known account is funded.
+		for k in Sr25519Keyring::well_known() {
+			assert_eq!(Balances::total_balance(&k.to_account_id()), ENDOWMENT, "{k:?}");
+		}
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
+	});
+}
+
+#[test]
+fn local_testnet_has_three_validators_and_nominators() {
+	common::preset_ext("local_testnet").execute_with(|| {
+		let [alice, bob, charlie, dave, eve] = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+			Sr25519Keyring::Eve,
+		]
+		.map(acc);
+
+		let mut validators = pallet_session::Validators::<Runtime>::get();
+		validators.sort();
+		let mut expected = vec![alice.clone(), bob.clone(), charlie.clone()];
+		expected.sort();
+		assert_eq!(validators, expected);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 3);
+		assert_eq!(pallet_grandpa::Authorities::<Runtime>::get().len(), 3);
+		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 3);
+
+		for v in [&alice, &bob, &charlie] {
+			let ledger = pallet_staking::Ledger::<Runtime>::get(v).expect("validator is bonded");
+			assert_eq!(ledger.active, VALIDATOR_BOND);
+			assert!(pallet_staking::Validators::<Runtime>::contains_key(v));
+		}
+		let dave_targets = pallet_staking::Nominators::<Runtime>::get(&dave).unwrap().targets;
+		assert_eq!(dave_targets.into_inner(), vec![alice.clone(), bob.clone()]);
+		let eve_targets = pallet_staking::Nominators::<Runtime>::get(&eve).unwrap().targets;
+		assert_eq!(eve_targets.into_inner(), vec![bob.clone(), charlie.clone()]);
+		assert_eq!(pallet_staking::Ledger::<Runtime>::get(&dave).unwrap().active, NOMINATOR_BOND);
+
+		// The genesis election (era 0) backs every validator with its own bond
+		// and spreads the nominators' stake over their targets.
+		let mut backed = 0u128;
+		for v in [&alice, &bob, &charlie] {
+			let overview = pallet_staking::ErasStakersOverview::<Runtime>::get(0, v)
+				.expect("validator is exposed in era 0");
+			assert_eq!(overview.own, VALIDATOR_BOND);
+			assert!(overview.total >= overview.own);
+			backed += overview.total;
+		}
+		assert_eq!(backed, 3 * VALIDATOR_BOND + 2 * NOMINATOR_BOND);
+		let bob_overview = pallet_staking::ErasStakersOverview::<Runtime>::get(0, &bob).unwrap();
+		assert!(bob_overview.total > bob_overview.own, "Bob is nominated by Dave and Eve");
+	});
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs Cinder's whole test suite: unit, runtime and end-to-end node tests
+# (a dev chain and a three-validator local network on loopback).
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh -p cinder-runtime   # extra arguments go to cargo test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+bash scripts/setup.sh
+
+echo "test: target directory $CARGO_TARGET_DIR"
+start=$(date +%s)
+# The end-to-end tests start several nodes each; running two such tests at
+# once on a 2-core machine only makes both slower, so tests run one at a time.
+cargo test --workspace --locked "$@" -- --test-threads=1
+echo "test: finished in $(( $(date +%s) - start ))s"
