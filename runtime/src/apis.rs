@@ -21,7 +21,34 @@ use crate::{
 	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
+sp_api::decl_runtime_apis! {
+	/// Cinder's canonical inference kernel, as the runtime runs it.
+	pub trait KernelApi {
+		/// Recomputes one program step from its input tiles (canonical byte
+		/// encoding, in source order) with kernel spec v1, exactly as a
+		/// dispute does; returns the output tile's bytes.
+		fn recompute_step(
+			step: cinder_kernel::Step,
+			inputs: Vec<Vec<u8>>,
+		) -> Result<Vec<u8>, cinder_kernel::KernelError>;
+	}
+}
+
 impl_runtime_apis! {
+	impl self::KernelApi<Block> for Runtime {
+		fn recompute_step(
+			step: cinder_kernel::Step,
+			inputs: Vec<Vec<u8>>,
+		) -> Result<Vec<u8>, cinder_kernel::KernelError> {
+			let tiles = inputs
+				.iter()
+				.map(|bytes| cinder_kernel::Tile::from_bytes(bytes))
+				.collect::<Result<Vec<_>, _>>()?;
+			let refs: Vec<&cinder_kernel::Tile> = tiles.iter().collect();
+			cinder_kernel::verify::recompute(&step, &refs).map(|tile| tile.to_bytes())
+		}
+	}
+
 	impl sp_api::Core<Block> for Runtime {
 		fn version() -> RuntimeVersion {
 			VERSION

@@ -50,7 +50,17 @@ pub const MAX_STEP_BYTES: usize = 256 * 1024;
 pub const ROW_BLOCK: u32 = 16;
 
 /// Why a step could not be computed or a structure is malformed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(
+	Clone,
+	Debug,
+	PartialEq,
+	Eq,
+	thiserror::Error,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+)]
 pub enum KernelError {
 	/// A tile's data length does not match its shape, or its bytes are cut.
 	#[error("malformed tile")]

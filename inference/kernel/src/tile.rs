@@ -74,8 +74,11 @@ impl Tile {
 	pub fn write_bytes(&self, out: &mut Vec<u8>) {
 		out.extend_from_slice(&self.rows.to_le_bytes());
 		out.extend_from_slice(&self.cols.to_le_bytes());
-		for x in &self.data {
-			out.extend_from_slice(&canonical(*x).to_bits().to_le_bytes());
+		let start = out.len();
+		out.resize(start.saturating_add(self.data.len().saturating_mul(4)), 0);
+		let body = out.get_mut(start..).unwrap_or_default();
+		for (dst, x) in body.chunks_exact_mut(4).zip(&self.data) {
+			dst.copy_from_slice(&canonical(*x).to_bits().to_le_bytes());
 		}
 	}
 

@@ -11,14 +11,18 @@ use crate::{
 	KernelError, MAX_STEP_BYTES,
 };
 
-fn expect_count(inputs: &[Tile], expected: usize) -> Result<(), KernelError> {
+/// A linear-layer implementation: `(a, k, w, n, b, gelu, out)` as in
+/// [`ops::linear`]. Any implementation must be bit-identical to it.
+pub type LinearFn = fn(&[f32], usize, &[f32], usize, &[f32], bool, &mut [f32]);
+
+fn expect_count(inputs: &[&Tile], expected: usize) -> Result<(), KernelError> {
 	if inputs.len() != expected {
 		return Err(KernelError::InputCount { expected: expected as u32, got: inputs.len() as u32 });
 	}
 	Ok(())
 }
 
-fn at_least(inputs: &[Tile], min: usize) -> Result<(), KernelError> {
+fn at_least(inputs: &[&Tile], min: usize) -> Result<(), KernelError> {
 	if inputs.len() < min {
 		return Err(KernelError::InputCount { expected: min as u32, got: inputs.len() as u32 });
 	}
@@ -29,19 +33,28 @@ fn is_row(t: &Tile, cols: u32) -> bool {
 	t.rows == 1 && t.cols == cols
 }
 
-/// Concatenates the column tiles `xs`, which must all have `rows` rows.
-fn columns(xs: &[Tile], rows: u32) -> Result<Tile, KernelError> {
+/// Concatenates the column tiles `xs`, which must all have `rows` rows
+/// (borrowing the only one when there is one).
+fn columns<'a>(xs: &[&'a Tile], rows: u32) -> Result<alloc::borrow::Cow<'a, Tile>, KernelError> {
 	if xs.iter().any(|t| t.rows != rows) {
 		return Err(KernelError::ShapeMismatch);
 	}
-	let refs: Vec<&Tile> = xs.iter().collect();
-	Tile::hconcat(&refs)
+	match xs {
+		[one] => Ok(alloc::borrow::Cow::Borrowed(*one)),
+		_ => Tile::hconcat(xs).map(alloc::borrow::Cow::Owned),
+	}
 }
 
 /// Recomputes `step` from `inputs` (one tile per source, in order, token
-/// sources already resolved to their embedding rows). Shapes are checked
-/// first; the output has every NaN canonicalised.
-pub fn recompute(step: &Step, inputs: &[Tile]) -> Result<Tile, KernelError> {
+/// sources already resolved to their embedding rows) with the reference
+/// operators. Shapes are checked first; the output has every NaN
+/// canonicalised.
+pub fn recompute(step: &Step, inputs: &[&Tile]) -> Result<Tile, KernelError> {
+	recompute_with(step, inputs, ops::linear)
+}
+
+/// [`recompute`] with another (bit-identical) linear-layer implementation.
+pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result<Tile, KernelError> {
 	let (rows, cols) = (step.rows, step.cols);
 	let total = inputs
 		.iter()
@@ -83,7 +96,7 @@ pub fn recompute(step: &Step, inputs: &[Tile]) -> Result<Tile, KernelError> {
 			if w.rows != a.cols || w.cols != cols || !is_row(b, cols) {
 				return Err(KernelError::ShapeMismatch);
 			}
-			ops::linear(&a.data, a.cols as usize, &w.data, c, &b.data, gelu, &mut out.data);
+			linear(&a.data, a.cols as usize, &w.data, c, &b.data, gelu, &mut out.data);
 		},
 		Op::AddNorm { eps } => {
 			at_least(inputs, 4)?;
@@ -112,15 +125,15 @@ pub fn recompute(step: &Step, inputs: &[Tile]) -> Result<Tile, KernelError> {
 					got: inputs.len() as u32,
 				});
 			}
-			let q = &inputs[0];
+			let q = inputs[0];
 			let (ks, vs) = rest.split_at(rest.len() / 2);
 			if q.rows != rows || q.cols != cols ||
 				ks.iter().zip(vs).any(|(k, v)| k.cols != cols || v.cols != cols || k.rows != v.rows)
 			{
 				return Err(KernelError::ShapeMismatch);
 			}
-			let k = Tile::vconcat(&ks.iter().collect::<Vec<_>>())?;
-			let v = Tile::vconcat(&vs.iter().collect::<Vec<_>>())?;
+			let k = Tile::vconcat(ks)?;
+			let v = Tile::vconcat(vs)?;
 			if causal && first.saturating_add(rows) > k.rows {
 				return Err(KernelError::ShapeMismatch);
 			}
@@ -138,7 +151,7 @@ pub fn recompute(step: &Step, inputs: &[Tile]) -> Result<Tile, KernelError> {
 			if rows != 1 || inputs.iter().any(|t| !is_row(t, cols)) || tokens == 0 {
 				return Err(KernelError::ShapeMismatch);
 			}
-			for t in inputs {
+			for t in inputs.iter() {
 				ops::column_sums(&t.data, c, &mut out.data);
 			}
 			ops::mean_l2_normalize(&mut out.data, tokens);
@@ -163,11 +176,12 @@ pub fn run_reference<'w>(
 			.resolve(ids, vocab)?
 			.into_iter()
 			.map(|s| match s {
-				Resolved::Step(i) => outputs.get(i as usize).cloned().ok_or(KernelError::BadSource),
-				Resolved::Weight(i) => weight(i).cloned().ok_or(KernelError::BadSource),
+				Resolved::Step(i) => outputs.get(i as usize).ok_or(KernelError::BadSource),
+				Resolved::Weight(i) => weight(i).ok_or(KernelError::BadSource),
 			})
 			.collect::<Result<Vec<_>, _>>()?;
-		outputs.push(recompute(step, &inputs)?);
+		let out = recompute(step, &inputs)?;
+		outputs.push(out);
 	}
 	Ok(outputs)
 }

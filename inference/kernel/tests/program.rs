@@ -84,7 +84,8 @@ fn every_step_fits_and_single_steps_reproduce_their_leaves() {
 			.collect();
 		let bytes: usize = inputs.iter().map(|t| t.encoded_len()).sum::<usize>() + outs[i].encoded_len();
 		assert!(bytes <= MAX_STEP_BYTES);
-		let again = recompute(step, &inputs).unwrap();
+		let refs: Vec<&Tile> = inputs.iter().collect();
+		let again = recompute(step, &refs).unwrap();
 		let leaf = merkle::tile_leaf(i as u32, &again);
 		assert_eq!(leaf, leaves[i]);
 		let proof = merkle::proof(&leaves, i as u32).unwrap();
@@ -111,15 +112,15 @@ fn a_wrong_input_changes_the_leaf_and_bad_shapes_are_errors() {
 		})
 		.collect();
 	inputs[0].data[0] += 1.0;
-	let wrong = recompute(step, &inputs).unwrap();
+	let wrong = recompute(step, &inputs.iter().collect::<Vec<_>>()).unwrap();
 	assert_ne!(merkle::tile_leaf(idx as u32, &wrong), merkle::tile_leaf(idx as u32, &outs[idx]));
 
 	let n = inputs.len();
 	inputs.swap(n - 1, n - 2); // bias where the weight belongs
-	assert_eq!(recompute(step, &inputs), Err(KernelError::ShapeMismatch));
+	assert_eq!(recompute(step, &inputs.iter().collect::<Vec<_>>()), Err(KernelError::ShapeMismatch));
 	assert!(matches!(recompute(step, &[]), Err(KernelError::InputCount { .. })));
 	let huge = Tile::zeros(300, 300);
-	assert_eq!(recompute(step, &[huge.clone(), huge.clone(), huge]), Err(KernelError::StepTooLarge));
+	assert_eq!(recompute(step, &[&huge, &huge, &huge]), Err(KernelError::StepTooLarge));
 }
 
 #[test]

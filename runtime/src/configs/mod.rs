@@ -27,8 +27,9 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	currency::{EXISTENTIAL_DEPOSIT, MICRO_UNITS},
-	AccountId, Balance, Balances, Block, BlockNumber, Hash, Nonce, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, System, VERSION,
+	AccountId, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
+	System, VERSION,
 };
 
 /// Normal extrinsics may fill 75% of a block; the rest is kept for

@@ -24,9 +24,9 @@ parameter_types! {
 	pub TreasuryAccount: AccountId = TreasuryPalletId::get().into_account_truncating();
 }
 
+// Yearly inflation paid to stakers, by the share of issuance staked:
+// 2.5% at nothing staked, 10% at the ideal 50%, falling off beyond it.
 pallet_staking_reward_curve::build! {
-	/// Yearly inflation paid to stakers, by the share of issuance staked:
-	/// 2.5% at nothing staked, 10% at the ideal 50%, falling off beyond it.
 	const REWARD_CURVE: PiecewiseLinear<'static> = curve!(
 		min_inflation: 0_025_000,
 		max_inflation: 0_100_000,
@@ -101,6 +101,13 @@ impl pallet_staking::Config for Runtime {
 	type MaxControllersInDeprecationBatch = ConstU32<100>;
 	type EventListeners = ();
 	type Filter = Nothing;
-	type BenchmarkingConfig = pallet_staking::TestBenchmarkingConfig;
+	type BenchmarkingConfig = StakingBenchmarkingConfig;
 	type WeightInfo = pallet_staking::weights::SubstrateWeight<Runtime>;
+}
+
+/// Sizes staking's benchmarks run at.
+pub struct StakingBenchmarkingConfig;
+impl pallet_staking::BenchmarkingConfig for StakingBenchmarkingConfig {
+	type MaxValidators = MaxActiveValidators;
+	type MaxNominators = ConstU32<1000>;
 }

@@ -349,3 +349,14 @@ pub fn compile(shape: &BertShape, seq_len: u32) -> Result<(Program, Vec<WeightTi
 	program.check(&shapes, Shape { rows: 1, cols: d })?;
 	Ok((program, layout.tiles))
 }
+
+/// Commitment to how a BERT encoder of `shape` compiles, for every sequence
+/// length: `blake2_256("cinder/bert" ‖ kernel spec ‖ SCALE(shape))`. With
+/// the shape and a sequence length, anyone (the runtime included) recompiles
+/// the same program and so the same step descriptors.
+pub fn program_hash(shape: &BertShape) -> crate::merkle::Hash {
+	let mut buf = alloc::vec::Vec::from(&b"cinder/bert"[..]);
+	buf.extend_from_slice(&crate::KERNEL_SPEC_V1.to_le_bytes());
+	buf.extend_from_slice(&shape.encode());
+	sp_crypto_hashing::blake2_256(&buf)
+}

@@ -1,0 +1,53 @@
+//! # cinder-engine
+//!
+//! The worker-facing inference engine (std):
+//!
+//! - [`model::Model`] loads a BERT sentence-embedding model (safetensors
+//!   weights, `tokenizer.json`, `config.json`) with candle, tiles its weights
+//!   in the kernel's layout and commits to them (the weight-tile root the
+//!   chain registers), and tokenises text with the `tokenizers` crate;
+//! - [`executor`] runs a compiled [`cinder_kernel::Program`] with the
+//!   canonical kernels — vectorised where that is bit-identical, threaded
+//!   over independent steps — and returns the output, every trace leaf and
+//!   the trace root;
+//! - [`model::Model::reference_embedding`] runs candle-transformers' own
+//!   f32 BERT on the same weights: the accuracy reference and speed baseline;
+//! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the
+//!   same files, so tests need no download.
+
+pub mod executor;
+pub mod model;
+pub mod simd;
+pub mod testmodel;
+
+pub use executor::{execute, Trace};
+pub use model::{Embedding, Model};
+
+/// Everything that can go wrong loading or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+	/// A model file could not be read or written.
+	#[error("{path}: {source}")]
+	Io { path: String, source: std::io::Error },
+	/// `config.json` is not a BERT config this engine runs.
+	#[error("config: {0}")]
+	Config(String),
+	/// candle failed to load or run the model.
+	#[error("candle: {0}")]
+	Candle(#[from] candle_core::Error),
+	/// The tokenizer failed to load, encode or decode.
+	#[error("tokenizer: {0}")]
+	Tokenizer(String),
+	/// A tensor the layout needs is missing or has the wrong shape.
+	#[error("weights: {0}")]
+	Weights(String),
+	/// The kernel rejected the program or a step.
+	#[error("kernel: {0}")]
+	Kernel(#[from] cinder_kernel::KernelError),
+	/// The input is empty or longer than the model accepts.
+	#[error("input of {len} tokens; the model takes 1 to {max}")]
+	InputLength { len: usize, max: usize },
+}
+
+/// Crate result type.
+pub type Result<T> = std::result::Result<T, EngineError>;

@@ -1,0 +1,126 @@
+//! The canonical kernel, built into the runtime's wasm blob, runs in the
+//! Substrate executor (wasmtime, configured as the node configures it) and
+//! gives the same bits as the native build on fixed vectors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use cinder_kernel::{
+	program::bert::{compile, weight_layout, BertShape},
+	verify::{recompute, run_reference},
+	KernelError, Tile,
+};
+use codec::{Decode, Encode};
+use sc_executor::WasmExecutor;
+use sc_executor_common::runtime_blob::RuntimeBlob;
+
+fn shape() -> BertShape {
+	BertShape {
+		vocab: 40,
+		hidden: 32,
+		layers: 1,
+		heads: 4,
+		intermediate: 64,
+		max_positions: 32,
+		type_vocab: 2,
+		eps: 1e-12f32.to_bits(),
+	}
+}
+
+/// Fixed weights that exercise awkward values: subnormals, signed zeros,
+/// large magnitudes.
+fn weights(shape: &BertShape) -> Vec<Tile> {
+	let specials = [0.0f32, -0.0, 1e-39, -3e-40, 1e10, -1e10, 0.5, -0.25];
+	weight_layout(shape)
+		.unwrap()
+		.iter()
+		.zip(0u32..)
+		.map(|(t, i)| {
+			let data = (0..t.rows * t.cols)
+				.map(|j| {
+					let x = j.wrapping_mul(2_654_435_761).wrapping_add(i.wrapping_mul(40_503));
+					if x % 97 == 0 {
+						specials[(x as usize / 97) % specials.len()]
+					} else {
+						((x >> 8) % 2001) as f32 / 1000.0 - 1.0
+					}
+				})
+				.collect();
+			Tile::new(t.rows, t.cols, data).unwrap()
+		})
+		.collect()
+}
+
+fn call_wasm(step: &cinder_kernel::Step, inputs: &[Tile]) -> Result<Vec<u8>, KernelError> {
+	let executor = WasmExecutor::<sp_io::SubstrateHostFunctions>::builder().build();
+	let blob = RuntimeBlob::uncompress_if_needed(cinder_runtime::WASM_BINARY.unwrap()).unwrap();
+	let mut ext = sp_io::TestExternalities::default();
+	let mut ext = ext.ext();
+	let args = (step.clone(), inputs.iter().map(|t| t.to_bytes()).collect::<Vec<_>>()).encode();
+	let out = executor
+		.uncached_call(blob, &mut ext, false, "KernelApi_recompute_step", &args)
+		.unwrap();
+	<Result<Vec<u8>, KernelError>>::decode(&mut &out[..]).unwrap()
+}
+
+#[test]
+fn every_step_of_a_program_recomputes_to_the_native_bits_in_wasm() {
+	let s = shape();
+	let w = weights(&s);
+	let ids: Vec<u32> = (0..20).map(|i| (i * 11 + 2) % 40).collect();
+	let (program, _) = compile(&s, 20).unwrap();
+	let outs = run_reference(&program, |i| w.get(i as usize), &ids, s.vocab).unwrap();
+	// One step of each operator kind, plus the last (pooling) step.
+	let mut seen = std::collections::BTreeSet::new();
+	for (i, step) in program.steps.iter().enumerate() {
+		let kind = core::mem::discriminant(&step.op);
+		if !seen.insert(format!("{kind:?}")) && i + 1 != program.steps.len() {
+			continue;
+		}
+		let inputs: Vec<Tile> = step
+			.resolve(&ids, s.vocab)
+			.unwrap()
+			.into_iter()
+			.map(|r| match r {
+				cinder_kernel::program::Resolved::Step(j) => outs[j as usize].clone(),
+				cinder_kernel::program::Resolved::Weight(j) => w[j as usize].clone(),
+			})
+			.collect();
+		let native = recompute(step, &inputs.iter().collect::<Vec<_>>()).unwrap().to_bytes();
+		assert_eq!(native, outs[i].to_bytes());
+		let wasm = call_wasm(step, &inputs).unwrap();
+		assert_eq!(wasm, native, "step {i} ({:?}) differs in wasm", step.op);
+	}
+	assert!(seen.len() >= 6, "covered {seen:?}");
+}
+
+#[test]
+fn nan_and_infinity_inputs_give_the_native_bits_in_wasm() {
+	let s = shape();
+	let w = weights(&s);
+	let ids: Vec<u32> = (0..5).collect();
+	let (program, _) = compile(&s, 5).unwrap();
+	let outs = run_reference(&program, |i| w.get(i as usize), &ids, s.vocab).unwrap();
+	let (i, step) = program
+		.steps
+		.iter()
+		.enumerate()
+		.find(|(_, st)| matches!(st.op, cinder_kernel::Op::Linear { gelu: true }))
+		.unwrap();
+	let mut inputs: Vec<Tile> = step
+		.inputs
+		.iter()
+		.map(|src| match *src {
+			cinder_kernel::Source::Step(j) => outs[j as usize].clone(),
+			cinder_kernel::Source::Weight(j) => w[j as usize].clone(),
+			cinder_kernel::Source::Token { .. } => unreachable!(),
+		})
+		.collect();
+	inputs[0].data[0] = f32::NAN;
+	inputs[0].data[1] = f32::INFINITY;
+	inputs[0].data[2] = f32::from_bits(0x7f80_0001); // signalling NaN
+	let native = recompute(step, &inputs.iter().collect::<Vec<_>>()).unwrap().to_bytes();
+	assert_eq!(call_wasm(step, &inputs).unwrap(), native, "step {i}");
+	// And malformed input is the same typed error on both sides.
+	inputs.pop();
+	let err = recompute(step, &inputs.iter().collect::<Vec<_>>()).unwrap_err();
+	assert_eq!(call_wasm(step, &inputs).unwrap_err(), err);
+}
