@@ -74,6 +74,8 @@ pub struct ConsensusParts {
 	block_import: FullBabeBlockImport,
 	grandpa_link: sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
 	babe_link: sc_consensus_babe::BabeLink<Block>,
+	/// BABE's worker task runs while a handle to it exists.
+	babe_worker_handle: sc_consensus_babe::BabeWorkerHandle<Block>,
 	inherent_providers: InherentProviders,
 	telemetry: Option<Telemetry>,
 }
@@ -149,7 +151,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
 
-	let (import_queue, _babe_worker_handle) =
+	let (import_queue, babe_worker_handle) =
 		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
 			link: babe_link.clone(),
 			block_import: block_import.clone(),
@@ -173,6 +175,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			block_import,
 			grandpa_link,
 			babe_link,
+			babe_worker_handle,
 			inherent_providers,
 			telemetry,
 		},
@@ -205,6 +208,7 @@ fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 				block_import,
 				grandpa_link,
 				babe_link,
+				babe_worker_handle,
 				inherent_providers,
 				mut telemetry,
 			},
@@ -281,6 +285,13 @@ fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let name = config.network.node_name.clone();
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
+
+	// BABE's worker answers epoch queries for as long as a handle to it
+	// exists; hold one for the node's lifetime.
+	task_manager.spawn_handle().spawn("babe-worker-handle", None, async move {
+		let _handle = babe_worker_handle;
+		futures::future::pending::<()>().await
+	});
 
 	let shared_voter_state = SharedVoterState::empty();
 	let rpc_builder = {

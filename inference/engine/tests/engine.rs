@@ -2,6 +2,7 @@
 //! reference executor bit for bit, for any thread count; the canonical
 //! embedding matches candle's f32 forward pass; single steps and weight tiles
 //! verify against their commitments; bad input is a typed error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cinder_engine::{model::cosine, simd, testmodel, EngineError, Model};
 use cinder_kernel::{merkle, program::Resolved, verify, KernelError, Tile};

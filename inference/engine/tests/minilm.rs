@@ -2,6 +2,7 @@
 //! test script runs): the canonical embedding matches candle's f32 forward
 //! pass with cosine ≥ 0.9999 on 24 sentences, and similar sentences score
 //! higher than unrelated ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

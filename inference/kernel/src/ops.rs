@@ -5,6 +5,10 @@
 //! `a * b + c` is always two roundings (Rust never contracts to FMA).
 //! Callers canonicalise NaNs when a step's output is final.
 
+// `acc = acc + a * b` is spelled out on purpose: each line is one rounding
+// of the spec, in order.
+#![allow(clippy::assign_op_pattern)]
+
 use crate::tile::canonical;
 
 /// `1/√2` rounded to f32.

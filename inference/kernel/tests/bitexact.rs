@@ -1,5 +1,6 @@
 //! The fast operators equal the reference operators bit for bit, on random
 //! shapes and values including NaN, ±∞, subnormals and signed zeros.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cinder_kernel::{ops, tile::canonical};
 use proptest::prelude::*;
@@ -78,7 +79,7 @@ fn softmax_masks_exactly_and_sums_to_one() {
 #[test]
 fn gelu_matches_known_values() {
 	// GELU(x) = x·Φ(x): Φ(1) = 0.841344746, Φ(−1) = 0.158655254.
-	assert!((ops::gelu(1.0) - 0.841_344_75).abs() < 1e-6);
+	assert!((ops::gelu(1.0) - 0.841_344_7).abs() < 1e-6);
 	assert!((ops::gelu(-1.0) + 0.158_655_25).abs() < 1e-6);
 	assert_eq!(ops::gelu(0.0), 0.0);
 }
