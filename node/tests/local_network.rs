@@ -23,23 +23,46 @@ fn three_validators_produce_and_finalize_and_survive_a_restart() {
 	let base = |who: &str| dir.path().join(who).to_string_lossy().into_owned();
 
 	let alice_base = base("alice");
+	// Validators with a database of their own need a network key of their own.
+	let key = |n: u8| format!("{n:064x}");
+	let (k1, k2, k3) = (key(1), key(2), key(3));
 	let alice = Node::start(
 		"alice",
 		dir.path(),
-		&["--chain", "local", "--alice", "--base-path", &alice_base],
+		&["--chain", "local", "--alice", "--base-path", &alice_base, "--node-key", &k1],
 	);
 	let boot = alice.multiaddr();
 	let bob_base = base("bob");
 	let bob = Node::start(
 		"bob",
 		dir.path(),
-		&["--chain", "local", "--bob", "--base-path", &bob_base, "--bootnodes", &boot],
+		&[
+			"--chain",
+			"local",
+			"--bob",
+			"--base-path",
+			&bob_base,
+			"--node-key",
+			&k2,
+			"--bootnodes",
+			&boot,
+		],
 	);
 	let charlie_base = base("charlie");
 	let mut charlie = Node::start(
 		"charlie",
 		dir.path(),
-		&["--chain", "local", "--charlie", "--base-path", &charlie_base, "--bootnodes", &boot],
+		&[
+			"--chain",
+			"local",
+			"--charlie",
+			"--base-path",
+			&charlie_base,
+			"--node-key",
+			&k3,
+			"--bootnodes",
+			&boot,
+		],
 	);
 
 	for node in [&alice, &bob, &charlie] {

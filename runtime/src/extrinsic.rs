@@ -35,8 +35,18 @@ pub fn sign(
 	// What each extension adds to the signed payload without putting it in
 	// the extrinsic: spec and transaction version, genesis hash (twice: once
 	// for `CheckGenesis`, once as the immortal era's birth block).
-	let implicit =
-		((), (), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ());
+	let implicit = (
+		(),
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		(),
+	);
 	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	UncheckedExtrinsic::new_signed(

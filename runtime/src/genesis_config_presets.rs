@@ -11,9 +11,10 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::Perbill;
 
 use crate::{
-	currency::UNITS, AccountId, Balance, BalancesConfig, BabeConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, StakerStatus, StakingConfig, SudoConfig,
-	BABE_GENESIS_EPOCH_CONFIG,
+	configs::TreasuryAccount,
+	currency::{EXISTENTIAL_DEPOSIT, UNITS},
+	AccountId, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, StakerStatus, StakingConfig, SudoConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 
 /// What every well-known dev account starts with.
@@ -62,10 +63,14 @@ pub fn cinder_genesis(
 		(who.clone(), who, NOMINATOR_BOND, StakerStatus::Nominator(targets))
 	}));
 
+	// The treasury account exists from genesis, so fees smaller than the
+	// existential deposit are kept rather than burned.
+	let mut balances: Vec<(AccountId, Balance)> =
+		endowed.into_iter().map(|who| (who, ENDOWMENT)).collect();
+	balances.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
+
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|who| (who, ENDOWMENT)).collect::<Vec<_>>(),
-		},
+		balances: BalancesConfig { balances },
 		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		session: SessionConfig {
 			keys: authorities

@@ -49,9 +49,10 @@ fn author_block(extrinsics: Vec<UncheckedExtrinsic>) -> Block {
 		Executive::initialize_block(&header);
 
 		let now = SLOT * cinder_runtime::time::SLOT_DURATION;
-		let timestamp = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(
-			pallet_timestamp::Call::set { now },
-		));
+		let timestamp =
+			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+				now,
+			}));
 		let mut all = vec![timestamp];
 		all.extend(extrinsics);
 		for xt in &all {
@@ -84,6 +85,7 @@ fn signed_transfer_in_a_block_is_imported_and_moves_funds() {
 	// Import: a fresh node executes the block and checks its state root.
 	let mut ext = common::preset_ext("development");
 	ext.execute_with(|| {
+		let issuance = Balances::total_issuance();
 		Executive::execute_block(block.clone().into());
 
 		let bob_balance = Balances::total_balance(&bob.to_account_id());
@@ -96,7 +98,9 @@ fn signed_transfer_in_a_block_is_imported_and_moves_funds() {
 		// The fee went to the treasury account, so issuance is unchanged.
 		let fee = ENDOWMENT - amount - alice_balance;
 		let treasury = cinder_runtime::configs::TreasuryAccount::get();
-		assert_eq!(Balances::total_balance(&treasury), fee);
+		let ed = cinder_runtime::currency::EXISTENTIAL_DEPOSIT;
+		assert_eq!(Balances::total_balance(&treasury), ed + fee);
+		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
 
@@ -143,9 +147,6 @@ fn a_transfer_signed_by_the_wrong_key_is_invalid() {
 		Executive::initialize_block(&header);
 		let result = Executive::apply_extrinsic(xt);
 		assert!(result.is_err(), "bad signature must be rejected: {result:?}");
-		assert_eq!(
-			Balances::total_balance(&Sr25519Keyring::Charlie.to_account_id()),
-			ENDOWMENT
-		);
+		assert_eq!(Balances::total_balance(&Sr25519Keyring::Charlie.to_account_id()), ENDOWMENT);
 	});
 }

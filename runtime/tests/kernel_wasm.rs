@@ -55,9 +55,8 @@ fn call_wasm(step: &cinder_kernel::Step, inputs: &[Tile]) -> Result<Vec<u8>, Ker
 	let mut ext = sp_io::TestExternalities::default();
 	let mut ext = ext.ext();
 	let args = (step.clone(), inputs.iter().map(|t| t.to_bytes()).collect::<Vec<_>>()).encode();
-	let out = executor
-		.uncached_call(blob, &mut ext, false, "KernelApi_recompute_step", &args)
-		.unwrap();
+	let out =
+		executor.uncached_call(blob, &mut ext, false, "KernelApi_recompute_step", &args).unwrap();
 	<Result<Vec<u8>, KernelError>>::decode(&mut &out[..]).unwrap()
 }
 

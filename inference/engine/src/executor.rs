@@ -97,13 +97,15 @@ pub fn execute(
 			let leaf = merkle::tile_leaf(i as u32, &out);
 			Ok((i, out, leaf, start.elapsed()))
 		};
-		let results: Vec<Result<(usize, Tile, Hash, Duration)>> = if threads == 1 || wave.len() == 1 {
+		let results: Vec<Result<(usize, Tile, Hash, Duration)>> = if threads == 1 || wave.len() == 1
+		{
 			wave.iter().map(|&i| run(i)).collect()
 		} else {
 			std::thread::scope(|scope| {
 				let handles: Vec<_> = (0..threads)
 					.map(|t| {
-						let mine: Vec<usize> = wave.iter().copied().skip(t).step_by(threads).collect();
+						let mine: Vec<usize> =
+							wave.iter().copied().skip(t).step_by(threads).collect();
 						let run = &run;
 						scope.spawn(move || mine.into_iter().map(run).collect::<Vec<_>>())
 					})
@@ -112,7 +114,9 @@ pub fn execute(
 					.into_iter()
 					.flat_map(|h| match h.join() {
 						Ok(v) => v,
-						Err(_) => vec![Err(crate::EngineError::Weights("executor thread panicked".into()))],
+						Err(_) => vec![Err(crate::EngineError::Weights(
+							"executor thread panicked".into(),
+						))],
 					})
 					.collect()
 			})

@@ -56,7 +56,8 @@ pub struct Model {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-	std::fs::read(path).map_err(|source| EngineError::Io { path: path.display().to_string(), source })
+	std::fs::read(path)
+		.map_err(|source| EngineError::Io { path: path.display().to_string(), source })
 }
 
 /// The kernel's view of a candle BERT config.
@@ -109,18 +110,21 @@ fn tensor_name(t: &T) -> (String, bool) {
 				// Checkpoints store `out × in`; tiles are of the transpose.
 				(format!("{base}.weight"), true)
 			}
-		},
+		}
 		T::Norm { layer, which, beta } => {
 			let part = match which {
 				Norm::Attention => "attention.output.LayerNorm",
 				Norm::Output => "output.LayerNorm",
 			};
 			(format!("encoder.layer.{layer}.{part}.{}", param(*beta)), false)
-		},
+		}
 	}
 }
 
-fn matrices(tensors: &HashMap<String, Tensor>, layout: &[WeightTile]) -> Result<HashMap<String, Matrix>> {
+fn matrices(
+	tensors: &HashMap<String, Tensor>,
+	layout: &[WeightTile],
+) -> Result<HashMap<String, Matrix>> {
 	let mut out = HashMap::new();
 	for tile in layout {
 		let (name, transpose) = tensor_name(&tile.tensor);
@@ -221,7 +225,8 @@ impl Model {
 
 	/// Token ids for `text`, with the model's special tokens ([CLS] … [SEP]).
 	pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
-		let enc = self.tokenizer.encode(text, true).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+		let enc =
+			self.tokenizer.encode(text, true).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
 		Ok(enc.get_ids().to_vec())
 	}
 
@@ -242,7 +247,8 @@ impl Model {
 
 	/// The program for an input of `len` tokens.
 	pub fn program(&self, len: usize) -> Result<Program> {
-		let len = u32::try_from(len).map_err(|_| EngineError::InputLength { len, max: self.max_tokens() })?;
+		let len = u32::try_from(len)
+			.map_err(|_| EngineError::InputLength { len, max: self.max_tokens() })?;
 		Ok(bert::compile(&self.shape, len)?.0)
 	}
 

@@ -24,7 +24,15 @@ pub fn linear(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], gelu: bool, o
 }
 
 /// The portable vectorisable variant, without runtime feature dispatch.
-pub fn linear_portable(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], gelu: bool, out: &mut [f32]) {
+pub fn linear_portable(
+	a: &[f32],
+	k: usize,
+	w: &[f32],
+	n: usize,
+	b: &[f32],
+	gelu: bool,
+	out: &mut [f32],
+) {
 	ops::fast::linear(a, k, w, n, b, gelu, out)
 }
 
@@ -33,12 +41,28 @@ mod x86 {
 	use cinder_kernel::ops;
 
 	#[target_feature(enable = "avx2")]
-	pub fn linear_avx2(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], g: bool, out: &mut [f32]) {
+	pub fn linear_avx2(
+		a: &[f32],
+		k: usize,
+		w: &[f32],
+		n: usize,
+		b: &[f32],
+		g: bool,
+		out: &mut [f32],
+	) {
 		ops::fast::linear(a, k, w, n, b, g, out)
 	}
 
 	#[target_feature(enable = "avx512f")]
-	pub fn linear_avx512(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], g: bool, out: &mut [f32]) {
+	pub fn linear_avx512(
+		a: &[f32],
+		k: usize,
+		w: &[f32],
+		n: usize,
+		b: &[f32],
+		g: bool,
+		out: &mut [f32],
+	) {
 		ops::fast::linear(a, k, w, n, b, g, out)
 	}
 }

@@ -12,10 +12,10 @@ use crate::{EngineError, Result};
 /// Words of the test vocabulary (after the special tokens).
 const WORDS: &[&str] = &[
 	"the", "a", "cat", "dog", "sat", "on", "mat", "ran", "in", "park", "chain", "block", "token",
-	"model", "fast", "slow", "red", "blue", "is", "was", "and", "or", "not", "big", "small", "tree",
-	"house", "car", "road", "sun", "moon", "star", "sky", "sea", "river", "hill", "fish", "bird",
-	"eats", "sings", "runs", "reads", "book", "code", "rust", "wasm", "proof", "fraud", "stake",
-	"coin", ".", ",", "!", "?", "##s", "##ed", "##ing", "##er", "##ly",
+	"model", "fast", "slow", "red", "blue", "is", "was", "and", "or", "not", "big", "small",
+	"tree", "house", "car", "road", "sun", "moon", "star", "sky", "sea", "river", "hill", "fish",
+	"bird", "eats", "sings", "runs", "reads", "book", "code", "rust", "wasm", "proof", "fraud",
+	"stake", "coin", ".", ",", "!", "?", "##s", "##ed", "##ing", "##er", "##ly",
 ];
 const SPECIAL: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
@@ -74,7 +74,8 @@ pub fn write(dir: &Path, seed: u64) -> Result<()> {
 		"vocab_size": vocab.len(),
 	});
 	let path = dir.join(crate::model::CONFIG_FILE);
-	std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap_or_default()).map_err(io(&path))?;
+	std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap_or_default())
+		.map_err(io(&path))?;
 
 	let ids: serde_json::Map<String, serde_json::Value> =
 		vocab.iter().enumerate().map(|(i, w)| (w.to_string(), json!(i))).collect();
@@ -106,20 +107,31 @@ pub fn write(dir: &Path, seed: u64) -> Result<()> {
 	let mut t: HashMap<String, Tensor> = HashMap::new();
 	let (d, v) = (HIDDEN, vocab.len());
 	t.insert("embeddings.word_embeddings.weight".into(), rng.tensor(&[v, d], 0.5, 0.0)?);
-	t.insert("embeddings.position_embeddings.weight".into(), rng.tensor(&[MAX_POSITIONS, d], 0.1, 0.0)?);
+	t.insert(
+		"embeddings.position_embeddings.weight".into(),
+		rng.tensor(&[MAX_POSITIONS, d], 0.1, 0.0)?,
+	);
 	t.insert("embeddings.token_type_embeddings.weight".into(), rng.tensor(&[2, d], 0.1, 0.0)?);
 	t.insert("embeddings.LayerNorm.weight".into(), rng.tensor(&[d], 0.1, 1.0)?);
 	t.insert("embeddings.LayerNorm.bias".into(), rng.tensor(&[d], 0.05, 0.0)?);
 	let w = 1.0 / (d as f32).sqrt();
 	for l in 0..LAYERS {
 		let p = |s: &str| format!("encoder.layer.{l}.{s}");
-		for name in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
+		for name in [
+			"attention.self.query",
+			"attention.self.key",
+			"attention.self.value",
+			"attention.output.dense",
+		] {
 			t.insert(p(&format!("{name}.weight")), rng.tensor(&[d, d], w, 0.0)?);
 			t.insert(p(&format!("{name}.bias")), rng.tensor(&[d], 0.05, 0.0)?);
 		}
 		t.insert(p("intermediate.dense.weight"), rng.tensor(&[INTERMEDIATE, d], w, 0.0)?);
 		t.insert(p("intermediate.dense.bias"), rng.tensor(&[INTERMEDIATE], 0.05, 0.0)?);
-		t.insert(p("output.dense.weight"), rng.tensor(&[d, INTERMEDIATE], 1.0 / (INTERMEDIATE as f32).sqrt(), 0.0)?);
+		t.insert(
+			p("output.dense.weight"),
+			rng.tensor(&[d, INTERMEDIATE], 1.0 / (INTERMEDIATE as f32).sqrt(), 0.0)?,
+		);
 		t.insert(p("output.dense.bias"), rng.tensor(&[d], 0.05, 0.0)?);
 		for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
 			t.insert(p(&format!("{norm}.weight")), rng.tensor(&[d], 0.1, 1.0)?);

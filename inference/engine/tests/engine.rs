@@ -93,7 +93,7 @@ fn single_steps_and_weight_tiles_verify_against_commitments() {
 					let n = m.weights.len() as u32;
 					assert!(merkle::verify(&m.weights_root, leaf, j, n, &proof));
 					&m.weights[j as usize]
-				},
+				}
 			})
 			.collect();
 		let out = verify::recompute(step, &inputs).unwrap();
@@ -116,7 +116,10 @@ fn bad_input_is_a_typed_error() {
 	assert!(matches!(m.embed(&[], 1), Err(EngineError::InputLength { len: 0, .. })));
 	let long = vec![5u32; m.max_tokens() + 1];
 	assert!(matches!(m.embed(&long, 1), Err(EngineError::InputLength { .. })));
-	assert!(matches!(m.embed(&[2, 9999, 3], 1), Err(EngineError::Kernel(KernelError::TokenOutOfRange))));
+	assert!(matches!(
+		m.embed(&[2, 9999, 3], 1),
+		Err(EngineError::Kernel(KernelError::TokenOutOfRange))
+	));
 	assert!(matches!(Model::load("/nonexistent/model"), Err(EngineError::Io { .. })));
 }
 
@@ -125,7 +128,10 @@ fn generator_and_tokenizer_are_deterministic() {
 	let (a, ma) = model();
 	let (b, mb) = model();
 	for f in ["model.safetensors", "tokenizer.json", "config.json"] {
-		assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap());
+		assert_eq!(
+			std::fs::read(a.path().join(f)).unwrap(),
+			std::fs::read(b.path().join(f)).unwrap()
+		);
 	}
 	assert_eq!(ma.weights_root, mb.weights_root);
 	assert_eq!(ma.files, mb.files);
@@ -146,7 +152,8 @@ fn any_f32() -> impl Strategy<Value = f32> {
 	]
 }
 
-fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)> {
+fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)>
+{
 	(1usize..9, 1usize..70, 1usize..70, any::<bool>()).prop_flat_map(|(r, k, n, g)| {
 		(
 			Just(r),

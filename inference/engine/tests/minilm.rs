@@ -11,7 +11,9 @@ use cinder_engine::{model::cosine, Model};
 fn model_dir() -> Option<PathBuf> {
 	let dir = std::env::var_os("CINDER_MODELS_DIR")
 		.map(PathBuf::from)
-		.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cinder/models")))?
+		.or_else(|| {
+			std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cinder/models"))
+		})?
 		.join("all-minilm-l6-v2");
 	if dir.join("model.safetensors").exists() {
 		Some(dir)

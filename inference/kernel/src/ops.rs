@@ -35,7 +35,15 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// the sum sequential over `k` from `0.0`, `f` GELU when `gelu`, else identity.
 /// `a` is `r × k`, `w` is `k × n` (row-major, i.e. the transposed PyTorch
 /// weight), `b` has `n` entries, `out` is `r × n`.
-pub fn linear(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], gelu_after: bool, out: &mut [f32]) {
+pub fn linear(
+	a: &[f32],
+	k: usize,
+	w: &[f32],
+	n: usize,
+	b: &[f32],
+	gelu_after: bool,
+	out: &mut [f32],
+) {
 	for (a_row, out_row) in a.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(n.max(1))) {
 		for (j, (o, bias)) in out_row.iter_mut().zip(b).enumerate() {
 			let mut acc = 0.0f32;
@@ -97,7 +105,15 @@ pub fn softmax_masked(row: &mut [f32], valid: usize) {
 /// position `first + i`. Scores `s_j = (q_i · k_j) · scale` with
 /// `scale = 1/√d`; with `causal`, keys after the query's position are
 /// masked. Output row `i` is `Σ_j p_j · v_j`, sequential over `j` from `0.0`.
-pub fn attention(q: &[f32], k: &[f32], v: &[f32], d: usize, first: usize, causal: bool, out: &mut [f32]) {
+pub fn attention(
+	q: &[f32],
+	k: &[f32],
+	v: &[f32],
+	d: usize,
+	first: usize,
+	causal: bool,
+	out: &mut [f32],
+) {
 	let d1 = d.max(1);
 	let t = k.len().checked_div(d1).unwrap_or(0);
 	let scale = 1.0 / libm::sqrtf(d as f32);
@@ -171,7 +187,15 @@ pub mod fast {
 	/// broadcast-multiply-add over contiguous columns that compilers
 	/// vectorise. Works on any `r`, `n` (edges fall back to narrower blocks).
 	#[inline(always)]
-	pub fn linear(a: &[f32], k: usize, w: &[f32], n: usize, b: &[f32], gelu_after: bool, out: &mut [f32]) {
+	pub fn linear(
+		a: &[f32],
+		k: usize,
+		w: &[f32],
+		n: usize,
+		b: &[f32],
+		gelu_after: bool,
+		out: &mut [f32],
+	) {
 		if k == 0 || n == 0 {
 			return;
 		}
@@ -187,7 +211,7 @@ pub mod fast {
 						*ga = ar;
 						*go = or;
 						m += 1;
-					},
+					}
 					_ => break,
 				}
 			}
@@ -202,7 +226,15 @@ pub mod fast {
 	}
 
 	#[inline(always)]
-	fn row_group(a: &[&[f32]], k: usize, w: &[f32], n: usize, b: &[f32], g: bool, out: &mut [&mut [f32]]) {
+	fn row_group(
+		a: &[&[f32]],
+		k: usize,
+		w: &[f32],
+		n: usize,
+		b: &[f32],
+		g: bool,
+		out: &mut [&mut [f32]],
+	) {
 		let mut j0 = 0;
 		while j0 + NR <= n {
 			if a.len() == MR {

@@ -15,7 +15,16 @@ pub mod bert;
 
 /// Where an input tile comes from.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Source {
 	/// The output of an earlier step.
@@ -86,7 +95,7 @@ impl Step {
 						return Err(KernelError::TokenOutOfRange);
 					}
 					table.checked_add(id).map(Resolved::Weight).ok_or(KernelError::BadSource)
-				},
+				}
 			})
 			.collect()
 	}
@@ -136,8 +145,7 @@ impl Program {
 
 	/// The Merkle root over the steps' leaves: the program commitment.
 	pub fn root(&self) -> merkle::Hash {
-		let leaves: Vec<_> =
-			self.steps.iter().zip(0u32..).map(|(s, i)| s.leaf(i)).collect();
+		let leaves: Vec<_> = self.steps.iter().zip(0u32..).map(|(s, i)| s.leaf(i)).collect();
 		merkle::root(&leaves)
 	}
 
@@ -152,7 +160,7 @@ impl Program {
 					Source::Step(j) if (j as usize) < i => {
 						let s = &self.steps[j as usize];
 						Shape { rows: s.rows, cols: s.cols }
-					},
+					}
 					Source::Weight(w) => *weights.get(w as usize).ok_or(KernelError::BadSource)?,
 					Source::Token { .. } => token_row,
 					Source::Step(_) => return Err(KernelError::BadSource),

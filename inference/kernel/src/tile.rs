@@ -31,7 +31,8 @@ pub struct Tile {
 impl Tile {
 	/// A tile from its shape and data; errors when they disagree.
 	pub fn new(rows: u32, cols: u32, data: Vec<f32>) -> Result<Self, KernelError> {
-		let expected = (rows as usize).checked_mul(cols as usize).ok_or(KernelError::MalformedTile)?;
+		let expected =
+			(rows as usize).checked_mul(cols as usize).ok_or(KernelError::MalformedTile)?;
 		if data.len() != expected {
 			return Err(KernelError::MalformedTile);
 		}
@@ -84,7 +85,8 @@ impl Tile {
 
 	/// Decodes [`Tile::to_bytes`]' encoding, rejecting trailing or missing bytes.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Self, KernelError> {
-		let (header, body) = bytes.split_at_checked(HEADER_BYTES).ok_or(KernelError::MalformedTile)?;
+		let (header, body) =
+			bytes.split_at_checked(HEADER_BYTES).ok_or(KernelError::MalformedTile)?;
 		let (r, c) = header.split_at(4);
 		let rows = u32::from_le_bytes(r.try_into().map_err(|_| KernelError::MalformedTile)?);
 		let cols = u32::from_le_bytes(c.try_into().map_err(|_| KernelError::MalformedTile)?);

@@ -17,7 +17,10 @@ pub type LinearFn = fn(&[f32], usize, &[f32], usize, &[f32], bool, &mut [f32]);
 
 fn expect_count(inputs: &[&Tile], expected: usize) -> Result<(), KernelError> {
 	if inputs.len() != expected {
-		return Err(KernelError::InputCount { expected: expected as u32, got: inputs.len() as u32 });
+		return Err(KernelError::InputCount {
+			expected: expected as u32,
+			got: inputs.len() as u32,
+		});
 	}
 	Ok(())
 }
@@ -54,7 +57,11 @@ pub fn recompute(step: &Step, inputs: &[&Tile]) -> Result<Tile, KernelError> {
 }
 
 /// [`recompute`] with another (bit-identical) linear-layer implementation.
-pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result<Tile, KernelError> {
+pub fn recompute_with(
+	step: &Step,
+	inputs: &[&Tile],
+	linear: LinearFn,
+) -> Result<Tile, KernelError> {
 	let (rows, cols) = (step.rows, step.cols);
 	let total = inputs
 		.iter()
@@ -73,21 +80,24 @@ pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result
 			at_least(inputs, 5)?;
 			let (words, rest) = inputs.split_at(inputs.len().saturating_sub(4));
 			let [pos, ty, gamma, beta] = rest else { return Err(KernelError::ShapeMismatch) };
-			if words.len() != r ||
-				words.iter().any(|w| !is_row(w, cols)) ||
-				pos.cols != cols || pos.rows < rows ||
-				!is_row(ty, cols) || !is_row(gamma, cols) ||
-				!is_row(beta, cols)
+			if words.len() != r
+				|| words.iter().any(|w| !is_row(w, cols))
+				|| pos.cols != cols
+				|| pos.rows < rows
+				|| !is_row(ty, cols)
+				|| !is_row(gamma, cols)
+				|| !is_row(beta, cols)
 			{
 				return Err(KernelError::ShapeMismatch);
 			}
-			for ((o, w), p) in out.data.chunks_exact_mut(c).zip(words).zip(pos.data.chunks_exact(c)) {
+			for ((o, w), p) in out.data.chunks_exact_mut(c).zip(words).zip(pos.data.chunks_exact(c))
+			{
 				for (((o, w), p), t) in o.iter_mut().zip(&w.data).zip(p).zip(&ty.data) {
 					*o = (*w + *p) + *t;
 				}
 				ops::layer_norm(o, &gamma.data, &beta.data, f32::from_bits(eps));
 			}
-		},
+		}
 		Op::Linear { gelu } => {
 			at_least(inputs, 3)?;
 			let (a, rest) = inputs.split_at(inputs.len().saturating_sub(2));
@@ -97,38 +107,45 @@ pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result
 				return Err(KernelError::ShapeMismatch);
 			}
 			linear(&a.data, a.cols as usize, &w.data, c, &b.data, gelu, &mut out.data);
-		},
+		}
 		Op::AddNorm { eps } => {
 			at_least(inputs, 4)?;
 			let (x, rest) = inputs.split_at(inputs.len().saturating_sub(3));
 			let [res, gamma, beta] = rest else { return Err(KernelError::ShapeMismatch) };
 			let x = columns(x, rows)?;
-			if x.cols != cols || res.rows != rows || res.cols != cols ||
-				!is_row(gamma, cols) || !is_row(beta, cols)
+			if x.cols != cols
+				|| res.rows != rows
+				|| res.cols != cols
+				|| !is_row(gamma, cols)
+				|| !is_row(beta, cols)
 			{
 				return Err(KernelError::ShapeMismatch);
 			}
-			for ((o, x), res) in
-				out.data.chunks_exact_mut(c).zip(x.data.chunks_exact(c)).zip(res.data.chunks_exact(c))
+			for ((o, x), res) in out
+				.data
+				.chunks_exact_mut(c)
+				.zip(x.data.chunks_exact(c))
+				.zip(res.data.chunks_exact(c))
 			{
 				for ((o, x), res) in o.iter_mut().zip(x).zip(res) {
 					*o = *x + *res;
 				}
 				ops::layer_norm(o, &gamma.data, &beta.data, f32::from_bits(eps));
 			}
-		},
+		}
 		Op::Attention { first, causal } => {
 			let rest = inputs.get(1..).unwrap_or(&[]);
 			if inputs.is_empty() || rest.is_empty() || rest.len() % 2 != 0 {
-				return Err(KernelError::InputCount {
-					expected: 3,
-					got: inputs.len() as u32,
-				});
+				return Err(KernelError::InputCount { expected: 3, got: inputs.len() as u32 });
 			}
 			let q = inputs[0];
 			let (ks, vs) = rest.split_at(rest.len() / 2);
-			if q.rows != rows || q.cols != cols ||
-				ks.iter().zip(vs).any(|(k, v)| k.cols != cols || v.cols != cols || k.rows != v.rows)
+			if q.rows != rows
+				|| q.cols != cols
+				|| ks
+					.iter()
+					.zip(vs)
+					.any(|(k, v)| k.cols != cols || v.cols != cols || k.rows != v.rows)
 			{
 				return Err(KernelError::ShapeMismatch);
 			}
@@ -138,14 +155,14 @@ pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result
 				return Err(KernelError::ShapeMismatch);
 			}
 			ops::attention(&q.data, &k.data, &v.data, c, first as usize, causal, &mut out.data);
-		},
+		}
 		Op::PoolSum => {
 			expect_count(inputs, 1)?;
 			if rows != 1 || inputs[0].cols != cols {
 				return Err(KernelError::ShapeMismatch);
 			}
 			ops::column_sums(&inputs[0].data, c, &mut out.data);
-		},
+		}
 		Op::PoolFinish { tokens } => {
 			at_least(inputs, 1)?;
 			if rows != 1 || inputs.iter().any(|t| !is_row(t, cols)) || tokens == 0 {
@@ -155,7 +172,7 @@ pub fn recompute_with(step: &Step, inputs: &[&Tile], linear: LinearFn) -> Result
 				ops::column_sums(&t.data, c, &mut out.data);
 			}
 			ops::mean_l2_normalize(&mut out.data, tokens);
-		},
+		}
 	}
 	out.canonicalize();
 	Ok(out)

@@ -23,7 +23,8 @@ fn bits(xs: &[f32]) -> Vec<u32> {
 	xs.iter().map(|x| canonical(*x).to_bits()).collect()
 }
 
-fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)> {
+fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)>
+{
 	(1usize..11, 1usize..40, 1usize..45, any::<bool>()).prop_flat_map(|(r, k, n, g)| {
 		(
 			Just(r),

@@ -60,7 +60,10 @@ fn small_bert_runs_and_is_a_unit_vector() {
 		assert!((norm - 1.0).abs() < 1e-5, "len {len}: norm {norm}");
 		// Re-running gives the same trace root.
 		let again = run_reference(&program, |i| w.get(i as usize), &ids(len), shape.vocab).unwrap();
-		assert_eq!(merkle::root(&merkle::trace_leaves(&outs)), merkle::root(&merkle::trace_leaves(&again)));
+		assert_eq!(
+			merkle::root(&merkle::trace_leaves(&outs)),
+			merkle::root(&merkle::trace_leaves(&again))
+		);
 	}
 }
 
@@ -83,7 +86,8 @@ fn every_step_fits_and_single_steps_reproduce_their_leaves() {
 				cinder_kernel::program::Resolved::Weight(j) => w[j as usize].clone(),
 			})
 			.collect();
-		let bytes: usize = inputs.iter().map(|t| t.encoded_len()).sum::<usize>() + outs[i].encoded_len();
+		let bytes: usize =
+			inputs.iter().map(|t| t.encoded_len()).sum::<usize>() + outs[i].encoded_len();
 		assert!(bytes <= MAX_STEP_BYTES);
 		let refs: Vec<&Tile> = inputs.iter().collect();
 		let again = recompute(step, &refs).unwrap();
@@ -118,7 +122,10 @@ fn a_wrong_input_changes_the_leaf_and_bad_shapes_are_errors() {
 
 	let n = inputs.len();
 	inputs.swap(n - 1, n - 2); // bias where the weight belongs
-	assert_eq!(recompute(step, &inputs.iter().collect::<Vec<_>>()), Err(KernelError::ShapeMismatch));
+	assert_eq!(
+		recompute(step, &inputs.iter().collect::<Vec<_>>()),
+		Err(KernelError::ShapeMismatch)
+	);
 	assert!(matches!(recompute(step, &[]), Err(KernelError::InputCount { .. })));
 	let huge = Tile::zeros(300, 300);
 	assert_eq!(recompute(step, &[&huge, &huge, &huge]), Err(KernelError::StepTooLarge));

@@ -56,7 +56,6 @@ impl Node {
 		let child = Command::new(env!("CARGO_BIN_EXE_cinder-node"))
 			.args(&self.args)
 			.args(["--rpc-port", &self.rpc_port.to_string()])
-			.args(["--port", &self.p2p_port.to_string()])
 			.args(["--prometheus-port", &self.prometheus_port.to_string()])
 			.args(["--no-telemetry", "--no-mdns", "--listen-addr"])
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port))
@@ -135,15 +134,16 @@ impl Node {
 
 	/// One JSON-RPC call over HTTP; `Err` carries a transport or RPC error.
 	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-			.to_string();
+		let body =
+			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
 		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port))
 			.map_err(|e| format!("connect: {e}"))?;
 		stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
 		write!(
 			stream,
-			"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+			"POST / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
 			 Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+			self.rpc_port,
 			body.len(),
 			body
 		)
@@ -168,10 +168,10 @@ impl Node {
 			Some(n) => {
 				buf.resize(n, 0);
 				reader.read_exact(&mut buf).map_err(|e| format!("read body: {e}"))?;
-			},
+			}
 			None => {
 				reader.read_to_end(&mut buf).map_err(|e| format!("read body: {e}"))?;
-			},
+			}
 		}
 		let reply: Value = serde_json::from_slice(&buf).map_err(|e| format!("json: {e}"))?;
 		match reply.get("error") {
@@ -240,10 +240,8 @@ impl Node {
 	/// Free + reserved (held) balance of `who` at block `at`.
 	pub fn total_balance(&self, who: Sr25519Keyring, at: H256) -> u128 {
 		let key = frame_system::Account::<Runtime>::hashed_key_for(who.to_account_id());
-		let value = self.rpc(
-			"state_getStorage",
-			json!([format!("0x{}", hex::encode(key)), format!("{at:?}")]),
-		);
+		let value = self
+			.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key)), format!("{at:?}")]));
 		let bytes = hex::decode(value.as_str().unwrap().trim_start_matches("0x")).unwrap();
 		let info = frame_system::AccountInfo::<
 			cinder_runtime::Nonce,

@@ -103,4 +103,3 @@ where
 		UncheckedExtrinsic::new_bare(call)
 	}
 }
-

@@ -41,22 +41,28 @@ fn ids_of_len(model: &Model, len: usize) -> Vec<u32> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-	let dir = std::env::args()
-		.nth(1)
-		.filter(|a| !a.starts_with("--"))
-		.map(PathBuf::from)
-		.unwrap_or_else(|| {
-			let base = std::env::var_os("CINDER_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
-				PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/cinder/models")
-			});
-			base.join("all-minilm-l6-v2")
-		});
+	let dir =
+		std::env::args().nth(1).filter(|a| !a.starts_with("--")).map(PathBuf::from).unwrap_or_else(
+			|| {
+				let base =
+					std::env::var_os("CINDER_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+						PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+							.join(".cache/cinder/models")
+					});
+				base.join("all-minilm-l6-v2")
+			},
+		);
 	let threads: usize = arg("--threads").and_then(|t| t.parse().ok()).unwrap_or(2);
 	let seconds: f64 = arg("--seconds").and_then(|t| t.parse().ok()).unwrap_or(5.0);
 
 	let load = Instant::now();
 	let model = Model::load(&dir)?;
-	println!("model          {} ({} weight tiles, loaded in {:.1}s)", dir.display(), model.weights.len(), load.elapsed().as_secs_f64());
+	println!(
+		"model          {} ({} weight tiles, loaded in {:.1}s)",
+		dir.display(),
+		model.weights.len(),
+		load.elapsed().as_secs_f64()
+	);
 	println!("threads        {threads} (canonical); candle uses its own thread pool");
 	println!();
 	println!("| seq len | canonical sent/s | candle f32 sent/s | ratio | hashing share | steps | largest step (in+out) | multiply-adds |");
@@ -86,8 +92,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 					Resolved::Weight(j) => &model.weights[j as usize],
 				})
 				.collect();
-			let bytes: usize =
-				inputs.iter().map(|t| t.encoded_len()).sum::<usize>() + e.trace.outputs[i].encoded_len();
+			let bytes: usize = inputs.iter().map(|t| t.encoded_len()).sum::<usize>()
+				+ e.trace.outputs[i].encoded_len();
 			largest = largest.max(bytes);
 			if let Op::Linear { .. } = step.op {
 				let w = inputs[inputs.len() - 2];

@@ -152,12 +152,12 @@ fn column_block(k: u32, n: u32) -> Result<u32, KernelError> {
 	[64u32, 32, 16, 8, 4, 2, 1]
 		.into_iter()
 		.find(|&w| {
-			n.checked_rem(w) == Some(0) &&
-				bytes(ROW_BLOCK, k)
+			n.checked_rem(w) == Some(0)
+				&& bytes(ROW_BLOCK, k)
 					.saturating_add(bytes(k, w))
 					.saturating_add(bytes(1, w))
-					.saturating_add(bytes(ROW_BLOCK, w)) <=
-					MAX_STEP_BYTES
+					.saturating_add(bytes(ROW_BLOCK, w))
+					<= MAX_STEP_BYTES
 		})
 		.ok_or(KernelError::UnsupportedShape)
 }
@@ -191,8 +191,8 @@ fn compile_parts(s: &BertShape) -> Result<(Layout, EmbeddingTiles, Vec<BlockTile
 	}
 	// Query, key and value blocks are one head wide, so a head's attention
 	// reads whole tiles.
-	if bytes(ROW_BLOCK, d).saturating_add(bytes(d, head)).saturating_add(bytes(1, head)) >
-		MAX_STEP_BYTES
+	if bytes(ROW_BLOCK, d).saturating_add(bytes(d, head)).saturating_add(bytes(1, head))
+		> MAX_STEP_BYTES
 	{
 		return Err(KernelError::UnsupportedShape);
 	}
@@ -216,7 +216,8 @@ fn compile_parts(s: &BertShape) -> Result<(Layout, EmbeddingTiles, Vec<BlockTile
 				lin(&mut layout, Linear::Value, d, d, head),
 			],
 			attn_out: lin(&mut layout, Linear::AttentionOutput, d, d, wide),
-			attn_norm: layout.norm(|beta| Tensor::Norm { layer: l, which: Norm::Attention, beta }, d),
+			attn_norm: layout
+				.norm(|beta| Tensor::Norm { layer: l, which: Norm::Attention, beta }, d),
 			inter: lin(&mut layout, Linear::Intermediate, d, s.intermediate, inter_w),
 			out: lin(&mut layout, Linear::Output, s.intermediate, d, out_w),
 			out_norm: layout.norm(|beta| Tensor::Norm { layer: l, which: Norm::Output, beta }, d),
@@ -237,13 +238,20 @@ impl Emitter {
 
 	/// A linear layer over row blocks whose `A` column tiles are `a[rb]`;
 	/// returns `out[block][rb]`.
-	fn linear(&mut self, a: &[Vec<u32>], rows: &[u32], t: &LinearTiles, gelu: bool) -> Vec<Vec<u32>> {
+	fn linear(
+		&mut self,
+		a: &[Vec<u32>],
+		rows: &[u32],
+		t: &LinearTiles,
+		gelu: bool,
+	) -> Vec<Vec<u32>> {
 		(0..t.blocks)
 			.map(|b| {
 				a.iter()
 					.zip(rows)
 					.map(|(cols, &r)| {
-						let mut inputs: Vec<Source> = cols.iter().map(|&i| Source::Step(i)).collect();
+						let mut inputs: Vec<Source> =
+							cols.iter().map(|&i| Source::Step(i)).collect();
 						inputs.push(t.weight(b));
 						inputs.push(t.bias(b));
 						self.push(Op::Linear { gelu }, inputs, r, t.width)
