@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-bash scripts/setup.sh
+bash scripts/build.sh
 bash scripts/fetch-models.sh
-cargo build --locked -p cinder-engine --bin cinder-inference-bench
 exec "$CARGO_TARGET_DIR/debug/cinder-inference-bench" "$@"

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-bash scripts/setup.sh
+bash scripts/build.sh
 
-cargo build --locked -p cinder-node
 exec "$CARGO_TARGET_DIR/debug/cinder-node" --dev --tmp "$@"

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 bash scripts/setup.sh
+# The real-model accuracy tests need all-MiniLM-L6-v2.
+bash scripts/fetch-models.sh
 
 echo "test: target directory $CARGO_TARGET_DIR"
 start=$(date +%s)
