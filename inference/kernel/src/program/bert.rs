@@ -10,14 +10,26 @@
 //! the same column blocks, and each layer norm's γ and β.
 
 use alloc::vec::Vec;
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 use super::{Op, Program, Shape, Source, Step};
 use crate::{KernelError, MAX_STEP_BYTES, ROW_BLOCK};
 
 /// The shape of a BERT encoder: what the program and weight layout depend on.
-#[derive(Clone, Copy, Debug, PartialEq, Encode, Decode, TypeInfo)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BertShape {
 	pub vocab: u32,
 	pub hidden: u32,
@@ -183,19 +195,40 @@ struct EmbeddingTiles {
 	norm: (Source, Source),
 }
 
+impl BertShape {
+	/// Checks, without laying anything out, that this shape compiles: heads
+	/// divide the width, and every linear layer has a column block whose step
+	/// fits [`MAX_STEP_BYTES`]. Cheap enough for the runtime to call when a
+	/// model is registered.
+	pub fn check(&self) -> Result<(), KernelError> {
+		let d = self.hidden;
+		let head = d.checked_div(self.heads).ok_or(KernelError::UnsupportedShape)?;
+		if head == 0
+			|| head.saturating_mul(self.heads) != d
+			|| self.vocab == 0
+			|| self.max_positions == 0
+			|| self.layers == 0
+		{
+			return Err(KernelError::UnsupportedShape);
+		}
+		// Query, key and value blocks are one head wide, so a head's attention
+		// reads whole tiles.
+		if bytes(ROW_BLOCK, d).saturating_add(bytes(d, head)).saturating_add(bytes(1, head))
+			> MAX_STEP_BYTES
+		{
+			return Err(KernelError::UnsupportedShape);
+		}
+		column_block(d, d)?;
+		column_block(d, self.intermediate)?;
+		column_block(self.intermediate, d)?;
+		Ok(())
+	}
+}
+
 fn compile_parts(s: &BertShape) -> Result<(Layout, EmbeddingTiles, Vec<BlockTiles>), KernelError> {
+	s.check()?;
 	let d = s.hidden;
 	let head = d.checked_div(s.heads).ok_or(KernelError::UnsupportedShape)?;
-	if s.heads == 0 || head.saturating_mul(s.heads) != d || s.vocab == 0 || s.max_positions == 0 {
-		return Err(KernelError::UnsupportedShape);
-	}
-	// Query, key and value blocks are one head wide, so a head's attention
-	// reads whole tiles.
-	if bytes(ROW_BLOCK, d).saturating_add(bytes(d, head)).saturating_add(bytes(1, head))
-		> MAX_STEP_BYTES
-	{
-		return Err(KernelError::UnsupportedShape);
-	}
 	let mut layout = Layout { tiles: Vec::new() };
 	let emb = EmbeddingTiles {
 		word: layout.rows(Tensor::Word, s.vocab, 1, d),

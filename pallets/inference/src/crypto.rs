@@ -1,0 +1,32 @@
+//! The worker key: an sr25519 key of its own key type (`cinf`), kept in the
+//! node's keystore, that signs results. A validator registers it with
+//! `register_worker`; the runtime checks every result against it.
+
+use codec::Encode;
+use sp_core::H256;
+
+/// Key type of worker keys in the keystore.
+pub const KEY_TYPE: sp_application_crypto::KeyTypeId = sp_application_crypto::KeyTypeId(*b"cinf");
+
+mod app {
+	use sp_application_crypto::{app_crypto, sr25519};
+	app_crypto!(sr25519, super::KEY_TYPE);
+}
+
+pub use app::{Public as WorkerKey, Signature as WorkerSignature};
+#[cfg(feature = "std")]
+pub use app::Pair as WorkerPair;
+
+/// The bytes a worker signs to submit a result: domain tag, the chain's
+/// genesis hash (no replay across chains), the request, the hash of the
+/// output, the trace root and the step count.
+pub fn result_payload(
+	genesis: H256,
+	request: u64,
+	output: &[u8],
+	trace_root: &H256,
+	steps: u32,
+) -> alloc::vec::Vec<u8> {
+	let output_hash = sp_io::hashing::blake2_256(output);
+	(b"cinder/result/v1", genesis, request, output_hash, trace_root, steps).encode()
+}

@@ -1,0 +1,215 @@
+//! The calls' state transitions.
+
+use crate::{crypto, pallet::*, types::*, ValidatorStaking};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, Get},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_models::{ModelId, ModelProvider, ModelUsage};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	transaction_validity::{
+		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
+	},
+	DispatchResult, RuntimeAppPublic,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_register_worker(
+		who: T::AccountId,
+		key: crypto::WorkerKey,
+		models: Vec<ModelId>,
+	) -> DispatchResult {
+		ensure!(T::Staking::active_stake(&who).is_some(), Error::<T>::NotValidator);
+		Self::insert_worker(&who, key, &models)
+	}
+
+	/// Stores `who`'s worker record and indexes it under each model, replacing
+	/// a previous registration. Checks everything but validator status.
+	pub(crate) fn insert_worker(
+		who: &T::AccountId,
+		key: crypto::WorkerKey,
+		models: &[ModelId],
+	) -> DispatchResult {
+		ensure!(!models.is_empty(), Error::<T>::NoModels);
+		let bounded: BoundedVec<ModelId, T::MaxModelsPerWorker> =
+			models.to_vec().try_into().map_err(|_| Error::<T>::TooManyModels)?;
+		for (i, model) in bounded.iter().enumerate() {
+			ensure!(!bounded[..i].contains(model), Error::<T>::DuplicateModel);
+			ensure!(T::Models::terms(*model).is_some(), Error::<T>::UnknownModel);
+		}
+		let previous = Workers::<T>::get(who);
+		if previous.is_none() {
+			ensure!(Workers::<T>::count() < T::MaxWorkers::get(), Error::<T>::TooManyWorkers);
+		}
+		if let Some(old) = &previous {
+			for model in old.models.iter() {
+				ModelWorkers::<T>::mutate(model, |list| list.retain(|w| w != who));
+			}
+		}
+		for model in bounded.iter() {
+			ModelWorkers::<T>::try_mutate(model, |list| list.try_push(who.clone()))
+				.map_err(|_| Error::<T>::TooManyWorkers)?;
+		}
+		let (demoted_until, missed, served) = previous
+			.map(|w| (w.demoted_until, w.missed, w.served))
+			.unwrap_or((Zero::zero(), 0, 0));
+		Workers::<T>::insert(
+			who,
+			WorkerInfo { key: key.clone(), models: bounded, demoted_until, missed, served },
+		);
+		Self::deposit_event(Event::WorkerRegistered {
+			worker: who.clone(),
+			key,
+			models: models.to_vec(),
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_deregister_worker(who: T::AccountId) -> DispatchResult {
+		let info = Workers::<T>::take(&who).ok_or(Error::<T>::NotWorker)?;
+		for model in info.models.iter() {
+			ModelWorkers::<T>::mutate_exists(model, |list| {
+				if let Some(l) = list {
+					l.retain(|w| w != &who);
+					if l.is_empty() {
+						*list = None;
+					}
+				}
+			});
+		}
+		Self::deposit_event(Event::WorkerDeregistered { worker: who });
+		Ok(())
+	}
+
+	/// Validates a request, holds `max_fee`, stores it and assigns a worker.
+	pub fn do_request(
+		caller: T::AccountId,
+		model: ModelId,
+		input: Vec<u32>,
+		max_fee: BalanceOf<T>,
+	) -> Result<RequestId, DispatchError> {
+		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(terms.active, Error::<T>::ModelRetired);
+		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
+		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
+		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
+		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
+		ensure!(max_fee >= terms.price, Error::<T>::FeeTooLow);
+		ensure!(Requests::<T>::count() < T::MaxOpenRequests::get(), Error::<T>::TooManyRequests);
+		let input: BoundedVec<u32, T::MaxInputTokens> =
+			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
+
+		let id = NextRequestId::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		let worker = Self::select_worker(model, id, &[], now).ok_or(Error::<T>::NoEligibleWorker)?;
+		T::Currency::hold(&HoldReason::Escrow.into(), &caller, max_fee)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+		NextRequestId::<T>::put(id.saturating_add(1));
+		OpenPerModel::<T>::mutate(model, |n| *n = n.saturating_add(1));
+		let mut request = Request {
+			caller: caller.clone(),
+			model,
+			input,
+			max_fee,
+			price: terms.price,
+			created: now,
+			tried: BoundedVec::new(),
+			status: RequestStatus::Assigned { worker: worker.clone(), deadline: now },
+		};
+		Self::deposit_event(Event::Requested { request: id, caller, model, max_fee, price: terms.price });
+		Self::assign(id, &mut request, worker, now)?;
+		Requests::<T>::insert(id, request);
+		Ok(id)
+	}
+
+	/// Checks a result's signature and that it is still wanted: the
+	/// authorization of `submit_result`, run by the transaction pool and again
+	/// when the block is built and imported.
+	pub(crate) fn authorize_result(
+		_source: TransactionSource,
+		request: &RequestId,
+		output: &Vec<u8>,
+		trace_root: &H256,
+		steps: &u32,
+		signature: &crypto::WorkerSignature,
+	) -> TransactionValidityWithRefund {
+		let stale = InvalidTransaction::Stale;
+		let req = Requests::<T>::get(request).ok_or(stale)?;
+		let RequestStatus::Assigned { worker, deadline } = req.status else {
+			return Err(stale.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= deadline, stale);
+		let key = Workers::<T>::get(&worker).ok_or(InvalidTransaction::BadSigner)?.key;
+		let payload = crypto::result_payload(Self::genesis_hash(), *request, output, trace_root, *steps);
+		ensure!(key.verify(&payload, signature), InvalidTransaction::BadProof);
+		let longevity: u64 =
+			deadline.saturating_sub(now).saturating_add(1u32.into()).try_into().unwrap_or(u64::MAX);
+		let validity = ValidTransaction::with_tag_prefix("CinderResult")
+			.priority(u64::MAX / 2)
+			.and_provides(request)
+			.longevity(longevity)
+			.propagate(true)
+			.build()?;
+		Ok((validity, Weight::zero()))
+	}
+
+	/// The chain's genesis hash, which result signatures commit to.
+	pub fn genesis_hash() -> H256 {
+		let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		H256::from_slice(hash.as_ref())
+	}
+
+	pub(crate) fn do_submit_result(
+		id: RequestId,
+		output: Vec<u8>,
+		trace_root: H256,
+		steps: u32,
+	) -> DispatchResult {
+		let mut req = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
+		let RequestStatus::Assigned { worker, deadline } = req.status.clone() else {
+			return Err(Error::<T>::NotAssigned.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
+		let terms = T::Models::terms(req.model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(output.len() == terms.output_bytes as usize, Error::<T>::BadOutput);
+		ensure!(steps > 0, Error::<T>::NoSteps);
+		let output: OutputOf<T> = output.try_into().map_err(|_| Error::<T>::BadOutput)?;
+
+		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
+		req.status = RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
+		Requests::<T>::insert(id, req);
+		Outputs::<T>::insert(id, output);
+		Self::enqueue(QueueKind::Settlement, challenge_end, id);
+		Self::deposit_event(Event::ResultSubmitted { request: id, worker, trace_root, steps, challenge_end });
+		Ok(())
+	}
+
+	/// Freezes an answered request for a dispute: it leaves the settlement
+	/// path until the dispute resolves it.
+	pub fn do_freeze(id: RequestId) -> DispatchResult {
+		Requests::<T>::try_mutate(id, |maybe| {
+			let req = maybe.as_mut().ok_or(Error::<T>::UnknownRequest)?;
+			let RequestStatus::Answered { worker, trace_root, steps, .. } = req.status.clone() else {
+				return Err(Error::<T>::NotAnswered.into());
+			};
+			req.status = RequestStatus::Frozen { worker, trace_root, steps };
+			Self::deposit_event(Event::Frozen { request: id });
+			Ok(())
+		})
+	}
+}
+
+impl<T: Config> ModelUsage for Pallet<T> {
+	fn in_use(id: ModelId) -> bool {
+		OpenPerModel::<T>::get(id) > 0
+	}
+}

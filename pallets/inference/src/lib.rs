@@ -1,0 +1,426 @@
+//! # Inference marketplace
+//!
+//! The on-chain half of a Cinder request:
+//!
+//! 1. an active validator registers its **worker** key and the models it
+//!    serves (`register_worker`);
+//! 2. a dapp calls `request(model, input, max_fee)`: `max_fee` is **held**
+//!    (`HoldReason::Escrow`), and a worker is **assigned** at once, chosen
+//!    among the eligible workers with probability proportional to stake, from
+//!    randomness the block author cannot choose alone;
+//! 3. the worker posts `submit_result` (a general transaction authorized by
+//!    its key's signature, so it needs no funded account) before its
+//!    deadline; a missed deadline demotes the worker and the request is
+//!    reassigned, at most `MaxAttempts` times, then refunded in full;
+//! 4. when the challenge window closes the request **settles**: the price
+//!    goes to the worker minus the protocol cut (to the treasury), the rest
+//!    of `max_fee` back to the caller. A result can instead be frozen for a
+//!    dispute ([`Pallet::do_freeze`]).
+//!
+//! Deadlines, settlements and pruning of finished requests run from FIFO
+//! queues in `on_initialize`, at most `MaxQueueWork` entries per queue and
+//! block. Calls are thin; the logic is in `impls.rs` (calls),
+//! `assignment.rs`, `queues.rs` (per-block work) and `invariants.rs`
+//! (try-state).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(clippy::arithmetic_side_effects)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod assignment;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod crypto;
+mod impls;
+mod invariants;
+#[cfg(test)]
+mod mock;
+mod queues;
+#[cfg(test)]
+mod tests;
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+pub use crypto::{WorkerKey, WorkerSignature};
+pub use traits::ValidatorStaking;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Randomness,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_models::{ModelId, ModelProvider};
+	use sp_core::H256;
+	use sp_runtime::Perbill;
+
+	/// Balance of the escrow currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A request as stored.
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxInputTokens,
+		<T as Config>::MaxAttempts,
+	>;
+	/// A worker as stored.
+	pub type WorkerOf<T> = WorkerInfo<BlockNumberFor<T>, <T as Config>::MaxModelsPerWorker>;
+	/// A completion as stored.
+	pub type CompletionOf<T> =
+		Completion<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	/// A result's bytes.
+	pub type OutputOf<T> = BoundedVec<u8, <T as Config>::MaxOutputBytes>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+		/// The currency fees are held and paid in.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ Mutate<Self::AccountId>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The model registry.
+		type Models: ModelProvider<Self::AccountId, BalanceOf<Self>>;
+		/// The validator set and its stake.
+		type Staking: ValidatorStaking<Self::AccountId, BalanceOf<Self>>;
+		/// Randomness for assignment; must not be the block author's alone.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Receives the protocol's cut of every settled fee.
+		type Treasury: Get<Self::AccountId>;
+		/// The treasury's share of a settled fee.
+		#[pallet::constant]
+		type ProtocolCut: Get<Perbill>;
+		/// Blocks a worker has to answer, counted from its assignment.
+		#[pallet::constant]
+		type ResultTimeout: Get<BlockNumberFor<Self>>;
+		/// Workers tried per request before it is refunded.
+		#[pallet::constant]
+		type MaxAttempts: Get<u32>;
+		/// Blocks after a result during which it may be challenged.
+		#[pallet::constant]
+		type ChallengePeriod: Get<BlockNumberFor<Self>>;
+		/// Blocks a worker that missed a deadline is demoted for.
+		#[pallet::constant]
+		type MissDemotion: Get<BlockNumberFor<Self>>;
+		/// Blocks a finished request's outcome and result stay readable.
+		#[pallet::constant]
+		type ResultRetention: Get<BlockNumberFor<Self>>;
+		/// Longest input any model may take, in tokens.
+		#[pallet::constant]
+		type MaxInputTokens: Get<u32>;
+		/// Longest result any model may return, in bytes.
+		#[pallet::constant]
+		type MaxOutputBytes: Get<u32>;
+		/// Most registered workers, and most workers per model.
+		#[pallet::constant]
+		type MaxWorkers: Get<u32>;
+		/// Most models one worker serves.
+		#[pallet::constant]
+		type MaxModelsPerWorker: Get<u32>;
+		/// Most requests open at once.
+		#[pallet::constant]
+		type MaxOpenRequests: Get<u32>;
+		/// Most entries each queue processes per block.
+		#[pallet::constant]
+		type MaxQueueWork: Get<u32>;
+		/// Weights of this pallet's calls and per-block work.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A request's `max_fee`, until it settles or is refunded.
+		#[codec(index = 0)]
+		Escrow,
+	}
+
+	/// Registered workers, by validator stash.
+	#[pallet::storage]
+	pub type Workers<T: Config> = CountedStorageMap<_, Twox64Concat, T::AccountId, WorkerOf<T>>;
+
+	/// The workers serving each model.
+	#[pallet::storage]
+	pub type ModelWorkers<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<T::AccountId, T::MaxWorkers>, ValueQuery>;
+
+	/// Open requests.
+	#[pallet::storage]
+	pub type Requests<T: Config> = CountedStorageMap<_, Twox64Concat, RequestId, RequestOf<T>>;
+
+	/// Open requests per model (a model in use cannot be removed).
+	#[pallet::storage]
+	pub type OpenPerModel<T: Config> = StorageMap<_, Twox64Concat, ModelId, u32, ValueQuery>;
+
+	/// The id the next request gets.
+	#[pallet::storage]
+	pub type NextRequestId<T> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Results of answered requests, kept through settlement and retention.
+	#[pallet::storage]
+	pub type Outputs<T: Config> = StorageMap<_, Twox64Concat, RequestId, OutputOf<T>>;
+
+	/// Finished requests, kept for `ResultRetention` blocks.
+	#[pallet::storage]
+	pub type Completions<T: Config> = StorageMap<_, Twox64Concat, RequestId, CompletionOf<T>>;
+
+	/// Queue entries: `(due block, request)` by queue and position.
+	#[pallet::storage]
+	pub type Queue<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		QueueKind,
+		Twox64Concat,
+		u64,
+		(BlockNumberFor<T>, RequestId),
+	>;
+
+	/// Each queue's `(head, tail)`: entries are at positions `head..tail`.
+	#[pallet::storage]
+	pub type QueueBounds<T> = StorageMap<_, Twox64Concat, QueueKind, (u64, u64), ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A validator registered (or updated) its worker.
+		WorkerRegistered {
+			/// The validator stash.
+			worker: T::AccountId,
+			/// The key its results are signed with.
+			key: WorkerKey,
+			/// The models it serves.
+			models: Vec<ModelId>,
+		},
+		/// A worker stopped serving.
+		WorkerDeregistered {
+			/// The validator stash.
+			worker: T::AccountId,
+		},
+		/// A request was made and its `max_fee` held.
+		Requested {
+			/// The request.
+			request: RequestId,
+			/// Who pays.
+			caller: T::AccountId,
+			/// The model.
+			model: ModelId,
+			/// The amount held.
+			max_fee: BalanceOf<T>,
+			/// What the caller will pay if it settles.
+			price: BalanceOf<T>,
+		},
+		/// A worker was assigned a request.
+		Assigned {
+			/// The request.
+			request: RequestId,
+			/// The worker.
+			worker: T::AccountId,
+			/// Last block its result is accepted in.
+			deadline: BlockNumberFor<T>,
+			/// 1 for the first worker, 2 for the next, …
+			attempt: u32,
+		},
+		/// A worker posted a result; the challenge window is open.
+		ResultSubmitted {
+			/// The request.
+			request: RequestId,
+			/// The worker.
+			worker: T::AccountId,
+			/// Merkle root of its execution trace.
+			trace_root: H256,
+			/// Number of steps in the trace.
+			steps: u32,
+			/// Block in which the request settles if unchallenged.
+			challenge_end: BlockNumberFor<T>,
+		},
+		/// A worker missed its deadline and was demoted.
+		DeadlineMissed {
+			/// The request.
+			request: RequestId,
+			/// The worker.
+			worker: T::AccountId,
+		},
+		/// A request settled: the worker was paid.
+		Settled {
+			/// The request.
+			request: RequestId,
+			/// The worker.
+			worker: T::AccountId,
+			/// Paid to the worker.
+			worker_share: BalanceOf<T>,
+			/// Paid to the treasury.
+			protocol_cut: BalanceOf<T>,
+			/// Released back to the caller (`max_fee` minus price).
+			released: BalanceOf<T>,
+		},
+		/// A request was refunded in full.
+		Refunded {
+			/// The request.
+			request: RequestId,
+			/// Who got the refund.
+			caller: T::AccountId,
+			/// The amount released.
+			amount: BalanceOf<T>,
+		},
+		/// A result was frozen for a dispute; it will not settle on its own.
+		Frozen {
+			/// The request.
+			request: RequestId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The caller is not an active validator.
+		NotValidator,
+		/// The caller has no registered worker.
+		NotWorker,
+		/// A worker must serve at least one model.
+		NoModels,
+		/// A worker serves more than `MaxModelsPerWorker` models.
+		TooManyModels,
+		/// A model is listed twice.
+		DuplicateModel,
+		/// No model with this id.
+		UnknownModel,
+		/// A model already has `MaxWorkers` workers, or the pallet does.
+		TooManyWorkers,
+		/// The model is retired.
+		ModelRetired,
+		/// The model's results exceed `MaxOutputBytes`.
+		UnservableModel,
+		/// The input has no tokens.
+		EmptyInput,
+		/// The input is longer than the model (or `MaxInputTokens`) allows.
+		InputTooLong,
+		/// A token id is outside the model's vocabulary.
+		TokenOutOfRange,
+		/// `max_fee` is below the model's price.
+		FeeTooLow,
+		/// `MaxOpenRequests` are open.
+		TooManyRequests,
+		/// No active worker serves the model.
+		NoEligibleWorker,
+		/// The caller cannot hold `max_fee`.
+		InsufficientBalance,
+		/// No open request with this id.
+		UnknownRequest,
+		/// The request is not waiting for a result.
+		NotAssigned,
+		/// The worker's deadline has passed.
+		DeadlinePassed,
+		/// The result's length is not the model's output length.
+		BadOutput,
+		/// A trace has at least one step.
+		NoSteps,
+		/// The request has no result in its challenge window.
+		NotAnswered,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Workers registered at genesis: validator stash, worker key, models.
+		/// Genesis trusts that they are validators.
+		pub workers: Vec<(T::AccountId, WorkerKey, Vec<ModelId>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (who, key, models) in &self.workers {
+				if let Err(e) = Pallet::<T>::insert_worker(who, key.clone(), models) {
+					panic!("genesis worker does not register: {e:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::process_queues(now)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Registers the caller's worker (or replaces its key and models).
+		/// The caller must be an active validator.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_worker(models.len() as u32))]
+		pub fn register_worker(
+			origin: OriginFor<T>,
+			key: WorkerKey,
+			models: Vec<ModelId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_worker(who, key, models)
+		}
+
+		/// Removes the caller's worker. Open assignments run to their deadline.
+		#[pallet::call_index(1)]
+		pub fn deregister_worker(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deregister_worker(who)
+		}
+
+		/// Asks for `model` to run on `input` (token ids), holding `max_fee`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::request(input.len() as u32, T::MaxWorkers::get()))]
+		pub fn request(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: Vec<u32>,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request(who, model, input, max_fee).map(|_| ())
+		}
+
+		/// Posts the assigned worker's result: the output bytes, the root of
+		/// its execution trace and its step count, signed with the worker key
+		/// over [`crypto::result_payload`]. A general transaction: the
+		/// signature authorizes it, no account pays a fee.
+		#[pallet::call_index(3)]
+		#[pallet::authorize(Pallet::<T>::authorize_result)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_result(output.len() as u32))]
+		#[pallet::weight(T::WeightInfo::submit_result(output.len() as u32))]
+		pub fn submit_result(
+			origin: OriginFor<T>,
+			request: RequestId,
+			output: Vec<u8>,
+			trace_root: H256,
+			steps: u32,
+			signature: WorkerSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			Self::do_submit_result(request, output, trace_root, steps)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+//! Random sequences of calls and block advances: issuance never changes,
+//! every invariant holds after every step, and once the queues drain no
+//! funds stay held.
+
+use super::*;
+use frame_support::traits::fungible::Inspect;
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Op {
+	Request { caller: u64, fee: u64, len: usize },
+	Answer { pick: usize },
+	Advance { blocks: u64 },
+	Deregister { worker: u64 },
+	Register { worker: u64 },
+	LeaveValidators { worker: u64 },
+	SetPrice { price: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let worker = prop_oneof![Just(W1), Just(W2), Just(W3), Just(V4)];
+	prop_oneof![
+		4 => (prop_oneof![Just(ALICE), Just(BOB), Just(POOR)], 0u64..400, 0usize..20)
+			.prop_map(|(caller, fee, len)| Op::Request { caller, fee, len }),
+		4 => (0usize..8).prop_map(|pick| Op::Answer { pick }),
+		3 => (1u64..8).prop_map(|blocks| Op::Advance { blocks }),
+		1 => worker.clone().prop_map(|worker| Op::Deregister { worker }),
+		1 => worker.clone().prop_map(|worker| Op::Register { worker }),
+		1 => worker.prop_map(|worker| Op::LeaveValidators { worker }),
+		1 => (0u64..300).prop_map(|price| Op::SetPrice { price }),
+	]
+}
+
+fn apply(op: &Op) {
+	match op {
+		Op::Request { caller, fee, len } => {
+			let input = (0..*len as u32).map(|t| t % 70).collect();
+			let _ = Inference::request(RuntimeOrigin::signed(*caller), 0, input, *fee);
+		},
+		Op::Answer { pick } => {
+			let open: Vec<(RequestId, u64)> = Requests::<Test>::iter()
+				.filter_map(|(id, r)| match r.status {
+					RequestStatus::Assigned { worker, .. } => Some((id, worker)),
+					_ => None,
+				})
+				.collect();
+			if let Some((id, worker)) = open.get(pick % open.len().max(1)) {
+				let call = result_call(*id, *worker, vec![1u8; OUTPUT], 3);
+				if let Some(Ok(_)) = call.authorize(TransactionSource::External) {
+					assert!(dispatch_authorized(call).is_ok(), "an authorized result dispatches");
+				}
+			}
+		},
+		Op::Advance { blocks } => {
+			for _ in 0..*blocks {
+				run_to_block(System::block_number() + 1);
+				check_invariants();
+			}
+		},
+		Op::Deregister { worker } => {
+			let _ = Inference::deregister_worker(RuntimeOrigin::signed(*worker));
+		},
+		Op::Register { worker } => {
+			let key = pair(*worker).public();
+			let _ = Inference::register_worker(RuntimeOrigin::signed(*worker), key, vec![0]);
+		},
+		Op::LeaveValidators { worker } => Stakes::mutate(|s| {
+			s.remove(worker);
+		}),
+		Op::SetPrice { price } => {
+			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price);
+		},
+	}
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(48))]
+
+	#[test]
+	fn funds_add_up_over_random_histories(ops in prop::collection::vec(op(), 1..60), salt in any::<u64>()) {
+		ExtBuilder::default().build_and_execute(|| {
+			Salt::set(salt);
+			let issuance = Balances::total_issuance();
+			let accounts = [ALICE, BOB, POOR, OWNER, TREASURY, W1, W2, W3, V4];
+			let total = || accounts.iter().map(|a| Balances::total_balance(a)).sum::<u64>();
+			let before = total();
+			for op in &ops {
+				apply(op);
+				check_invariants();
+				assert_eq!(Balances::total_issuance(), issuance);
+				assert_eq!(total(), before);
+			}
+			// Every deadline, retry and window ends within this many blocks.
+			run_to_block(System::block_number() + 40);
+			assert_eq!(Requests::<Test>::count(), 0);
+			for who in [ALICE, BOB, POOR] {
+				assert_eq!(escrow(who), 0);
+			}
+			assert_eq!(total(), before);
+		});
+	}
+}

@@ -1,0 +1,42 @@
+//! How other pallets see the registry.
+
+use crate::types::ModelId;
+
+/// The terms under which a model is served: all another pallet needs to
+/// accept, bound and price a request.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ModelTerms<Balance> {
+	/// Price of one request.
+	pub price: Balance,
+	/// Whether the model takes new requests.
+	pub active: bool,
+	/// Number of token ids; every input token must be below it.
+	pub vocab: u32,
+	/// Longest input, in tokens.
+	pub max_input_tokens: u32,
+	/// Exact length of a result in bytes.
+	pub output_bytes: u32,
+}
+
+/// Read access to registered models.
+pub trait ModelProvider<AccountId, Balance> {
+	/// The terms of model `id`, if it exists.
+	fn terms(id: ModelId) -> Option<ModelTerms<Balance>>;
+
+	/// Registers an active model owned by `owner` (funding the deposit), for
+	/// another pallet's benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(owner: &AccountId, price: Balance) -> ModelId;
+}
+
+/// Whether open work still refers to a model, so it must not be removed.
+pub trait ModelUsage {
+	/// `true` while anything open refers to model `id`.
+	fn in_use(id: ModelId) -> bool;
+}
+
+impl ModelUsage for () {
+	fn in_use(_: ModelId) -> bool {
+		false
+	}
+}
