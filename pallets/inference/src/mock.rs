@@ -172,6 +172,9 @@ impl ExtBuilder {
 		Stakes::set(stakes);
 		Salt::set(0);
 		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

@@ -55,16 +55,14 @@ impl<T: Config> Pallet<T> {
 		}
 		for _ in 0..budget {
 			let Some(id) = Self::pop_due(QueueKind::Prune, now) else { break };
-			Completions::<T>::remove(id);
-			Outputs::<T>::remove(id);
-			weight.saturating_accrue(T::WeightInfo::prune());
+			weight.saturating_accrue(Self::prune(id));
 		}
 		weight
 	}
 
 	/// A deadline passed: demote the worker if it has not answered, then
 	/// reassign or refund.
-	fn expire(id: RequestId, now: BlockNumberFor<T>) -> Weight {
+	pub(crate) fn expire(id: RequestId, now: BlockNumberFor<T>) -> Weight {
 		let Some(mut req) = Requests::<T>::get(id) else { return T::WeightInfo::skip_entry() };
 		let RequestStatus::Assigned { worker, deadline } = req.status.clone() else {
 			return T::WeightInfo::skip_entry();
@@ -102,14 +100,18 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)
 		.unwrap_or_else(|_| Zero::zero());
-		Self::deposit_event(Event::Refunded { request: id, caller: req.caller.clone(), amount: released });
+		Self::deposit_event(Event::Refunded {
+			request: id,
+			caller: req.caller.clone(),
+			amount: released,
+		});
 		Self::close(id, &req, Outcome::Refunded { amount: released }, now);
 	}
 
 	/// The challenge window of an answered request closed: pay the worker and
 	/// the treasury, release the rest. Should a transfer fail (it cannot while
 	/// the worker and treasury accounts exist), the caller is refunded.
-	fn settle(id: RequestId, now: BlockNumberFor<T>) -> Weight {
+	pub(crate) fn settle(id: RequestId, now: BlockNumberFor<T>) -> Weight {
 		let Some(req) = Requests::<T>::get(id) else { return T::WeightInfo::skip_entry() };
 		let RequestStatus::Answered { worker, challenge_end, .. } = req.status.clone() else {
 			return T::WeightInfo::skip_entry();
@@ -161,6 +163,13 @@ impl<T: Config> Pallet<T> {
 		});
 		Self::close(id, &req, Outcome::Settled { worker, worker_share, protocol_cut }, now);
 		T::WeightInfo::settle()
+	}
+
+	/// The retention of a finished request ended: forget it.
+	pub(crate) fn prune(id: RequestId) -> Weight {
+		Completions::<T>::remove(id);
+		Outputs::<T>::remove(id);
+		T::WeightInfo::prune()
 	}
 
 	/// Removes a finished request and keeps its outcome for the retention

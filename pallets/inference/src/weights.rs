@@ -2,15 +2,18 @@
 #![allow(unused_parens, unused_imports, unused_variables, missing_docs)]
 
 use core::marker::PhantomData;
-use frame_support::{traits::Get, weights::{constants::RocksDbWeight, Weight}};
+use frame_support::{
+	traits::Get,
+	weights::{constants::RocksDbWeight, Weight},
+};
 
 /// Weight functions needed for `pallet_inference`.
 pub trait WeightInfo {
 	fn register_worker(m: u32) -> Weight;
 	fn deregister_worker() -> Weight;
 	fn request(n: u32, w: u32) -> Weight;
-	fn submit_result(o: u32) -> Weight;
-	fn authorize_submit_result(o: u32) -> Weight;
+	fn submit_result() -> Weight;
+	fn authorize_submit_result() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn skip_entry() -> Weight;
 	fn expire_reassign(w: u32) -> Weight;
@@ -22,29 +25,84 @@ pub trait WeightInfo {
 /// Weights for `pallet_inference` using the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn register_worker(m: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn deregister_worker() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn request(n: u32, w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn submit_result(o: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn authorize_submit_result(o: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn on_initialize_idle() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn skip_entry() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn expire_reassign(w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn expire_refund(w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn settle() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
-	fn prune() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5)) }
+	fn register_worker(m: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn deregister_worker() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn request(n: u32, w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn submit_result() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn authorize_submit_result() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn skip_entry() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn expire_reassign(w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn expire_refund(w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn settle() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn prune() -> Weight {
+		Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
 }
 
 impl WeightInfo for () {
-	fn register_worker(m: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn deregister_worker() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn request(n: u32, w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn submit_result(o: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn authorize_submit_result(o: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn on_initialize_idle() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn skip_entry() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn expire_reassign(w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn expire_refund(w: u32) -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn settle() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
-	fn prune() -> Weight { Weight::from_parts(50_000_000, 10_000).saturating_add(RocksDbWeight::get().reads_writes(5, 5)) }
+	fn register_worker(m: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn deregister_worker() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn request(n: u32, w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn submit_result() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn authorize_submit_result() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn skip_entry() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn expire_reassign(w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn expire_refund(w: u32) -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn settle() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
+	fn prune() -> Weight {
+		Weight::from_parts(50_000_000, 10_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 5))
+	}
 }

@@ -4,7 +4,10 @@ use super::*;
 use crate::pallet::{BalanceOf, Models};
 use crate::types::sample_spec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::fungible::{Inspect, Mutate};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
 use frame_system::RawOrigin;
 use sp_runtime::traits::Saturating;
 

@@ -3,9 +3,11 @@
 //! - this file: system, balances, timestamp, transaction payment, sudo, and
 //!   the treasury account that receives fees and the protocol's cut;
 //! - [`consensus`]: BABE, GRANDPA, authorship, session, offences;
-//! - [`staking`]: NPoS staking and the on-chain election.
+//! - [`staking`]: NPoS staking and the on-chain election;
+//! - [`inference`]: the model registry and the inference marketplace.
 
 mod consensus;
+mod inference;
 mod staking;
 
 pub use staking::TreasuryAccount;

@@ -41,7 +41,7 @@ fn result_call(id: RequestId, signer: u64, output: Vec<u8>, steps: u32) -> Call<
 fn submit(id: RequestId, signer: u64) -> DispatchResult {
 	let call = result_call(id, signer, vec![0u8; OUTPUT], 42);
 	match call.authorize(TransactionSource::External) {
-		Some(Ok(_)) => {},
+		Some(Ok(_)) => {}
 		other => panic!("result for {id} not authorized: {other:?}"),
 	}
 	dispatch_authorized(call)

@@ -36,7 +36,7 @@ fn apply(op: &Op) {
 		Op::Request { caller, fee, len } => {
 			let input = (0..*len as u32).map(|t| t % 70).collect();
 			let _ = Inference::request(RuntimeOrigin::signed(*caller), 0, input, *fee);
-		},
+		}
 		Op::Answer { pick } => {
 			let open: Vec<(RequestId, u64)> = Requests::<Test>::iter()
 				.filter_map(|(id, r)| match r.status {
@@ -50,26 +50,26 @@ fn apply(op: &Op) {
 					assert!(dispatch_authorized(call).is_ok(), "an authorized result dispatches");
 				}
 			}
-		},
+		}
 		Op::Advance { blocks } => {
 			for _ in 0..*blocks {
 				run_to_block(System::block_number() + 1);
 				check_invariants();
 			}
-		},
+		}
 		Op::Deregister { worker } => {
 			let _ = Inference::deregister_worker(RuntimeOrigin::signed(*worker));
-		},
+		}
 		Op::Register { worker } => {
 			let key = pair(*worker).public();
 			let _ = Inference::register_worker(RuntimeOrigin::signed(*worker), key, vec![0]);
-		},
+		}
 		Op::LeaveValidators { worker } => Stakes::mutate(|s| {
 			s.remove(worker);
 		}),
 		Op::SetPrice { price } => {
 			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price);
-		},
+		}
 	}
 }
 

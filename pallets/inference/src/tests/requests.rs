@@ -18,7 +18,13 @@ fn request_holds_max_fee_and_assigns() {
 		assert_eq!(
 			events(),
 			vec![
-				Event::Requested { request: 0, caller: ALICE, model: 0, max_fee: 150, price: PRICE },
+				Event::Requested {
+					request: 0,
+					caller: ALICE,
+					model: 0,
+					max_fee: 150,
+					price: PRICE
+				},
 				Event::Assigned { request: 0, worker, deadline: 6, attempt: 1 },
 			]
 		);
@@ -101,7 +107,10 @@ fn a_model_in_use_cannot_be_removed() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(request(ALICE, PRICE));
 		assert_ok!(Models::retire(RuntimeOrigin::signed(OWNER), 0));
-		assert_noop!(Models::remove(RuntimeOrigin::signed(OWNER), 0), pallet_models::Error::<Test>::InUse);
+		assert_noop!(
+			Models::remove(RuntimeOrigin::signed(OWNER), 0),
+			pallet_models::Error::<Test>::InUse
+		);
 		// The open request still finishes: it times out three times and is refunded.
 		run_to_block(30);
 		assert_eq!(OpenPerModel::<Test>::get(0), 0);

@@ -36,7 +36,13 @@ fn the_assignee_submits_and_the_window_opens() {
 		assert_eq!(Queue::<Test>::get(QueueKind::Settlement, 0), Some((7, 0)));
 		assert_eq!(
 			events().last(),
-			Some(&Event::ResultSubmitted { request: 0, worker, trace_root: root, steps: 42, challenge_end: 7 })
+			Some(&Event::ResultSubmitted {
+				request: 0,
+				worker,
+				trace_root: root,
+				steps: 42,
+				challenge_end: 7
+			})
 		);
 		// Funds stay held through the window.
 		assert_eq!(escrow(ALICE), PRICE);
@@ -50,7 +56,10 @@ fn authorization_rejects_wrong_signers_and_stale_results() {
 		let worker = assignee(0);
 		let other = [W1, W2, W3].into_iter().find(|w| *w != worker).unwrap_or(W1);
 		// Another registered worker's key.
-		assert_eq!(rejected(result_call(0, other, vec![0; OUTPUT], 1)), InvalidTransaction::BadProof);
+		assert_eq!(
+			rejected(result_call(0, other, vec![0; OUTPUT], 1)),
+			InvalidTransaction::BadProof
+		);
 		// A signature over different bytes.
 		let mut call = result_call(0, worker, vec![0; OUTPUT], 1);
 		if let Call::submit_result { steps, .. } = &mut call {
@@ -62,9 +71,16 @@ fn authorization_rejects_wrong_signers_and_stale_results() {
 		// The worker deregistered: its key is gone.
 		let snapshot = Workers::<Test>::get(worker);
 		assert_ok!(Inference::deregister_worker(RuntimeOrigin::signed(worker)));
-		assert_eq!(rejected(result_call(0, worker, vec![0; OUTPUT], 1)), InvalidTransaction::BadSigner);
+		assert_eq!(
+			rejected(result_call(0, worker, vec![0; OUTPUT], 1)),
+			InvalidTransaction::BadSigner
+		);
 		if let Some(info) = snapshot {
-			assert_ok!(Inference::register_worker(RuntimeOrigin::signed(worker), info.key, vec![0]));
+			assert_ok!(Inference::register_worker(
+				RuntimeOrigin::signed(worker),
+				info.key,
+				vec![0]
+			));
 		}
 		// Past the deadline (block 6).
 		System::set_block_number(7);
@@ -86,16 +102,32 @@ fn dispatch_rejects_what_authorization_cannot_see() {
 			steps,
 			signature: sig.clone(),
 		};
-		assert_noop!(dispatch_authorized(call(3, vec![0; OUTPUT], 1)), Error::<Test>::UnknownRequest);
-		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT - 1], 1)), Error::<Test>::BadOutput);
+		assert_noop!(
+			dispatch_authorized(call(3, vec![0; OUTPUT], 1)),
+			Error::<Test>::UnknownRequest
+		);
+		assert_noop!(
+			dispatch_authorized(call(0, vec![0; OUTPUT - 1], 1)),
+			Error::<Test>::BadOutput
+		);
 		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT], 0)), Error::<Test>::NoSteps);
 		// Only the authorized origin may call it.
 		assert_noop!(
-			Inference::submit_result(RuntimeOrigin::signed(worker), 0, vec![0; OUTPUT], root, 1, sig.clone()),
+			Inference::submit_result(
+				RuntimeOrigin::signed(worker),
+				0,
+				vec![0; OUTPUT],
+				root,
+				1,
+				sig.clone()
+			),
 			DispatchError::BadOrigin
 		);
 		System::set_block_number(7);
-		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT], 1)), Error::<Test>::DeadlinePassed);
+		assert_noop!(
+			dispatch_authorized(call(0, vec![0; OUTPUT], 1)),
+			Error::<Test>::DeadlinePassed
+		);
 		System::set_block_number(2);
 		assert_ok!(submit(0, worker));
 		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT], 1)), Error::<Test>::NotAssigned);

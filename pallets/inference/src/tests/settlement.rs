@@ -68,7 +68,12 @@ fn a_missed_deadline_demotes_and_reassigns_then_refunds() {
 		let info = Workers::<Test>::get(first).unwrap_or_else(|| panic!("still registered"));
 		assert_eq!((info.missed, info.demoted_until), (1, 17));
 		assert!(events().contains(&Event::DeadlineMissed { request: 0, worker: first }));
-		assert!(events().contains(&Event::Assigned { request: 0, worker: second, deadline: 12, attempt: 2 }));
+		assert!(events().contains(&Event::Assigned {
+			request: 0,
+			worker: second,
+			deadline: 12,
+			attempt: 2
+		}));
 		// The first worker can no longer answer.
 		assert!(matches!(
 			result_call(0, first, vec![0; OUTPUT], 1).authorize(TransactionSource::External),

@@ -37,7 +37,9 @@ fn re_registering_replaces_key_and_models_and_keeps_record() {
 fn register_rejects_bad_input() {
 	ExtBuilder::default().workers(&[(W1, 100), (W2, 100), (W3, 100)]).build_and_execute(|| {
 		let key = pair(V4).public();
-		let reg = |who, models| Inference::register_worker(RuntimeOrigin::signed(who), key.clone(), models);
+		let reg = |who, models| {
+			Inference::register_worker(RuntimeOrigin::signed(who), key.clone(), models)
+		};
 		assert_noop!(reg(ALICE, vec![0]), Error::<Test>::NotValidator);
 		assert_noop!(reg(V4, vec![]), Error::<Test>::NoModels);
 		assert_noop!(reg(V4, vec![0, 0]), Error::<Test>::DuplicateModel);
@@ -59,7 +61,10 @@ fn register_rejects_bad_input() {
 #[test]
 fn deregister_removes_worker_from_index() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(Inference::deregister_worker(RuntimeOrigin::signed(V4)), Error::<Test>::NotWorker);
+		assert_noop!(
+			Inference::deregister_worker(RuntimeOrigin::signed(V4)),
+			Error::<Test>::NotWorker
+		);
 		assert_noop!(Inference::deregister_worker(RuntimeOrigin::root()), DispatchError::BadOrigin);
 		assert_ok!(Inference::deregister_worker(RuntimeOrigin::signed(W2)));
 		assert!(Workers::<Test>::get(W2).is_none());

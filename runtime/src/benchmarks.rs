@@ -1,0 +1,8 @@
+//! The pallets whose FRAME benchmarks this runtime runs (`scripts/bench-weights.sh`
+//! regenerates their `weights.rs` from them).
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_models, Models]
+	[pallet_inference, Inference]
+);
