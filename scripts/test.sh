@@ -16,4 +16,8 @@ start=$(date +%s)
 # The end-to-end tests start several nodes each; running two such tests at
 # once on a 2-core machine only makes both slower, so tests run one at a time.
 cargo test --workspace --locked "$@" -- --test-threads=1
+if [ $# -eq 0 ]; then
+	# The pallets' FRAME benchmarks, run as tests on their mock runtimes.
+	cargo test --locked -p pallet-models -p pallet-inference --features runtime-benchmarks
+fi
 echo "test: finished in $(( $(date +%s) - start ))s"

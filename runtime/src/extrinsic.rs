@@ -56,3 +56,31 @@ pub fn sign(
 		tx_ext,
 	)
 }
+
+/// A general (unsigned-preamble) transaction carrying `call`: for calls
+/// authorized by their own arguments, like a worker's signed result.
+pub fn general(call: RuntimeCall) -> UncheckedExtrinsic {
+	UncheckedExtrinsic::new_transaction(call, tx_extension(0, 0))
+}
+
+/// The `submit_result` transaction for `request`, signed with the worker
+/// key `worker` over [`pallet_inference::crypto::result_payload`].
+pub fn submit_result(
+	worker: &sr25519::Pair,
+	genesis: H256,
+	request: u64,
+	output: alloc::vec::Vec<u8>,
+	trace_root: H256,
+	steps: u32,
+) -> UncheckedExtrinsic {
+	let payload =
+		pallet_inference::crypto::result_payload(genesis, request, &output, &trace_root, steps);
+	let signature = pallet_inference::WorkerSignature::from(worker.sign(&payload));
+	general(RuntimeCall::Inference(pallet_inference::Call::submit_result {
+		request,
+		output,
+		trace_root,
+		steps,
+		signature,
+	}))
+}

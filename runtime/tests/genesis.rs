@@ -51,9 +51,13 @@ fn development_has_alice_as_sole_validator() {
 		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 1);
 		assert_eq!(pallet_staking::Nominators::<Runtime>::iter().count(), 0);
 
-		// The bond is held from Alice's endowment, not taken from it.
+		// The bond and MiniLM's registry deposit are held from Alice's
+		// endowment, not taken from it.
 		assert_eq!(Balances::total_balance(&alice), ENDOWMENT);
-		assert_eq!(Balances::total_balance_on_hold(&alice), VALIDATOR_BOND);
+		let staking = pallet_staking::HoldReason::Staking.into();
+		assert_eq!(Balances::balance_on_hold(&staking, &alice), VALIDATOR_BOND);
+		let deposit = pallet_models::Models::<Runtime>::get(0).expect("MiniLM").deposit;
+		assert_eq!(Balances::total_balance_on_hold(&alice), VALIDATOR_BOND + deposit);
 
 		// Every well-known account is funded.
 		for k in Sr25519Keyring::well_known() {
@@ -109,4 +113,27 @@ fn local_testnet_has_three_validators_and_nominators() {
 		let bob_overview = pallet_staking::ErasStakersOverview::<Runtime>::get(0, &bob).unwrap();
 		assert!(bob_overview.total > bob_overview.own, "Bob is nominated by Dave and Eve");
 	});
+}
+
+#[test]
+fn presets_register_minilm_and_every_validators_worker() {
+	use cinder_runtime::genesis_config_presets::minilm;
+	for (preset, validators) in [("development", 1usize), ("local_testnet", 3)] {
+		common::preset_ext(preset).execute_with(|| {
+			let model = pallet_models::Models::<Runtime>::get(0).expect("MiniLM is model 0");
+			assert_eq!(model.name.to_vec(), minilm::NAME.as_bytes().to_vec());
+			assert_eq!(model.price, minilm::PRICE);
+			assert_eq!(model.hashes, minilm::HASHES);
+			assert_eq!(model.status, pallet_models::ModelStatus::Active);
+			let workers = pallet_inference::ModelWorkers::<Runtime>::get(0);
+			assert_eq!(workers.len(), validators, "{preset}");
+			for who in workers.iter() {
+				use pallet_inference::ValidatorStaking;
+				let stake = cinder_runtime::configs::StakingAdapter::active_stake(who);
+				assert!(stake.is_some(), "{preset}: a genesis worker is an active validator");
+			}
+			pallet_models::Pallet::<Runtime>::do_try_state().unwrap();
+			pallet_inference::Pallet::<Runtime>::do_try_state().unwrap();
+		});
+	}
 }

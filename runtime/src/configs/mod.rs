@@ -10,6 +10,7 @@ mod consensus;
 mod inference;
 mod staking;
 
+pub use inference::{AssignmentRandomness, StakingAdapter};
 pub use staking::TreasuryAccount;
 
 use frame_support::{

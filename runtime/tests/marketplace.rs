@@ -1,0 +1,256 @@
+//! A request goes through the real runtime: Bob's signed `request` is
+//! assigned to Alice's worker (the dev genesis registers MiniLM and Alice's
+//! worker), Alice's worker key authorizes the result as a general
+//! transaction, and the request settles when the challenge window closes,
+//! with every unit accounted for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use cinder_runtime::{
+	configs::TreasuryAccount, genesis_config_presets::minilm, Executive, Header, Runtime,
+	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+};
+use codec::Encode;
+use frame_support::traits::fungible::{Inspect, InspectHold};
+use pallet_inference::{Event as InferenceEvent, RequestStatus};
+use sp_consensus_babe::{
+	digests::{PreDigest, SecondaryPlainPreDigest},
+	BABE_ENGINE_ID,
+};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::{Digest, DigestItem},
+	traits::Header as HeaderT,
+	transaction_validity::{InvalidTransaction, TransactionValidityError},
+};
+
+type Balances = pallet_balances::Pallet<Runtime>;
+type System = frame_system::Pallet<Runtime>;
+
+const SLOT: u64 = 600_000_000;
+/// "hello world" in MiniLM's vocabulary, with [CLS] and [SEP].
+const HELLO: [u32; 4] = [101, 7592, 2088, 102];
+const OUTPUT_BYTES: usize = 384 * 4;
+
+/// Drives blocks in one externalities: BABE pre-digest and timestamp for
+/// each, extrinsics applied as an author would.
+struct Chain {
+	parent: H256,
+	number: u32,
+}
+
+impl Chain {
+	fn new() -> Self {
+		Self { parent: frame_system::BlockHash::<Runtime>::get(0), number: 0 }
+	}
+
+	fn open(&mut self) {
+		self.number += 1;
+		let slot = SLOT + u64::from(self.number);
+		let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
+			authority_index: 0,
+			slot: slot.into(),
+		});
+		let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre.encode())] };
+		let header =
+			Header::new(self.number, Default::default(), Default::default(), self.parent, digest);
+		Executive::initialize_block(&header);
+		let now = slot * cinder_runtime::time::SLOT_DURATION;
+		let ts =
+			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+				now,
+			}));
+		Executive::apply_extrinsic(ts).unwrap().unwrap();
+	}
+
+	fn close(&mut self) {
+		self.parent = Executive::finalize_block().hash();
+	}
+
+	/// One block holding `xts`, each of which must apply and dispatch.
+	fn block(&mut self, xts: Vec<UncheckedExtrinsic>) -> Vec<RuntimeEvent> {
+		self.open();
+		for xt in xts {
+			Executive::apply_extrinsic(xt).expect("valid").expect("dispatches");
+		}
+		let events = System::events().into_iter().map(|r| r.event).collect();
+		self.close();
+		events
+	}
+}
+
+fn inference_events(events: &[RuntimeEvent]) -> Vec<InferenceEvent<Runtime>> {
+	events
+		.iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::Inference(e) => Some(e.clone()),
+			_ => None,
+		})
+		.collect()
+}
+
+fn fee_paid(events: &[RuntimeEvent], payer: &cinder_runtime::AccountId) -> u128 {
+	events
+		.iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, .. },
+			) if who == payer => Some(*actual_fee),
+			_ => None,
+		})
+		.sum()
+}
+
+fn request_xt(max_fee: u128) -> UncheckedExtrinsic {
+	let genesis = frame_system::BlockHash::<Runtime>::get(0);
+	cinder_runtime::extrinsic::sign(
+		&Sr25519Keyring::Bob.pair(),
+		0,
+		genesis,
+		RuntimeCall::Inference(pallet_inference::Call::request {
+			model: 0,
+			input: HELLO.to_vec(),
+			max_fee,
+		}),
+	)
+}
+
+#[test]
+fn a_request_is_assigned_answered_and_settled() {
+	common::preset_ext("development").execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let treasury = TreasuryAccount::get();
+		let issuance = Balances::total_issuance();
+		let (alice0, bob0, treasury0) =
+			(Balances::balance(&alice), Balances::balance(&bob), Balances::balance(&treasury));
+		let max_fee = 3 * minilm::PRICE;
+		let mut chain = Chain::new();
+
+		// Block 1: Bob asks; the only worker, Alice's, is assigned.
+		let events = chain.block(vec![request_xt(max_fee)]);
+		let bob_fee = fee_paid(&events, &bob);
+		let inference = inference_events(&events);
+		assert!(inference.contains(&InferenceEvent::Requested {
+			request: 0,
+			caller: bob.clone(),
+			model: 0,
+			max_fee,
+			price: minilm::PRICE,
+		}));
+		assert!(inference.contains(&InferenceEvent::Assigned {
+			request: 0,
+			worker: alice.clone(),
+			deadline: 1 + cinder_runtime::time::MINUTES,
+			attempt: 1,
+		}));
+		let escrow = pallet_inference::HoldReason::Escrow.into();
+		assert_eq!(Balances::balance_on_hold(&escrow, &bob), max_fee);
+
+		// Block 2: Alice's worker posts a result, no account pays for it.
+		let genesis = frame_system::BlockHash::<Runtime>::get(0);
+		let output = vec![0x3fu8; OUTPUT_BYTES];
+		let root = H256::repeat_byte(7);
+		let result = cinder_runtime::extrinsic::submit_result(
+			&Sr25519Keyring::Alice.pair(),
+			genesis,
+			0,
+			output.clone(),
+			root,
+			627,
+		);
+		let events = chain.block(vec![result]);
+		assert_eq!(fee_paid(&events, &alice), 0);
+		let challenge_end = 2 + 10;
+		assert!(inference_events(&events).contains(&InferenceEvent::ResultSubmitted {
+			request: 0,
+			worker: alice.clone(),
+			trace_root: root,
+			steps: 627,
+			challenge_end,
+		}));
+		assert_eq!(pallet_inference::Outputs::<Runtime>::get(0).map(|o| o.to_vec()), Some(output));
+
+		// Blocks 3..11: the window is open, funds stay held.
+		while chain.number < challenge_end - 1 {
+			chain.block(vec![]);
+		}
+		assert!(matches!(
+			pallet_inference::Requests::<Runtime>::get(0).map(|r| r.status),
+			Some(RequestStatus::Answered { .. })
+		));
+
+		// Block 12: settled.
+		let events = chain.block(vec![]);
+		let cut = minilm::PRICE / 10;
+		assert!(inference_events(&events).contains(&InferenceEvent::Settled {
+			request: 0,
+			worker: alice.clone(),
+			worker_share: minilm::PRICE - cut,
+			protocol_cut: cut,
+			released: max_fee - minilm::PRICE,
+		}));
+		assert_eq!(Balances::balance_on_hold(&escrow, &bob), 0);
+		assert_eq!(Balances::balance(&bob), bob0 - minilm::PRICE - bob_fee);
+		assert_eq!(Balances::balance(&alice), alice0 + minilm::PRICE - cut);
+		assert_eq!(Balances::balance(&treasury), treasury0 + cut + bob_fee);
+		assert_eq!(Balances::total_issuance(), issuance);
+		pallet_inference::Pallet::<Runtime>::do_try_state().unwrap();
+		pallet_models::Pallet::<Runtime>::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_result_signed_by_another_key_is_rejected() {
+	common::preset_ext("development").execute_with(|| {
+		let mut chain = Chain::new();
+		chain.block(vec![request_xt(minilm::PRICE)]);
+		let genesis = frame_system::BlockHash::<Runtime>::get(0);
+		chain.open();
+		let forged = cinder_runtime::extrinsic::submit_result(
+			&Sr25519Keyring::Charlie.pair(),
+			genesis,
+			0,
+			vec![0u8; OUTPUT_BYTES],
+			H256::zero(),
+			1,
+		);
+		assert_eq!(
+			Executive::apply_extrinsic(forged),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof))
+		);
+		assert!(pallet_inference::Outputs::<Runtime>::get(0).is_none());
+		chain.close();
+	});
+}
+
+#[test]
+fn a_request_for_an_unknown_model_holds_nothing() {
+	common::preset_ext("development").execute_with(|| {
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let mut chain = Chain::new();
+		chain.open();
+		let genesis = frame_system::BlockHash::<Runtime>::get(0);
+		let xt = cinder_runtime::extrinsic::sign(
+			&Sr25519Keyring::Bob.pair(),
+			0,
+			genesis,
+			RuntimeCall::Inference(pallet_inference::Call::request {
+				model: 9,
+				input: HELLO.to_vec(),
+				max_fee: minilm::PRICE,
+			}),
+		);
+		let outcome = Executive::apply_extrinsic(xt).expect("valid transaction");
+		let err = outcome.expect_err("dispatch fails");
+		assert_eq!(
+			err,
+			sp_runtime::DispatchError::from(pallet_inference::Error::<Runtime>::UnknownModel)
+		);
+		let escrow = pallet_inference::HoldReason::Escrow.into();
+		assert_eq!(Balances::balance_on_hold(&escrow, &bob), 0);
+		chain.close();
+	});
+}
