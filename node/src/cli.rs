@@ -8,6 +8,58 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	#[clap(flatten)]
+	pub worker: WorkerArgs,
+}
+
+/// The inference worker's flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerArgs {
+	/// Run the inference worker (on by default with `--dev`): serve the
+	/// models found in `--models-dir` for this node's worker keys.
+	#[arg(long)]
+	pub worker: bool,
+
+	/// Do not run the worker, even with `--dev`.
+	#[arg(long, conflicts_with = "worker")]
+	pub no_worker: bool,
+
+	/// Where model directories are. Default: `$CINDER_MODELS_DIR`, else
+	/// `~/.cache/cinder/models` (what `scripts/fetch-models.sh` fills).
+	#[arg(long, value_name = "PATH")]
+	pub models_dir: Option<std::path::PathBuf>,
+
+	/// Engine threads per request. Default: the machine's cores.
+	#[arg(long, value_name = "N")]
+	pub worker_threads: Option<usize>,
+
+	/// Requests waiting to run before new ones wait for a later block.
+	#[arg(long, value_name = "N", default_value_t = 64)]
+	pub worker_queue: usize,
+}
+
+impl WorkerArgs {
+	/// The models directory in effect.
+	pub fn models_dir(&self) -> std::path::PathBuf {
+		self.models_dir.clone().unwrap_or_else(|| {
+			std::env::var_os("CINDER_MODELS_DIR").map(Into::into).unwrap_or_else(|| {
+				let home = std::env::var_os("HOME").unwrap_or_default();
+				std::path::PathBuf::from(home).join(".cache/cinder/models")
+			})
+		})
+	}
+
+	/// The worker's configuration, if it runs (`dev`: whether `--dev` is on).
+	pub fn config(&self, dev: bool) -> Option<crate::worker::WorkerConfig> {
+		let on = self.worker || (dev && !self.no_worker);
+		on.then(|| crate::worker::WorkerConfig {
+			threads: self
+				.worker_threads
+				.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+			queue: self.worker_queue,
+		})
+	}
 }
 
 /// Maintenance subcommands; without one the node runs.
@@ -46,4 +98,8 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Embed text through a running chain: tokenize over RPC, pay for a
+	/// request, wait for the worker's result and its settlement, print it.
+	Embed(crate::client::EmbedCmd),
 }

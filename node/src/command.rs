@@ -105,10 +105,17 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<cinder_runtime::opaque::Block>(&config))
 		}
+		Some(Subcommand::Embed(cmd)) => {
+			cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))
+		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let worker = cli.worker.config(cli.run.shared_params.dev);
+			// Tokenizers are served over RPC whenever models are at hand.
+			let models_dir = (worker.is_some() || cli.worker.models_dir.is_some())
+				.then(|| cli.worker.models_dir());
 			runner.run_node_until_exit(|config| async move {
-				service::new_full(config).map_err(sc_cli::Error::Service)
+				service::new_full(config, worker, models_dir).map_err(sc_cli::Error::Service)
 			})
 		}
 	}

@@ -1,8 +1,9 @@
 //! # cinder-node
 //!
 //! The Cinder validator node: BABE block production and GRANDPA finality over
-//! the Cinder runtime, the standard Substrate JSON-RPC, and (in later
-//! milestones) the attached inference worker.
+//! the Cinder runtime, the standard Substrate JSON-RPC plus `inference_*`,
+//! and the attached inference worker (`worker`), which serves the models it
+//! finds under `--models-dir` with the deterministic engine.
 //!
 //! `cinder-node --dev` starts a single-validator development chain;
 //! `cinder-node --chain local --alice` and friends start the three-validator
@@ -10,9 +11,11 @@
 
 mod chain_spec;
 mod cli;
+mod client;
 mod command;
 mod rpc;
 mod service;
+mod worker;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

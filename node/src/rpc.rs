@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cinder_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use cinder_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::RpcModule;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
@@ -16,17 +16,23 @@ pub struct Deps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool.
 	pub pool: Arc<P>,
+	/// Tokenizers of the models this node has, for `inference_tokenize`.
+	pub tokenizers: Arc<dyn pallet_inference_rpc::Tokenizers>,
 }
 
 impl<C, P> Clone for Deps<C, P> {
 	fn clone(&self) -> Self {
-		Self { client: self.client.clone(), pool: self.pool.clone() }
+		Self {
+			client: self.client.clone(),
+			pool: self.pool.clone(),
+			tokenizers: self.tokenizers.clone(),
+		}
 	}
 }
 
 /// Builds the RPC extensions: account nonces (`system_accountNextIndex`,
-/// `system_dryRun`) and fee queries (`payment_queryInfo`,
-/// `payment_queryFeeDetails`).
+/// `system_dryRun`), fee queries (`payment_queryInfo`,
+/// `payment_queryFeeDetails`) and the marketplace (`inference_*`).
 pub fn create_full<C, P>(
 	deps: Deps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -34,9 +40,11 @@ where
 	C: ProvideRuntimeApi<Block>
 		+ HeaderBackend<Block>
 		+ HeaderMetadata<Block, Error = BlockChainError>
+		+ sc_client_api::BlockchainEvents<Block>
 		+ Send
 		+ Sync
 		+ 'static,
+	C::Api: pallet_inference_runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber>,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
@@ -45,9 +53,12 @@ where
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
-	let Deps { client, pool } = deps;
+	use pallet_inference_rpc::{Inference, InferenceApiServer};
+
+	let Deps { client, pool, tokenizers } = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Inference::<C, Block>::new(client, tokenizers).into_rpc())?;
 	Ok(module)
 }

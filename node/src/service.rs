@@ -183,19 +183,25 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds and starts a full node with the network backend the configuration names.
-pub fn new_full(config: Configuration) -> Result<TaskManager, ServiceError> {
+pub fn new_full(
+	config: Configuration,
+	worker: Option<crate::worker::WorkerConfig>,
+	models_dir: Option<std::path::PathBuf>,
+) -> Result<TaskManager, ServiceError> {
 	match config.network.network_backend {
-		sc_network::config::NetworkBackendType::Libp2p => {
-			new_full_with::<sc_network::NetworkWorker<Block, <Block as BlockT>::Hash>>(config)
-		}
+		sc_network::config::NetworkBackendType::Libp2p => new_full_with::<
+			sc_network::NetworkWorker<Block, <Block as BlockT>::Hash>,
+		>(config, worker, models_dir),
 		sc_network::config::NetworkBackendType::Litep2p => {
-			new_full_with::<sc_network::Litep2pNetworkBackend>(config)
+			new_full_with::<sc_network::Litep2pNetworkBackend>(config, worker, models_dir)
 		}
 	}
 }
 
 fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	worker: Option<crate::worker::WorkerConfig>,
+	models_dir: Option<std::path::PathBuf>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -295,9 +301,31 @@ fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		futures::future::pending::<()>().await
 	});
 
+	// The models this node serves and tokenizes for, checked against the
+	// registry; loading MiniLM takes a second or two.
+	let models = Arc::new(match &models_dir {
+		Some(dir) => crate::worker::load_models(&client, dir),
+		None => crate::worker::LoadedModels::default(),
+	});
+	if let Some(worker) = &worker {
+		crate::worker::start(
+			worker,
+			models.clone(),
+			client.clone(),
+			transaction_pool.clone(),
+			keystore_container.keystore(),
+			&task_manager.spawn_handle(),
+			config.prometheus_registry(),
+		);
+	}
+
 	let shared_voter_state = SharedVoterState::empty();
 	let rpc_builder = {
-		let deps = crate::rpc::Deps { client: client.clone(), pool: transaction_pool.clone() };
+		let deps = crate::rpc::Deps {
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			tokenizers: models,
+		};
 		Box::new(move |_| crate::rpc::create_full(deps.clone()).map_err(Into::into))
 	};
 

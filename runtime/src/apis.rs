@@ -16,8 +16,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, Executive, Grandpa, Historical, InherentDataExt, Nonce,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	AccountId, Babe, Balance, Block, BlockNumber, Executive, Grandpa, Historical, InherentDataExt,
+	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
@@ -273,6 +273,37 @@ impl_runtime_apis! {
 
 		fn preset_names() -> Vec<sp_genesis_builder::PresetId> {
 			crate::genesis_config_presets::preset_names()
+		}
+	}
+
+	impl pallet_inference_runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn models() -> Vec<pallet_models::ModelSummary<AccountId, Balance>> {
+			crate::Models::summaries()
+		}
+
+		fn request(
+			id: pallet_inference::RequestId,
+		) -> Option<pallet_inference::RequestView<AccountId, Balance, BlockNumber>> {
+			crate::Inference::request_view(id)
+		}
+
+		fn quote(
+			model: pallet_models::ModelId,
+			input: Vec<u32>,
+		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::QuoteError> {
+			crate::Inference::quote(model, &input)
+		}
+
+		fn assignments(worker: AccountId) -> Vec<pallet_inference::Assignment<BlockNumber>> {
+			crate::Inference::assignments_of(&worker)
+		}
+
+		fn next_request_id() -> pallet_inference::RequestId {
+			pallet_inference::NextRequestId::<Runtime>::get()
+		}
+
+		fn worker_by_key(key: pallet_inference::WorkerKey) -> Option<AccountId> {
+			crate::Inference::worker_by_key(&key)
 		}
 	}
 

@@ -120,6 +120,7 @@ impl Authority {
 			keys: SessionKeys {
 				babe: BabeId::from(sr.public()),
 				grandpa: GrandpaId::from(ed.public()),
+				inference: WorkerKey::from(sr.public()),
 			},
 			worker: WorkerKey::from(sr.public()),
 		}

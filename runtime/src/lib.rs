@@ -20,11 +20,12 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-pub mod apis;
-pub use apis::RuntimeApi;
+// Declares `list_benchmarks!`/`add_benchmarks!`, which `apis` uses.
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benchmarks;
+pub mod apis;
+pub use apis::RuntimeApi;
 pub mod configs;
 #[cfg(feature = "std")]
 pub mod extrinsic;
@@ -117,10 +118,14 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator registers with `session.set_keys`.
+	/// The keys a validator registers with `session.set_keys`. `inference`
+	/// is the worker key (`cinf`): listing it here makes `author_rotateKeys`
+	/// (and `--dev`) generate it in the node's keystore; the validator then
+	/// names it in `inference.register_worker`.
 	pub struct SessionKeys {
 		pub babe: Babe,
 		pub grandpa: Grandpa,
+		pub inference: Inference,
 	}
 }
 

@@ -30,3 +30,28 @@ pub fn result_payload(
 	let output_hash = sp_io::hashing::blake2_256(output);
 	(b"cinder/result/v1", genesis, request, output_hash, trace_root, steps).encode()
 }
+
+/// The worker key is a session key: `author_rotateKeys` and `--dev` put one
+/// in the node's keystore. The session's key changes do not re-register a
+/// worker; `register_worker` names the key explicitly.
+impl<T: crate::Config> sp_runtime::BoundToRuntimeAppPublic for crate::Pallet<T> {
+	type Public = WorkerKey;
+}
+
+impl<T: crate::Config> frame_support::traits::OneSessionHandler<T::AccountId> for crate::Pallet<T> {
+	type Key = WorkerKey;
+
+	fn on_genesis_session<'a, I: 'a>(_validators: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, WorkerKey)>,
+	{
+	}
+
+	fn on_new_session<'a, I: 'a>(_changed: bool, _validators: I, _queued: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, WorkerKey)>,
+	{
+	}
+
+	fn on_disabled(_validator_index: u32) {}
+}

@@ -92,13 +92,7 @@ impl<T: Config> Pallet<T> {
 		input: Vec<u32>,
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
-		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(terms.active, Error::<T>::ModelRetired);
-		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
-		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
-		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
-		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
-		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
+		let terms = Self::check_request(model, &input)?;
 		ensure!(max_fee >= terms.price, Error::<T>::FeeTooLow);
 		ensure!(Requests::<T>::count() < T::MaxOpenRequests::get(), Error::<T>::TooManyRequests);
 		let input: BoundedVec<u32, T::MaxInputTokens> =

@@ -43,11 +43,13 @@ mod queues;
 mod tests;
 pub mod traits;
 pub mod types;
+mod views;
 pub mod weights;
 
 pub use crypto::{WorkerKey, WorkerSignature};
 pub use traits::ValidatorStaking;
 pub use types::*;
+pub use views::{Assignment, FeeQuote, QuoteError, RequestState, RequestView};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]

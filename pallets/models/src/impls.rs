@@ -18,6 +18,26 @@ impl<T: Config> Pallet<T> {
 		T::DepositPerByte::get().saturating_mul(bytes.into()).saturating_add(T::DepositBase::get())
 	}
 
+	/// Every registered model, in id order, for RPC clients. Bounded by
+	/// `MaxModels`.
+	pub fn summaries() -> alloc::vec::Vec<ModelSummary<T::AccountId, BalanceOf<T>>> {
+		let mut all: alloc::vec::Vec<_> = Models::<T>::iter()
+			.map(|(id, m)| ModelSummary {
+				id,
+				owner: m.owner,
+				name: m.name.into_inner(),
+				metadata: m.metadata.into_inner(),
+				arch: m.arch,
+				hashes: m.hashes,
+				spec_version: m.spec_version,
+				price: m.price,
+				active: m.status == ModelStatus::Active,
+			})
+			.collect();
+		all.sort_by_key(|m| m.id);
+		all
+	}
+
 	/// Validates `spec`, holds the deposit and stores the record.
 	pub fn do_register(
 		spec: ModelSpec<T::AccountId, BalanceOf<T>>,

@@ -30,6 +30,7 @@ pub mod weights;
 pub use traits::{ModelProvider, ModelTerms, ModelUsage};
 pub use types::{
 	sample_spec, Architecture, ModelHashes, ModelId, ModelInfo, ModelSpec, ModelStatus,
+	ModelSummary,
 };
 pub use weights::WeightInfo;
 

@@ -176,3 +176,19 @@ pub fn sample_spec<AccountId, Balance>(
 		price,
 	}
 }
+
+/// A model as RPC clients see it.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+pub struct ModelSummary<AccountId, Balance> {
+	pub id: ModelId,
+	pub owner: AccountId,
+	/// UTF-8 name.
+	pub name: alloc::vec::Vec<u8>,
+	pub metadata: alloc::vec::Vec<u8>,
+	pub arch: Architecture,
+	pub hashes: ModelHashes,
+	pub spec_version: u32,
+	pub price: Balance,
+	/// Whether it takes new requests.
+	pub active: bool,
+}

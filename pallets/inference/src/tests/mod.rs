@@ -5,6 +5,7 @@ mod props;
 mod requests;
 mod results;
 mod settlement;
+mod views;
 mod workers;
 
 use crate::{crypto, mock::*, pallet::*, types::*};

@@ -1,0 +1,309 @@
+//! `cinder-node embed`: a dapp's round trip from the shell. Tokenizes text
+//! over RPC, signs and submits `inference.request` from a dev or given key,
+//! waits for the worker's result and the settlement, and prints the
+//! embedding (and, for two texts, their cosine similarity).
+
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::TcpStream,
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use serde_json::{json, Value};
+use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+
+/// Run a model on text through the chain and print the result.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmbedCmd {
+	/// The texts to embed (one request each).
+	#[arg(required = true, num_args = 1..=2)]
+	pub texts: Vec<String>,
+
+	/// The node's HTTP JSON-RPC endpoint.
+	#[arg(long, default_value = "http://127.0.0.1:9944")]
+	pub url: String,
+
+	/// Model id or name.
+	#[arg(long, default_value = "0")]
+	pub model: String,
+
+	/// Secret URI of the paying account (a dev name such as `//Bob`, or a
+	/// mnemonic).
+	#[arg(long, default_value = "//Bob")]
+	pub suri: String,
+
+	/// Most to hold, in plancks; default: the model's price.
+	#[arg(long)]
+	pub max_fee: Option<u128>,
+
+	/// Give up after this many seconds.
+	#[arg(long, default_value_t = 120)]
+	pub timeout: u64,
+
+	/// Print only the JSON summary.
+	#[arg(long)]
+	pub json: bool,
+}
+
+/// What can go wrong, with what to tell the user.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+	#[error("cannot reach the node at {url}: {reason}")]
+	Unreachable { url: String, reason: String },
+	#[error("the node refused {method}: {message}")]
+	Rpc { method: String, message: String },
+	#[error("unknown model {0:?}; `inference_models` lists the registered ones")]
+	UnknownModel(String),
+	#[error(
+		"insufficient funds: {account} has {free} free, the request holds {needed} (plus fees)"
+	)]
+	InsufficientFunds { account: String, free: u128, needed: u128 },
+	#[error("bad secret URI: {0}")]
+	BadKey(String),
+	#[error("{0}")]
+	Other(String),
+}
+
+type Result<T> = std::result::Result<T, ClientError>;
+
+/// A blocking HTTP JSON-RPC client over `std`.
+struct Rpc {
+	url: String,
+	host: String,
+}
+
+impl Rpc {
+	fn new(url: &str) -> Result<Self> {
+		let rest = url.strip_prefix("http://").ok_or_else(|| ClientError::Unreachable {
+			url: url.into(),
+			reason: "only http:// endpoints are supported".into(),
+		})?;
+		let host = rest.trim_end_matches('/').to_string();
+		Ok(Self { url: url.into(), host })
+	}
+
+	fn call(&self, method: &str, params: Value) -> Result<Value> {
+		let unreachable =
+			|reason: String| ClientError::Unreachable { url: self.url.clone(), reason };
+		let body =
+			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+		let mut stream = TcpStream::connect(&self.host).map_err(|e| unreachable(e.to_string()))?;
+		stream
+			.set_read_timeout(Some(Duration::from_secs(60)))
+			.map_err(|e| unreachable(e.to_string()))?;
+		write!(
+			stream,
+			"POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+			self.host,
+			body.len(),
+			body
+		)
+		.map_err(|e| unreachable(e.to_string()))?;
+		let mut reader = BufReader::new(stream);
+		let mut length = None;
+		loop {
+			let mut line = String::new();
+			reader.read_line(&mut line).map_err(|e| unreachable(e.to_string()))?;
+			let line = line.trim_end();
+			if line.is_empty() {
+				break;
+			}
+			if let Some((k, v)) = line.split_once(':') {
+				if k.eq_ignore_ascii_case("content-length") {
+					length = v.trim().parse::<usize>().ok();
+				}
+			}
+		}
+		let mut buf = Vec::new();
+		match length {
+			Some(n) => {
+				buf.resize(n, 0);
+				reader.read_exact(&mut buf).map_err(|e| unreachable(e.to_string()))?;
+			}
+			None => {
+				reader.read_to_end(&mut buf).map_err(|e| unreachable(e.to_string()))?;
+			}
+		}
+		let reply: Value =
+			serde_json::from_slice(&buf).map_err(|e| unreachable(format!("not JSON-RPC: {e}")))?;
+		match reply.get("error") {
+			Some(err) => Err(ClientError::Rpc {
+				method: method.into(),
+				message: err["message"].as_str().unwrap_or("?").to_string()
+					+ &err.get("data").map(|d| format!(" ({d})")).unwrap_or_default(),
+			}),
+			None => Ok(reply["result"].clone()),
+		}
+	}
+}
+
+fn hex_decode(s: &str) -> Result<Vec<u8>> {
+	let s = s.trim_start_matches("0x");
+	(0..s.len())
+		.step_by(2)
+		.map(|i| {
+			s.get(i..i + 2)
+				.and_then(|b| u8::from_str_radix(b, 16).ok())
+				.ok_or_else(|| ClientError::Other(format!("bad hex {s}")))
+		})
+		.collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+	let mut s = String::from("0x");
+	for b in bytes {
+		s.push_str(&format!("{b:02x}"));
+	}
+	s
+}
+
+/// The free balance of `who`, read from `System::Account` storage.
+fn free_balance(rpc: &Rpc, who: &cinder_runtime::AccountId) -> Result<u128> {
+	let mut key = sp_io::hashing::twox_128(b"System").to_vec();
+	key.extend(sp_io::hashing::twox_128(b"Account"));
+	key.extend(sp_io::hashing::blake2_128(who.as_ref()));
+	key.extend_from_slice(who.as_ref());
+	let value = rpc.call("state_getStorage", json!([hex_encode(&key)]))?;
+	let Some(hex) = value.as_str() else { return Ok(0) };
+	let info = frame_system::AccountInfo::<
+		cinder_runtime::Nonce,
+		pallet_balances::AccountData<cinder_runtime::Balance>,
+	>::decode(&mut &hex_decode(hex)?[..])
+	.map_err(|e| ClientError::Other(format!("account data: {e}")))?;
+	Ok(info.data.free)
+}
+
+/// Cosine similarity of two vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+	let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+	let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+	let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+	dot / (na * nb)
+}
+
+impl EmbedCmd {
+	pub fn run(&self) -> Result<()> {
+		let rpc = Rpc::new(&self.url)?;
+		let pair = sr25519::Pair::from_string(&self.suri, None)
+			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
+		let account = cinder_runtime::AccountId::from(pair.public());
+		let models = rpc.call("inference_models", json!([]))?;
+		let model = models
+			.as_array()
+			.into_iter()
+			.flatten()
+			.find(|m| m["id"].to_string() == self.model || m["name"].as_str() == Some(&self.model))
+			.ok_or_else(|| ClientError::UnknownModel(self.model.clone()))?;
+		let model_id = model["id"].as_u64().ok_or(ClientError::Other("model id".into()))? as u32;
+		let price = model["price"].as_u64().map(u128::from).unwrap_or(0);
+		let max_fee = self.max_fee.unwrap_or(price);
+		let needed = max_fee.saturating_mul(self.texts.len() as u128);
+		let free = free_balance(&rpc, &account)?;
+		if free < needed {
+			return Err(ClientError::InsufficientFunds {
+				account: account.to_ss58check(),
+				free,
+				needed,
+			});
+		}
+		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
+		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
+		let mut nonce = rpc
+			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
+			.as_u64()
+			.unwrap_or(0) as u32;
+		let first_id = rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+
+		let mut pending = Vec::new();
+		for text in &self.texts {
+			let tokens = rpc.call("inference_tokenize", json!([model_id, text]))?;
+			let ids: Vec<u32> = serde_json::from_value(tokens)
+				.map_err(|e| ClientError::Other(format!("tokens: {e}")))?;
+			rpc.call("inference_estimateFee", json!([model_id, ids]))?;
+			let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
+				model: model_id,
+				input: ids.clone(),
+				max_fee,
+			});
+			let xt = cinder_runtime::extrinsic::sign(&pair, nonce, genesis, call);
+			let hash = rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
+			if !self.json {
+				println!("submitted request for {:?} ({} tokens): {}", text, ids.len(), hash);
+			}
+			nonce += 1;
+			pending.push(text.clone());
+		}
+
+		// Find our requests among the ones made since, and wait for them.
+		let deadline = Instant::now() + Duration::from_secs(self.timeout);
+		let mut found: Vec<(u64, Value)> = Vec::new();
+		let mut next = first_id;
+		let me = serde_json::to_value(&account).map_err(|e| ClientError::Other(e.to_string()))?;
+		while found.len() < pending.len() {
+			if Instant::now() > deadline {
+				return Err(ClientError::Other("timed out waiting for the request to land".into()));
+			}
+			match rpc.call("inference_request", json!([next])) {
+				Ok(view) => {
+					if view["caller"] == me && view["model"].as_u64() == Some(u64::from(model_id)) {
+						found.push((next, view));
+					}
+					next += 1;
+				}
+				Err(ClientError::Rpc { .. }) => std::thread::sleep(Duration::from_millis(500)),
+				Err(e) => return Err(e),
+			}
+		}
+		let mut results = Vec::new();
+		for (id, _) in &found {
+			let view = loop {
+				let view = rpc.call("inference_request", json!([id]))?;
+				let state = view["state"]["state"].as_str().unwrap_or("").to_string();
+				if state == "settled" || state == "refunded" {
+					break view;
+				}
+				if Instant::now() > deadline {
+					return Err(ClientError::Other(format!(
+						"request {id} still {state} at the timeout"
+					)));
+				}
+				std::thread::sleep(Duration::from_millis(500));
+			};
+			results.push((*id, view));
+		}
+
+		let vectors: Vec<Vec<f32>> = results
+			.iter()
+			.map(|(_, v)| serde_json::from_value(v["embedding"].clone()).unwrap_or_default())
+			.collect();
+		let similarity = (vectors.len() == 2 && !vectors[0].is_empty() && !vectors[1].is_empty())
+			.then(|| cosine(&vectors[0], &vectors[1]));
+		if self.json {
+			let out = json!({
+				"requests": results.iter().map(|(id, v)| json!({"id": id, "view": v})).collect::<Vec<_>>(),
+				"cosine": similarity,
+			});
+			println!("{out}");
+			return Ok(());
+		}
+		for ((id, view), (text, vector)) in results.iter().zip(pending.iter().zip(&vectors)) {
+			let state = &view["state"];
+			println!("request {id} for {text:?}: {}", state["state"].as_str().unwrap_or("?"));
+			if vector.is_empty() {
+				println!("  no result (refunded {})", state["amount"]);
+				continue;
+			}
+			let head: Vec<String> = vector.iter().take(8).map(|x| format!("{x:+.4}")).collect();
+			println!("  embedding ({} dims): [{}, …]", vector.len(), head.join(", "));
+			println!(
+				"  worker {} paid {} (protocol cut {}), settled in block {}",
+				state["worker"], state["workerShare"], state["protocolCut"], state["at"]
+			);
+		}
+		if let Some(c) = similarity {
+			println!("cosine similarity: {c:.4}");
+		}
+		Ok(())
+	}
+}

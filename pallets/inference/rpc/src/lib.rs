@@ -1,0 +1,328 @@
+//! `inference_*` JSON-RPC methods: see the crate README for the table of
+//! methods and error codes.
+
+use std::sync::Arc;
+
+use codec::Codec;
+use futures::StreamExt;
+use jsonrpsee::{
+	core::{async_trait, RpcResult, SubscriptionResult},
+	proc_macros::rpc,
+	types::{error::ErrorObject, ErrorObjectOwned},
+	PendingSubscriptionSink, SubscriptionMessage,
+};
+use pallet_inference_runtime_api::{
+	FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, QuoteError, RequestId, RequestView,
+};
+use sc_client_api::BlockchainEvents;
+use serde::{Deserialize, Serialize};
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_runtime::traits::Block as BlockT;
+
+/// Stable error codes of the `inference_*` methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ErrorCode {
+	UnknownModel = 8001,
+	ModelRetired = 8002,
+	UnservableModel = 8003,
+	EmptyInput = 8004,
+	InputTooLong = 8005,
+	TokenOutOfRange = 8006,
+	NoEligibleWorker = 8007,
+	NoTokenizer = 8010,
+	TokenizerFailed = 8011,
+	UnknownRequest = 8020,
+	RuntimeApi = 8030,
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObject::owned(code as i32, message.into(), None::<()>)
+}
+
+impl From<QuoteError> for ErrorCode {
+	fn from(e: QuoteError) -> Self {
+		match e {
+			QuoteError::UnknownModel => Self::UnknownModel,
+			QuoteError::ModelRetired => Self::ModelRetired,
+			QuoteError::UnservableModel => Self::UnservableModel,
+			QuoteError::EmptyInput => Self::EmptyInput,
+			QuoteError::InputTooLong => Self::InputTooLong,
+			QuoteError::TokenOutOfRange => Self::TokenOutOfRange,
+			QuoteError::NoEligibleWorker => Self::NoEligibleWorker,
+		}
+	}
+}
+
+/// Tokenizers the node holds, by model id (the node checks each against the
+/// model's registered tokenizer hash when it loads it).
+pub trait Tokenizers: Send + Sync {
+	/// Token ids of `text` for `model`, or `None` if the node has no
+	/// tokenizer for it.
+	fn tokenize(&self, model: ModelId, text: &str) -> Option<Result<Vec<u32>, String>>;
+	/// Text of `ids` for `model`.
+	fn detokenize(&self, model: ModelId, ids: &[u32]) -> Option<Result<String, String>>;
+}
+
+/// A model as `inference_models` returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo<AccountId, Balance> {
+	pub id: ModelId,
+	pub name: String,
+	pub owner: AccountId,
+	pub price: Balance,
+	pub active: bool,
+	pub spec_version: u32,
+	/// Longest input, in tokens.
+	pub max_input_tokens: u32,
+	/// Length of a result, in bytes.
+	pub output_bytes: u32,
+	pub metadata: String,
+	/// `0x`-hex blake2-256 commitments.
+	pub weights_hash: String,
+	pub weight_root: String,
+	pub program_hash: String,
+	pub tokenizer_hash: String,
+}
+
+/// A request as `inference_request` returns it: the runtime's view, the
+/// result as hex and, when it is a whole number of f32s, as an embedding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestInfo<AccountId, Balance, BlockNumber> {
+	#[serde(flatten)]
+	pub view: RequestView<AccountId, Balance, BlockNumber>,
+	pub output_hex: Option<String>,
+	pub embedding: Option<Vec<f32>>,
+}
+
+impl<A, B, N> RequestInfo<A, B, N> {
+	fn from_view(mut view: RequestView<A, B, N>) -> Self {
+		let output = view.output.take();
+		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
+			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+		});
+		Self { view, output_hex: output.as_deref().map(hex), embedding }
+	}
+
+	/// Whether the request has finished (settled or refunded).
+	pub fn is_final(&self) -> bool {
+		matches!(
+			self.view.state,
+			pallet_inference_runtime_api::RequestState::Settled { .. }
+				| pallet_inference_runtime_api::RequestState::Refunded { .. }
+		)
+	}
+}
+
+fn hex(bytes: &[u8]) -> String {
+	let mut s = String::with_capacity(2 + 2 * bytes.len());
+	s.push_str("0x");
+	for b in bytes {
+		s.push_str(&format!("{b:02x}"));
+	}
+	s
+}
+
+#[rpc(server)]
+pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
+	/// Every registered model with its price.
+	#[method(name = "inference_models")]
+	fn models(&self, at: Option<BlockHash>) -> RpcResult<Vec<ModelInfo<AccountId, Balance>>>;
+
+	/// What a request would cost, or the error it would get.
+	#[method(name = "inference_estimateFee")]
+	fn estimate_fee(
+		&self,
+		model: ModelId,
+		tokens: Vec<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<FeeQuote<Balance>>;
+
+	/// Token ids of `text` with the model's tokenizer.
+	#[method(name = "inference_tokenize")]
+	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>>;
+
+	/// Text of token ids with the model's tokenizer.
+	#[method(name = "inference_detokenize")]
+	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String>;
+
+	/// A request's state and result.
+	#[method(name = "inference_request")]
+	fn request(
+		&self,
+		id: RequestId,
+		at: Option<BlockHash>,
+	) -> RpcResult<RequestInfo<AccountId, Balance, BlockNumber>>;
+
+	/// The id the next request will get.
+	#[method(name = "inference_nextRequestId")]
+	fn next_request_id(&self, at: Option<BlockHash>) -> RpcResult<RequestId>;
+
+	/// Notifies each change of a request's state on the best chain, and ends
+	/// after it settles or is refunded.
+	#[subscription(
+		name = "inference_subscribeRequest" => "inference_requestChanged",
+		unsubscribe = "inference_unsubscribeRequest",
+		item = RequestInfo<AccountId, Balance, BlockNumber>
+	)]
+	async fn subscribe_request(&self, id: RequestId) -> SubscriptionResult;
+}
+
+/// The `inference_*` methods over a client.
+pub struct Inference<C, B> {
+	client: Arc<C>,
+	tokenizers: Arc<dyn Tokenizers>,
+	_block: std::marker::PhantomData<B>,
+}
+
+impl<C, B> Inference<C, B> {
+	pub fn new(client: Arc<C>, tokenizers: Arc<dyn Tokenizers>) -> Self {
+		Self { client, tokenizers, _block: Default::default() }
+	}
+}
+
+fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+	error(ErrorCode::RuntimeApi, format!("runtime API call failed: {e}"))
+}
+
+impl<C, Block> Inference<C, Block>
+where
+	Block: BlockT,
+	C: HeaderBackend<Block>,
+{
+	fn at(&self, at: Option<Block::Hash>) -> Block::Hash {
+		at.unwrap_or_else(|| self.client.info().best_hash)
+	}
+}
+
+#[async_trait]
+impl<C, Block, AccountId, Balance, BlockNumber>
+	InferenceApiServer<Block::Hash, AccountId, Balance, BlockNumber> for Inference<C, Block>
+where
+	Block: BlockT,
+	C: ProvideRuntimeApi<Block>
+		+ HeaderBackend<Block>
+		+ BlockchainEvents<Block>
+		+ Send
+		+ Sync
+		+ 'static,
+	C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>,
+	AccountId: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
+	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
+	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
+{
+	fn models(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ModelInfo<AccountId, Balance>>> {
+		let models = self.client.runtime_api().models(self.at(at)).map_err(api_error)?;
+		Ok(models
+			.into_iter()
+			.map(|m| {
+				let pallet_inference_runtime_api::ModelSummary {
+					id,
+					owner,
+					name,
+					metadata,
+					arch,
+					hashes,
+					spec_version,
+					price,
+					active,
+				} = m;
+				ModelInfo {
+					id,
+					name: String::from_utf8_lossy(&name).into_owned(),
+					owner,
+					price,
+					active,
+					spec_version,
+					max_input_tokens: arch.max_input_tokens(),
+					output_bytes: arch.output_bytes(),
+					metadata: String::from_utf8_lossy(&metadata).into_owned(),
+					weights_hash: hex(hashes.weights.as_bytes()),
+					weight_root: hex(hashes.weight_root.as_bytes()),
+					program_hash: hex(hashes.program.as_bytes()),
+					tokenizer_hash: hex(hashes.tokenizer.as_bytes()),
+				}
+			})
+			.collect())
+	}
+
+	fn estimate_fee(
+		&self,
+		model: ModelId,
+		tokens: Vec<u32>,
+		at: Option<Block::Hash>,
+	) -> RpcResult<FeeQuote<Balance>> {
+		let quote =
+			self.client.runtime_api().quote(self.at(at), model, tokens).map_err(api_error)?;
+		quote.map_err(|e| error(ErrorCode::from(e), format!("{e:?}")))
+	}
+
+	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>> {
+		match self.tokenizers.tokenize(model, &text) {
+			None => Err(error(
+				ErrorCode::NoTokenizer,
+				format!("no tokenizer for model {model} on this node"),
+			)),
+			Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
+		}
+	}
+
+	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String> {
+		match self.tokenizers.detokenize(model, &tokens) {
+			None => Err(error(
+				ErrorCode::NoTokenizer,
+				format!("no tokenizer for model {model} on this node"),
+			)),
+			Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
+		}
+	}
+
+	fn request(
+		&self,
+		id: RequestId,
+		at: Option<Block::Hash>,
+	) -> RpcResult<RequestInfo<AccountId, Balance, BlockNumber>> {
+		let view = self.client.runtime_api().request(self.at(at), id).map_err(api_error)?;
+		view.map(RequestInfo::from_view).ok_or_else(|| {
+			error(ErrorCode::UnknownRequest, format!("no request {id} (or past retention)"))
+		})
+	}
+
+	fn next_request_id(&self, at: Option<Block::Hash>) -> RpcResult<RequestId> {
+		self.client.runtime_api().next_request_id(self.at(at)).map_err(api_error)
+	}
+
+	async fn subscribe_request(
+		&self,
+		pending: PendingSubscriptionSink,
+		id: RequestId,
+	) -> SubscriptionResult {
+		let sink = pending.accept().await?;
+		let mut blocks = self.client.import_notification_stream();
+		let mut last: Option<RequestInfo<AccountId, Balance, BlockNumber>> = None;
+		let mut hash = self.client.info().best_hash;
+		loop {
+			let view = self.client.runtime_api().request(hash, id).map_err(api_error)?;
+			if let Some(info) = view.map(RequestInfo::from_view) {
+				if last.as_ref() != Some(&info) {
+					let done = info.is_final();
+					sink.send(SubscriptionMessage::from_json(&info)?).await?;
+					if done {
+						return Ok(());
+					}
+					last = Some(info);
+				}
+			}
+			loop {
+				let Some(block) = blocks.next().await else { return Ok(()) };
+				if block.is_new_best {
+					hash = block.hash;
+					break;
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,36 @@
+//! The runtime API the node's `inference_*` RPC methods and its worker call.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+pub use pallet_inference::{
+	Assignment, FeeQuote, QuoteError, RequestId, RequestState, RequestView, WorkerKey,
+};
+pub use pallet_models::{ModelId, ModelSummary};
+
+sp_api::decl_runtime_apis! {
+	/// Read access to the model registry and the marketplace.
+	pub trait InferenceApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Every registered model, in id order.
+		fn models() -> Vec<ModelSummary<AccountId, Balance>>;
+		/// A request, open or within its retention period.
+		fn request(id: RequestId) -> Option<RequestView<AccountId, Balance, BlockNumber>>;
+		/// What a request for `model` on `input` would cost, or why it would
+		/// be refused.
+		fn quote(model: ModelId, input: Vec<u32>) -> Result<FeeQuote<Balance>, QuoteError>;
+		/// The open, unanswered assignments of `worker`, oldest first.
+		fn assignments(worker: AccountId) -> Vec<Assignment<BlockNumber>>;
+		/// The id the next request will get.
+		fn next_request_id() -> RequestId;
+		/// The validator whose registered worker key is `key`.
+		fn worker_by_key(key: WorkerKey) -> Option<AccountId>;
+	}
+}

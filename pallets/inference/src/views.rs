@@ -1,0 +1,191 @@
+//! Read-only views for the runtime API: what a dapp and a worker ask of the
+//! marketplace.
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_models::{ModelId, ModelProvider, ModelTerms};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_core::H256;
+
+/// Where a request is, open or finished.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum RequestState<AccountId, Balance, BlockNumber> {
+	/// Waiting for `worker` until `deadline`; `attempt` counts workers tried.
+	#[serde(rename_all = "camelCase")]
+	Assigned { worker: AccountId, deadline: BlockNumber, attempt: u32 },
+	/// Answered; settles in `challenge_end` unless challenged.
+	#[serde(rename_all = "camelCase")]
+	Answered { worker: AccountId, trace_root: H256, steps: u32, challenge_end: BlockNumber },
+	/// Challenged; waits for the dispute.
+	#[serde(rename_all = "camelCase")]
+	Frozen { worker: AccountId, trace_root: H256, steps: u32 },
+	/// Paid in block `at`.
+	#[serde(rename_all = "camelCase")]
+	Settled { worker: AccountId, worker_share: Balance, protocol_cut: Balance, at: BlockNumber },
+	/// Refunded in block `at`.
+	#[serde(rename_all = "camelCase")]
+	Refunded { amount: Balance, at: BlockNumber },
+}
+
+/// A request as RPC clients see it.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView<AccountId, Balance, BlockNumber> {
+	pub id: RequestId,
+	pub caller: AccountId,
+	pub model: ModelId,
+	/// Held while open; `None` once finished.
+	pub max_fee: Option<Balance>,
+	/// Price at request time; `None` once finished.
+	pub price: Option<Balance>,
+	pub state: RequestState<AccountId, Balance, BlockNumber>,
+	/// The result, once answered (kept through retention when settled).
+	pub output: Option<Vec<u8>>,
+}
+
+/// Work assigned to a worker that it has not answered yet.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct Assignment<BlockNumber> {
+	pub request: RequestId,
+	pub model: ModelId,
+	pub input: Vec<u32>,
+	/// Last block a result is accepted in.
+	pub deadline: BlockNumber,
+}
+
+/// What a request would cost.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeQuote<Balance> {
+	/// What the caller pays (the least `max_fee` accepted).
+	pub price: Balance,
+	/// Of which the worker gets this,
+	pub worker_share: Balance,
+	/// and the treasury this.
+	pub protocol_cut: Balance,
+}
+
+/// Why a request would be refused before any funds are held.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+pub enum QuoteError {
+	UnknownModel,
+	ModelRetired,
+	UnservableModel,
+	EmptyInput,
+	InputTooLong,
+	TokenOutOfRange,
+	NoEligibleWorker,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The view of request `id`, open or within retention.
+	pub fn request_view(
+		id: RequestId,
+	) -> Option<RequestView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		if let Some(req) = Requests::<T>::get(id) {
+			let attempt = req.tried.len() as u32;
+			let state = match req.status {
+				RequestStatus::Assigned { worker, deadline } => {
+					RequestState::Assigned { worker, deadline, attempt }
+				}
+				RequestStatus::Answered { worker, trace_root, steps, challenge_end } => {
+					RequestState::Answered { worker, trace_root, steps, challenge_end }
+				}
+				RequestStatus::Frozen { worker, trace_root, steps } => {
+					RequestState::Frozen { worker, trace_root, steps }
+				}
+			};
+			return Some(RequestView {
+				id,
+				caller: req.caller,
+				model: req.model,
+				max_fee: Some(req.max_fee),
+				price: Some(req.price),
+				state,
+				output: Outputs::<T>::get(id).map(|o| o.into_inner()),
+			});
+		}
+		let done = Completions::<T>::get(id)?;
+		let state = match done.outcome {
+			Outcome::Settled { worker, worker_share, protocol_cut } => {
+				RequestState::Settled { worker, worker_share, protocol_cut, at: done.at }
+			}
+			Outcome::Refunded { amount } => RequestState::Refunded { amount, at: done.at },
+		};
+		Some(RequestView {
+			id,
+			caller: done.caller,
+			model: done.model,
+			max_fee: None,
+			price: None,
+			state,
+			output: Outputs::<T>::get(id).map(|o| o.into_inner()),
+		})
+	}
+
+	/// The open assignments of `worker`, oldest first. Scans the open
+	/// requests (at most `MaxOpenRequests`): for the node, not for blocks.
+	pub fn assignments_of(worker: &T::AccountId) -> Vec<Assignment<BlockNumberFor<T>>> {
+		let mut out: Vec<_> = Requests::<T>::iter()
+			.filter_map(|(id, req)| match req.status {
+				RequestStatus::Assigned { worker: w, deadline } if &w == worker => {
+					Some(Assignment {
+						request: id,
+						model: req.model,
+						input: req.input.into_inner(),
+						deadline,
+					})
+				}
+				_ => None,
+			})
+			.collect();
+		out.sort_by_key(|a| a.request);
+		out
+	}
+
+	/// The validator whose worker signs with `key` (scans at most
+	/// `MaxWorkers` records).
+	pub fn worker_by_key(key: &crate::WorkerKey) -> Option<T::AccountId> {
+		Workers::<T>::iter().find(|(_, w)| &w.key == key).map(|(who, _)| who)
+	}
+
+	/// What a request for `model` on `input` would cost now, or why it would
+	/// be refused (funds and the open-request limit aside).
+	pub fn quote(model: ModelId, input: &[u32]) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
+		let terms = Self::check_request(model, input).map_err(|e| match e {
+			Error::<T>::UnknownModel => QuoteError::UnknownModel,
+			Error::<T>::ModelRetired => QuoteError::ModelRetired,
+			Error::<T>::UnservableModel => QuoteError::UnservableModel,
+			Error::<T>::EmptyInput => QuoteError::EmptyInput,
+			Error::<T>::TokenOutOfRange => QuoteError::TokenOutOfRange,
+			_ => QuoteError::InputTooLong,
+		})?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let next = NextRequestId::<T>::get();
+		Self::select_worker(model, next, &[], now).ok_or(QuoteError::NoEligibleWorker)?;
+		let protocol_cut = <T::ProtocolCut as frame_support::traits::Get<_>>::get() * terms.price;
+		let worker_share =
+			sp_runtime::traits::Saturating::saturating_sub(terms.price, protocol_cut);
+		Ok(FeeQuote { price: terms.price, worker_share, protocol_cut })
+	}
+
+	/// The checks a request must pass that do not depend on the caller.
+	pub(crate) fn check_request(
+		model: ModelId,
+		input: &[u32],
+	) -> Result<ModelTerms<BalanceOf<T>>, Error<T>> {
+		use frame_support::{ensure, traits::Get};
+		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(terms.active, Error::<T>::ModelRetired);
+		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
+		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
+		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
+		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
+		Ok(terms)
+	}
+}
