@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# Builds the node and starts a single-validator development chain (Alice),
-# with a fresh temporary database. Extra arguments go to cinder-node.
+# The main job: builds the node, fetches all-MiniLM-L6-v2 if needed, starts a
+# single-validator development chain (Alice) whose worker serves it, sends
+# one request through the chain with `cinder-node embed` (two sentences,
+# paid by Bob), prints the embeddings and their similarity, and keeps the
+# chain running until Ctrl-C. Extra arguments go to cinder-node.
+#
+#   scripts/dev-chain.sh             # chain + one demo request
+#   NO_DEMO=1 scripts/dev-chain.sh   # chain only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 bash scripts/build.sh
+bash scripts/fetch-models.sh
 
-exec "$CARGO_TARGET_DIR/debug/cinder-node" --dev --tmp "$@"
+node="$CARGO_TARGET_DIR/debug/cinder-node"
+port="${RPC_PORT:-9944}"
+"$node" --dev --tmp --rpc-port "$port" --models-dir "$CINDER_MODELS_DIR" "$@" &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null; wait $pid' INT TERM EXIT
+
+# Wait for the RPC port, then for the first blocks.
+for _ in $(seq 1 120); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		break
+	fi
+	sleep 1
+done
+sleep 6
+
+if [ -z "${NO_DEMO:-}" ]; then
+	echo
+	echo "=== demo: two sentences through the chain (cinder-node embed) ==="
+	"$node" embed --url "http://127.0.0.1:$port" \
+		"A man is eating food." "A man is eating a piece of bread."
+	echo "=== the chain keeps running; Ctrl-C stops it ==="
+	echo
+fi
+wait $pid

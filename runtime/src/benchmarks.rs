@@ -6,3 +6,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_models, Models]
 	[pallet_inference, Inference]
 );
+
+impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -68,6 +68,11 @@ impl Node {
 		self.wait_for_rpc();
 	}
 
+	/// Replaces the command-line arguments used by the next [`Node::restart`].
+	pub fn set_args(&mut self, args: &[&str]) {
+		self.args = args.iter().map(|s| s.to_string()).collect();
+	}
+
 	/// Starts the same process again after [`Node::stop`], with the same ports.
 	pub fn restart(&mut self) {
 		assert!(self.child.is_none(), "{} is still running", self.name);
@@ -180,6 +185,39 @@ impl Node {
 		}
 	}
 
+	/// The error code of a JSON-RPC call that must fail.
+	pub fn rpc_error_code(&self, method: &str, params: Value) -> i64 {
+		let err = self.try_rpc(method, params).expect_err("the call fails");
+		let err: Value = serde_json::from_str(&err).unwrap_or_else(|_| panic!("{err}"));
+		err["code"].as_i64().unwrap()
+	}
+
+	/// Opens a WebSocket to the node and subscribes with `method`.
+	pub fn subscribe(&self, method: &str, params: Value) -> Subscription {
+		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).unwrap();
+		stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+		write!(
+			stream,
+			"GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+			 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			self.rpc_port
+		)
+		.unwrap();
+		let mut head = Vec::new();
+		let mut byte = [0u8; 1];
+		while !head.ends_with(b"\r\n\r\n") {
+			stream.read_exact(&mut byte).unwrap();
+			head.push(byte[0]);
+		}
+		assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"), "WebSocket upgrade");
+		let mut sub = Subscription { stream };
+		let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+		sub.send(&request.to_string());
+		let reply = sub.next(Duration::from_secs(30)).expect("subscription reply");
+		assert!(reply.get("result").is_some(), "subscription refused: {reply}");
+		sub
+	}
+
 	/// A JSON-RPC call that must succeed.
 	pub fn rpc(&self, method: &str, params: Value) -> Value {
 		self.try_rpc(method, params)
@@ -239,16 +277,35 @@ impl Node {
 
 	/// Free + reserved (held) balance of `who` at block `at`.
 	pub fn total_balance(&self, who: Sr25519Keyring, at: H256) -> u128 {
-		let key = frame_system::Account::<Runtime>::hashed_key_for(who.to_account_id());
+		self.total_balance_of(&who.to_account_id(), at)
+	}
+
+	/// Free + reserved (held) balance of any account at block `at`.
+	pub fn total_balance_of(&self, who: &cinder_runtime::AccountId, at: H256) -> u128 {
+		let data = self.account_data(who, at);
+		data.free + data.reserved
+	}
+
+	/// Held (reserved) balance of `who` at block `at`.
+	pub fn held_balance(&self, who: Sr25519Keyring, at: H256) -> u128 {
+		self.account_data(&who.to_account_id(), at).reserved
+	}
+
+	fn account_data(
+		&self,
+		who: &cinder_runtime::AccountId,
+		at: H256,
+	) -> pallet_balances::AccountData<cinder_runtime::Balance> {
+		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
 		let value = self
 			.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key)), format!("{at:?}")]));
 		let bytes = hex::decode(value.as_str().unwrap().trim_start_matches("0x")).unwrap();
-		let info = frame_system::AccountInfo::<
+		frame_system::AccountInfo::<
 			cinder_runtime::Nonce,
 			pallet_balances::AccountData<cinder_runtime::Balance>,
 		>::decode(&mut &bytes[..])
-		.unwrap();
-		info.data.free + info.data.reserved
+		.unwrap()
+		.data
 	}
 
 	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {
@@ -303,4 +360,83 @@ pub fn parse_h256(s: &str) -> H256 {
 /// A fresh directory for one test's node data and logs.
 pub fn test_dir(name: &str) -> tempfile::TempDir {
 	tempfile::Builder::new().prefix(&format!("cinder-{name}-")).tempdir().unwrap()
+}
+
+/// A WebSocket JSON-RPC subscription (a minimal RFC 6455 client).
+pub struct Subscription {
+	stream: TcpStream,
+}
+
+impl Subscription {
+	fn send(&mut self, text: &str) {
+		let payload = text.as_bytes();
+		let mut frame = vec![0x81u8];
+		match payload.len() {
+			n if n < 126 => frame.push(0x80 | n as u8),
+			n if n < 65536 => {
+				frame.push(0x80 | 126);
+				frame.extend_from_slice(&(n as u16).to_be_bytes());
+			}
+			n => {
+				frame.push(0x80 | 127);
+				frame.extend_from_slice(&(n as u64).to_be_bytes());
+			}
+		}
+		let mask = [0x12u8, 0x34, 0x56, 0x78];
+		frame.extend_from_slice(&mask);
+		frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+		self.stream.write_all(&frame).unwrap();
+	}
+
+	/// The next JSON message within `timeout`, or `None`.
+	pub fn next(&mut self, timeout: Duration) -> Option<Value> {
+		let deadline = Instant::now() + timeout;
+		loop {
+			let mut head = [0u8; 2];
+			match self.stream.read_exact(&mut head) {
+				Ok(()) => {}
+				Err(e)
+					if e.kind() == std::io::ErrorKind::WouldBlock
+						|| e.kind() == std::io::ErrorKind::TimedOut =>
+				{
+					if Instant::now() > deadline {
+						return None;
+					}
+					continue;
+				}
+				Err(_) => return None,
+			}
+			let opcode = head[0] & 0x0f;
+			let mut len = u64::from(head[1] & 0x7f);
+			if len == 126 {
+				let mut b = [0u8; 2];
+				self.stream.read_exact(&mut b).unwrap();
+				len = u64::from(u16::from_be_bytes(b));
+			} else if len == 127 {
+				let mut b = [0u8; 8];
+				self.stream.read_exact(&mut b).unwrap();
+				len = u64::from_be_bytes(b);
+			}
+			let mut payload = vec![0u8; len as usize];
+			self.stream.read_exact(&mut payload).unwrap();
+			match opcode {
+				1 => return serde_json::from_slice(&payload).ok(),
+				8 => return None,
+				_ => continue,
+			}
+		}
+	}
+
+	/// The next notification's `result`, within `timeout`.
+	pub fn notification(&mut self, timeout: Duration) -> Option<Value> {
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Some(msg) = self.next(deadline.saturating_duration_since(Instant::now())) {
+				if let Some(result) = msg.get("params").and_then(|p| p.get("result")) {
+					return Some(result.clone());
+				}
+			}
+		}
+		None
+	}
 }
