@@ -102,4 +102,7 @@ pub enum Subcommand {
 	/// Embed text through a running chain: tokenize over RPC, pay for a
 	/// request, wait for the worker's result and its settlement, print it.
 	Embed(crate::client::EmbedCmd),
+
+	/// Measure request latency and throughput against a running chain.
+	Load(crate::client::LoadCmd),
 }

@@ -307,3 +307,136 @@ impl EmbedCmd {
 		Ok(())
 	}
 }
+
+/// Measure latency and throughput of requests through a running chain.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadCmd {
+	/// The node's HTTP JSON-RPC endpoint.
+	#[arg(long, default_value = "http://127.0.0.1:9944")]
+	pub url: String,
+
+	/// Secret URI of the paying account.
+	#[arg(long, default_value = "//Bob")]
+	pub suri: String,
+
+	/// Requests timed one at a time, for latency.
+	#[arg(long, default_value_t = 3)]
+	pub latency_runs: u32,
+
+	/// Requests sent at once per load step (each step doubles from 4 up to
+	/// this many).
+	#[arg(long, default_value_t = 64)]
+	pub max_burst: u32,
+}
+
+struct Sent {
+	id: u64,
+	at: Instant,
+	block: u64,
+}
+
+impl LoadCmd {
+	fn best_block(rpc: &Rpc) -> Result<u64> {
+		let header = rpc.call("chain_getHeader", json!([]))?;
+		let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
+		u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
+	}
+
+	pub fn run(&self) -> Result<()> {
+		let rpc = Rpc::new(&self.url)?;
+		let pair = sr25519::Pair::from_string(&self.suri, None)
+			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
+		let account = cinder_runtime::AccountId::from(pair.public());
+		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
+		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
+		let text = "Validators run the model and post the result; anyone can challenge it.";
+		let ids: Vec<u32> =
+			serde_json::from_value(rpc.call("inference_tokenize", json!([0, text]))?)
+				.map_err(|e| ClientError::Other(e.to_string()))?;
+		let price = rpc.call("inference_estimateFee", json!([0, ids.clone()]))?["price"]
+			.as_u64()
+			.map(u128::from)
+			.unwrap_or(0);
+		let mut nonce = rpc
+			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
+			.as_u64()
+			.unwrap_or(0) as u32;
+		let mut send = |n: u32| -> Result<Vec<Sent>> {
+			let first = rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+			let block = Self::best_block(&rpc)?;
+			let mut out = Vec::new();
+			for i in 0..n {
+				let call =
+					cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
+						model: 0,
+						input: ids.clone(),
+						max_fee: price,
+					});
+				let xt = cinder_runtime::extrinsic::sign(&pair, nonce, genesis, call);
+				rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
+				nonce += 1;
+				out.push(Sent { id: first + u64::from(i), at: Instant::now(), block });
+			}
+			Ok(out)
+		};
+		let wait = |sent: &Sent, want: &str| -> Result<(f64, u64)> {
+			let deadline = Instant::now() + Duration::from_secs(300);
+			loop {
+				if let Ok(v) = rpc.call("inference_request", json!([sent.id])) {
+					let state = v["state"]["state"].as_str().unwrap_or("");
+					let reached = match want {
+						"answered" => state == "answered" || state == "settled",
+						_ => state == want,
+					};
+					if reached {
+						return Ok((
+							sent.at.elapsed().as_secs_f64(),
+							Self::best_block(&rpc)? - sent.block,
+						));
+					}
+					if state == "refunded" {
+						return Err(ClientError::Other(format!(
+							"request {} was refunded",
+							sent.id
+						)));
+					}
+				}
+				if Instant::now() > deadline {
+					return Err(ClientError::Other(format!("request {} timed out", sent.id)));
+				}
+				std::thread::sleep(Duration::from_millis(100));
+			}
+		};
+
+		println!("latency (one request at a time, {} tokens):", ids.len());
+		for _ in 0..self.latency_runs {
+			let sent = send(1)?;
+			let (a_s, a_b) = wait(&sent[0], "answered")?;
+			let (s_s, s_b) = wait(&sent[0], "settled")?;
+			println!(
+				"  request {}: result on chain after {a_s:.1} s ({a_b} blocks), settled after {s_s:.1} s ({s_b} blocks)",
+				sent[0].id
+			);
+		}
+
+		println!("throughput (bursts submitted at once, time until every result is on chain):");
+		let mut burst = 4;
+		while burst <= self.max_burst {
+			let start = Instant::now();
+			let sent = send(burst)?;
+			let mut last = 0.0f64;
+			for s in &sent {
+				last = wait(s, "answered")?.0.max(last);
+			}
+			let elapsed = start.elapsed().as_secs_f64();
+			println!(
+				"  {burst:>4} requests: all answered in {elapsed:.1} s → {:.1} requests/s",
+				f64::from(burst) / elapsed
+			);
+			burst *= 2;
+		}
+		let metrics = self.url.replace(":9944", ":9615");
+		println!("worker inference time: see cinder_worker_inference_seconds at {metrics}/metrics");
+		Ok(())
+	}
+}

@@ -108,6 +108,9 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Embed(cmd)) => {
 			cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))
 		}
+		Some(Subcommand::Load(cmd)) => {
+			cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))
+		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let worker = cli.worker.config(cli.run.shared_params.dev);
