@@ -45,17 +45,9 @@ impl Trace {
 /// same bytes are fed to blake2b in chunks that stay in L1.
 pub fn streamed_leaf(index: u32, tile: &Tile) -> Hash {
 	let mut state = blake2b_simd::Params::new().hash_length(32).to_state();
-	state.update(&[0u8]);
-	state.update(&index.to_le_bytes());
-	state.update(&tile.rows.to_le_bytes());
-	state.update(&tile.cols.to_le_bytes());
-	let mut buf = [0u8; 4096];
-	for chunk in tile.data.chunks(buf.len() / 4) {
-		for (dst, x) in buf.chunks_exact_mut(4).zip(chunk) {
-			dst.copy_from_slice(&cinder_kernel::tile::canonical(*x).to_bits().to_le_bytes());
-		}
-		state.update(&buf[..chunk.len() * 4]);
-	}
+	cinder_kernel::merkle::leaf_preimage(index, tile, |bytes| {
+		state.update(bytes);
+	});
 	let mut out = [0u8; 32];
 	out.copy_from_slice(state.finalize().as_bytes());
 	out

@@ -28,10 +28,17 @@ pub fn leaf_hash(index: u32, data: &[u8]) -> Hash {
 /// The leaf for tile `index`: its canonical encoding, hashed as a leaf.
 pub fn tile_leaf(index: u32, tile: &Tile) -> Hash {
 	let mut buf = Vec::with_capacity(tile.encoded_len().saturating_add(5));
-	buf.push(LEAF);
-	buf.extend_from_slice(&index.to_le_bytes());
-	tile.write_bytes(&mut buf);
+	leaf_preimage(index, tile, |bytes| buf.extend_from_slice(bytes));
 	sp_crypto_hashing::blake2_256(&buf)
+}
+
+/// Feeds what [`tile_leaf`] hashes to `sink` in pieces: the leaf tag, the
+/// index, then the tile's canonical encoding. For native code that streams
+/// it into a blake2b-256 state instead of buffering it.
+pub fn leaf_preimage(index: u32, tile: &Tile, mut sink: impl FnMut(&[u8])) {
+	sink(&[LEAF]);
+	sink(&index.to_le_bytes());
+	tile.encode_chunks(sink);
 }
 
 /// An inner node.

@@ -73,13 +73,24 @@ impl Tile {
 
 	/// Appends the canonical encoding to `out`.
 	pub fn write_bytes(&self, out: &mut Vec<u8>) {
-		out.extend_from_slice(&self.rows.to_le_bytes());
-		out.extend_from_slice(&self.cols.to_le_bytes());
-		let start = out.len();
-		out.resize(start.saturating_add(self.data.len().saturating_mul(4)), 0);
-		let body = out.get_mut(start..).unwrap_or_default();
-		for (dst, x) in body.chunks_exact_mut(4).zip(&self.data) {
-			dst.copy_from_slice(&canonical(*x).to_bits().to_le_bytes());
+		out.reserve(self.encoded_len());
+		self.encode_chunks(|bytes| out.extend_from_slice(bytes));
+	}
+
+	/// Feeds the canonical encoding to `sink` in pieces (the header, then the
+	/// data in blocks of at most 4 KiB), so a hasher can take it without the
+	/// whole encoding in memory. The concatenation is [`Tile::to_bytes`].
+	pub fn encode_chunks(&self, mut sink: impl FnMut(&[u8])) {
+		let mut header = [0u8; HEADER_BYTES];
+		header[..4].copy_from_slice(&self.rows.to_le_bytes());
+		header[4..].copy_from_slice(&self.cols.to_le_bytes());
+		sink(&header);
+		let mut block = [0u8; 4096];
+		for values in self.data.chunks(block.len() / 4) {
+			for (dst, x) in block.chunks_exact_mut(4).zip(values) {
+				dst.copy_from_slice(&canonical(*x).to_bits().to_le_bytes());
+			}
+			sink(block.get(..values.len().saturating_mul(4)).unwrap_or_default());
 		}
 	}
 
