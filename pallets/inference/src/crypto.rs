@@ -41,15 +41,15 @@ impl<T: crate::Config> sp_runtime::BoundToRuntimeAppPublic for crate::Pallet<T> 
 impl<T: crate::Config> frame_support::traits::OneSessionHandler<T::AccountId> for crate::Pallet<T> {
 	type Key = WorkerKey;
 
-	fn on_genesis_session<'a, I: 'a>(_validators: I)
+	fn on_genesis_session<'a, I>(_validators: I)
 	where
-		I: Iterator<Item = (&'a T::AccountId, WorkerKey)>,
+		I: Iterator<Item = (&'a T::AccountId, WorkerKey)> + 'a,
 	{
 	}
 
-	fn on_new_session<'a, I: 'a>(_changed: bool, _validators: I, _queued: I)
+	fn on_new_session<'a, I>(_changed: bool, _validators: I, _queued: I)
 	where
-		I: Iterator<Item = (&'a T::AccountId, WorkerKey)>,
+		I: Iterator<Item = (&'a T::AccountId, WorkerKey)> + 'a,
 	{
 	}
 

@@ -129,9 +129,18 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
+	/// How a price splits: `(worker share, protocol cut)`. The cut rounds
+	/// down, so the worker keeps any remainder and nothing is lost.
+	pub fn split_price(price: BalanceOf<T>) -> (BalanceOf<T>, BalanceOf<T>) {
+		let cut = T::ProtocolCut::get().mul_floor(price);
+		(price.saturating_sub(cut), cut)
+	}
+
 	/// Checks a result's signature and that it is still wanted: the
 	/// authorization of `submit_result`, run by the transaction pool and again
 	/// when the block is built and imported.
+	// The signature is the call's arguments by reference, as `authorize` wants.
+	#[allow(clippy::ptr_arg)]
 	pub(crate) fn authorize_result(
 		_source: TransactionSource,
 		request: &RequestId,

@@ -1,6 +1,9 @@
 //! A test runtime: system, balances, the model registry and the marketplace,
 //! with staking as a table and a deterministic randomness source.
 
+// Test code: plain arithmetic is fine here.
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{self as pallet_inference, crypto::WorkerPair, ValidatorStaking};
 use frame_support::{
 	derive_impl, parameter_types,

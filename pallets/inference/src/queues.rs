@@ -119,8 +119,7 @@ impl<T: Config> Pallet<T> {
 		if challenge_end > now {
 			return T::WeightInfo::skip_entry();
 		}
-		let protocol_cut = T::ProtocolCut::get() * req.price;
-		let worker_share = req.price.saturating_sub(protocol_cut);
+		let (worker_share, protocol_cut) = Self::split_price(req.price);
 		let released = req.max_fee.saturating_sub(req.price);
 		let paid = with_storage_layer::<(), DispatchError, _>(|| {
 			let reason = HoldReason::Escrow.into();

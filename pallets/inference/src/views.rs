@@ -167,9 +167,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let next = NextRequestId::<T>::get();
 		Self::select_worker(model, next, &[], now).ok_or(QuoteError::NoEligibleWorker)?;
-		let protocol_cut = <T::ProtocolCut as frame_support::traits::Get<_>>::get() * terms.price;
-		let worker_share =
-			sp_runtime::traits::Saturating::saturating_sub(terms.price, protocol_cut);
+		let (worker_share, protocol_cut) = Self::split_price(terms.price);
 		Ok(FeeQuote { price: terms.price, worker_share, protocol_cut })
 	}
 

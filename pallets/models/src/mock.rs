@@ -1,5 +1,8 @@
 //! A test runtime: system, balances and the registry.
 
+// Test code: plain arithmetic is fine here.
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{self as pallet_models, ModelSpec, ModelUsage};
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use sp_runtime::BuildStorage;

@@ -1,5 +1,8 @@
 //! Every call's success and failure paths; try-state runs after each test.
 
+// Test code: plain arithmetic is fine here.
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{
 	mock::*,
 	pallet::{Error, Event, HoldReason, Models as Records, NextModelId},

@@ -1,6 +1,9 @@
 //! Tests of every call, the per-block work and the invariants; each runs
 //! try-state at its end (see `ExtBuilder::build_and_execute`).
 
+// Test code: plain arithmetic is fine here.
+#![allow(clippy::arithmetic_side_effects)]
+
 mod props;
 mod requests;
 mod results;

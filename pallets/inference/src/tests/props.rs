@@ -82,7 +82,7 @@ proptest! {
 			Salt::set(salt);
 			let issuance = Balances::total_issuance();
 			let accounts = [ALICE, BOB, POOR, OWNER, TREASURY, W1, W2, W3, V4];
-			let total = || accounts.iter().map(|a| Balances::total_balance(a)).sum::<u64>();
+			let total = || accounts.iter().map(Balances::total_balance).sum::<u64>();
 			let before = total();
 			for op in &ops {
 				apply(op);

@@ -47,9 +47,9 @@ fn odd_prices_split_without_losing_a_unit() {
 		let worker = assignee(0);
 		assert_ok!(submit(0, worker));
 		run_to_block(10);
-		// 10% of 7 is 0.7: Perbill rounds to the nearest unit.
-		assert_eq!(free(TREASURY), 1 + 1);
-		assert_eq!(free(worker), ENDOWMENT + 6);
+		// 10% of 7 is 0.7: the cut rounds down, the worker keeps the rest.
+		assert_eq!(free(TREASURY), 1);
+		assert_eq!(free(worker), ENDOWMENT + 7);
 		assert_eq!(free(BOB), ENDOWMENT - 7);
 	});
 }
