@@ -33,7 +33,10 @@ fn price<T: Config>() -> BalanceOf<T> {
 }
 
 /// A model served by `workers` active validators, each with a fresh key.
+/// Workers from genesis are cleared first, so all `MaxWorkers` fit.
 fn served_model<T: Config>(workers: u32) -> (ModelId, Vec<(T::AccountId, WorkerKey)>) {
+	let _ = Workers::<T>::clear(u32::MAX, None);
+	let _ = ModelWorkers::<T>::clear(u32::MAX, None);
 	let owner = funded::<T>("owner", 0);
 	let model = T::Models::register_for_benchmark(&owner, price::<T>());
 	let list = (0..workers)

@@ -403,9 +403,13 @@ pub mod pallet {
 			model: ModelId,
 			input: Vec<u32>,
 			max_fee: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_request(who, model, input, max_fee).map(|_| ())
+			let tokens = input.len() as u32;
+			Self::do_request(who, model, input, max_fee)?;
+			// Charged for `MaxWorkers` candidates; refund down to the real count.
+			let workers = ModelWorkers::<T>::decode_len(model).unwrap_or(0) as u32;
+			Ok(Some(T::WeightInfo::request(tokens, workers)).into())
 		}
 
 		/// Posts the assigned worker's result: the output bytes, the root of

@@ -22,6 +22,8 @@ use sp_core::{Pair, H256};
 /// Makes a request for model 0 from `who` with `max_fee`, input `[1, 2, 3]`.
 fn request(who: u64, max_fee: u64) -> DispatchResult {
 	Inference::request(RuntimeOrigin::signed(who), 0, vec![1, 2, 3], max_fee)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 /// The current assignee of request `id`.

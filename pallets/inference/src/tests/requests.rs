@@ -35,6 +35,16 @@ fn request_holds_max_fee_and_assigns() {
 }
 
 #[test]
+fn request_is_charged_for_the_workers_it_actually_scanned() {
+	use crate::weights::WeightInfo;
+	ExtBuilder::default().build_and_execute(|| {
+		let post = Inference::request(RuntimeOrigin::signed(ALICE), 0, vec![1, 2], PRICE)
+			.unwrap_or_else(|e| panic!("{e:?}"));
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::request(2, 3)));
+	});
+}
+
+#[test]
 fn request_rejects_bad_input_and_holds_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
 		let req = |model, input: Vec<u32>, fee| {
