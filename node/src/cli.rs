@@ -42,12 +42,7 @@ pub struct WorkerArgs {
 impl WorkerArgs {
 	/// The models directory in effect.
 	pub fn models_dir(&self) -> std::path::PathBuf {
-		self.models_dir.clone().unwrap_or_else(|| {
-			std::env::var_os("CINDER_MODELS_DIR").map(Into::into).unwrap_or_else(|| {
-				let home = std::env::var_os("HOME").unwrap_or_default();
-				std::path::PathBuf::from(home).join(".cache/cinder/models")
-			})
-		})
+		self.models_dir.clone().unwrap_or_else(cinder_engine::models_dir)
 	}
 
 	/// The worker's configuration, if it runs (`dev`: whether `--dev` is on).

@@ -139,23 +139,51 @@ impl Rpc {
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>> {
-	let s = s.trim_start_matches("0x");
-	(0..s.len())
-		.step_by(2)
-		.map(|i| {
-			s.get(i..i + 2)
-				.and_then(|b| u8::from_str_radix(b, 16).ok())
-				.ok_or_else(|| ClientError::Other(format!("bad hex {s}")))
-		})
-		.collect()
+	sp_core::bytes::from_hex(s).map_err(|e| ClientError::Other(format!("bad hex {s}: {e}")))
 }
 
 fn hex_encode(bytes: &[u8]) -> String {
-	let mut s = String::from("0x");
-	for b in bytes {
-		s.push_str(&format!("{b:02x}"));
+	sp_core::bytes::to_hex(bytes, false)
+}
+
+/// A paying account connected to a node: what `embed` and `load` submit
+/// requests with. Tracks the nonce locally, so requests can be sent back
+/// to back.
+struct Payer {
+	rpc: Rpc,
+	pair: sr25519::Pair,
+	account: cinder_runtime::AccountId,
+	genesis: H256,
+	nonce: u32,
+}
+
+impl Payer {
+	fn connect(url: &str, suri: &str) -> Result<Self> {
+		let rpc = Rpc::new(url)?;
+		let pair = sr25519::Pair::from_string(suri, None)
+			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
+		let account = cinder_runtime::AccountId::from(pair.public());
+		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
+		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
+		let nonce = rpc
+			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
+			.as_u64()
+			.unwrap_or(0) as u32;
+		Ok(Self { rpc, pair, account, genesis, nonce })
 	}
-	s
+
+	/// Signs and submits `inference.request`; returns the transaction hash.
+	fn request(&mut self, model: u32, input: Vec<u32>, max_fee: u128) -> Result<Value> {
+		let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
+			model,
+			input,
+			max_fee,
+		});
+		let xt = cinder_runtime::extrinsic::sign(&self.pair, self.nonce, self.genesis, call);
+		let hash = self.rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
+		self.nonce += 1;
+		Ok(hash)
+	}
 }
 
 /// The free balance of `who`, read from `System::Account` storage.
@@ -174,21 +202,11 @@ fn free_balance(rpc: &Rpc, who: &cinder_runtime::AccountId) -> Result<u128> {
 	Ok(info.data.free)
 }
 
-/// Cosine similarity of two vectors.
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-	let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-	let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-	let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-	dot / (na * nb)
-}
-
 impl EmbedCmd {
 	pub fn run(&self) -> Result<()> {
-		let rpc = Rpc::new(&self.url)?;
-		let pair = sr25519::Pair::from_string(&self.suri, None)
-			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
-		let account = cinder_runtime::AccountId::from(pair.public());
-		let models = rpc.call("inference_models", json!([]))?;
+		let mut payer = Payer::connect(&self.url, &self.suri)?;
+		let account = payer.account.clone();
+		let models = payer.rpc.call("inference_models", json!([]))?;
 		let model = models
 			.as_array()
 			.into_iter()
@@ -199,7 +217,7 @@ impl EmbedCmd {
 		let price = model["price"].as_u64().map(u128::from).unwrap_or(0);
 		let max_fee = self.max_fee.unwrap_or(price);
 		let needed = max_fee.saturating_mul(self.texts.len() as u128);
-		let free = free_balance(&rpc, &account)?;
+		let free = free_balance(&payer.rpc, &account)?;
 		if free < needed {
 			return Err(ClientError::InsufficientFunds {
 				account: account.to_ss58check(),
@@ -207,31 +225,19 @@ impl EmbedCmd {
 				needed,
 			});
 		}
-		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
-		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
-		let mut nonce = rpc
-			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
-			.as_u64()
-			.unwrap_or(0) as u32;
-		let first_id = rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+		let first_id = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
 
 		let mut pending = Vec::new();
 		for text in &self.texts {
-			let tokens = rpc.call("inference_tokenize", json!([model_id, text]))?;
+			let tokens = payer.rpc.call("inference_tokenize", json!([model_id, text]))?;
 			let ids: Vec<u32> = serde_json::from_value(tokens)
 				.map_err(|e| ClientError::Other(format!("tokens: {e}")))?;
-			rpc.call("inference_estimateFee", json!([model_id, ids]))?;
-			let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
-				model: model_id,
-				input: ids.clone(),
-				max_fee,
-			});
-			let xt = cinder_runtime::extrinsic::sign(&pair, nonce, genesis, call);
-			let hash = rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
+			payer.rpc.call("inference_estimateFee", json!([model_id, ids]))?;
+			let tokens = ids.len();
+			let hash = payer.request(model_id, ids, max_fee)?;
 			if !self.json {
-				println!("submitted request for {:?} ({} tokens): {}", text, ids.len(), hash);
+				println!("submitted request for {text:?} ({tokens} tokens): {hash}");
 			}
-			nonce += 1;
 			pending.push(text.clone());
 		}
 
@@ -244,7 +250,7 @@ impl EmbedCmd {
 			if Instant::now() > deadline {
 				return Err(ClientError::Other("timed out waiting for the request to land".into()));
 			}
-			match rpc.call("inference_request", json!([next])) {
+			match payer.rpc.call("inference_request", json!([next])) {
 				Ok(view) => {
 					if view["caller"] == me && view["model"].as_u64() == Some(u64::from(model_id)) {
 						found.push((next, view));
@@ -258,7 +264,7 @@ impl EmbedCmd {
 		let mut results = Vec::new();
 		for (id, _) in &found {
 			let view = loop {
-				let view = rpc.call("inference_request", json!([id]))?;
+				let view = payer.rpc.call("inference_request", json!([id]))?;
 				let state = view["state"]["state"].as_str().unwrap_or("").to_string();
 				if state == "settled" || state == "refunded" {
 					break view;
@@ -278,7 +284,7 @@ impl EmbedCmd {
 			.map(|(_, v)| serde_json::from_value(v["embedding"].clone()).unwrap_or_default())
 			.collect();
 		let similarity = (vectors.len() == 2 && !vectors[0].is_empty() && !vectors[1].is_empty())
-			.then(|| cosine(&vectors[0], &vectors[1]));
+			.then(|| cinder_engine::model::cosine(&vectors[0], &vectors[1]));
 		if self.json {
 			let out = json!({
 				"requests": results.iter().map(|(id, v)| json!({"id": id, "view": v})).collect::<Vec<_>>(),
@@ -343,42 +349,27 @@ impl LoadCmd {
 	}
 
 	pub fn run(&self) -> Result<()> {
-		let rpc = Rpc::new(&self.url)?;
-		let pair = sr25519::Pair::from_string(&self.suri, None)
-			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
-		let account = cinder_runtime::AccountId::from(pair.public());
-		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
-		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
+		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let text = "Validators run the model and post the result; anyone can challenge it.";
 		let ids: Vec<u32> =
-			serde_json::from_value(rpc.call("inference_tokenize", json!([0, text]))?)
+			serde_json::from_value(payer.rpc.call("inference_tokenize", json!([0, text]))?)
 				.map_err(|e| ClientError::Other(e.to_string()))?;
-		let price = rpc.call("inference_estimateFee", json!([0, ids.clone()]))?["price"]
+		let price = payer.rpc.call("inference_estimateFee", json!([0, ids.clone()]))?["price"]
 			.as_u64()
 			.map(u128::from)
 			.unwrap_or(0);
-		let mut nonce = rpc
-			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
-			.as_u64()
-			.unwrap_or(0) as u32;
 		let mut send = |n: u32| -> Result<Vec<Sent>> {
-			let first = rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
-			let block = Self::best_block(&rpc)?;
+			let first = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+			let block = Self::best_block(&payer.rpc)?;
 			let mut out = Vec::new();
 			for i in 0..n {
-				let call =
-					cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
-						model: 0,
-						input: ids.clone(),
-						max_fee: price,
-					});
-				let xt = cinder_runtime::extrinsic::sign(&pair, nonce, genesis, call);
-				rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
-				nonce += 1;
+				payer.request(0, ids.clone(), price)?;
 				out.push(Sent { id: first + u64::from(i), at: Instant::now(), block });
 			}
 			Ok(out)
 		};
+		// `send` holds the payer; waiting polls over a connection of its own.
+		let rpc = Rpc::new(&self.url)?;
 		let wait = |sent: &Sent, want: &str| -> Result<(f64, u64)> {
 			let deadline = Instant::now() + Duration::from_secs(300);
 			loop {

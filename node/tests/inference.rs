@@ -9,27 +9,12 @@
 
 mod common;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use cinder_runtime::{genesis_config_presets::minilm, RuntimeCall};
 use common::{test_dir, Node};
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
-
-fn models_dir() -> Option<PathBuf> {
-	let base = std::env::var_os("CINDER_MODELS_DIR").map(PathBuf::from).or_else(|| {
-		std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cinder/models"))
-	})?;
-	if base.join("all-minilm-l6-v2/model.safetensors").exists() {
-		Some(base)
-	} else {
-		eprintln!(
-			"SKIPPED: all-MiniLM-L6-v2 not in {}; run scripts/fetch-models.sh",
-			base.display()
-		);
-		None
-	}
-}
 
 fn request_call(input: Vec<u32>, max_fee: u128) -> RuntimeCall {
 	RuntimeCall::Inference(pallet_inference::Call::request { model: 0, input, max_fee })
@@ -51,7 +36,8 @@ fn wait_state(node: &Node, id: u64, want: &str, timeout: Duration) -> Value {
 
 #[test]
 fn a_request_goes_through_the_chain_and_the_worker() {
-	let Some(models) = models_dir() else { return };
+	let Some(minilm) = cinder_engine::installed_minilm() else { return };
+	let models = cinder_engine::models_dir();
 	let dir = test_dir("inference");
 	let base = dir.path().join("chain");
 	let models_arg = models.display().to_string();
@@ -142,7 +128,7 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	let output = hex::decode(view["outputHex"].as_str().unwrap().trim_start_matches("0x")).unwrap();
 
 	// Bit for bit what the engine computes here.
-	let model = cinder_engine::Model::load(models.join("all-minilm-l6-v2")).unwrap();
+	let model = cinder_engine::Model::load(&minilm).unwrap();
 	let local = model.embed(&ids, 1).unwrap();
 	let expected: Vec<u8> = local.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
 	assert_eq!(output, expected);

@@ -3,21 +3,11 @@
 //! weights file, weight-tile root, program and tokenizer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use cinder_runtime::genesis_config_presets::minilm;
 
 #[test]
 fn genesis_minilm_matches_the_model_files() {
-	let dir = std::env::var_os("CINDER_MODELS_DIR")
-		.map(PathBuf::from)
-		.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cinder/models")))
-		.expect("a models directory")
-		.join("all-minilm-l6-v2");
-	if !dir.join("model.safetensors").exists() {
-		eprintln!("SKIPPED: {} has no model; run scripts/fetch-models.sh", dir.display());
-		return;
-	}
+	let Some(dir) = cinder_engine::installed_minilm() else { return };
 	let model = cinder_engine::Model::load(&dir).unwrap();
 	assert_eq!(model.shape, minilm::SHAPE);
 	assert_eq!(model.files.weights, minilm::HASHES.weights.0);

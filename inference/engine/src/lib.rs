@@ -21,6 +21,33 @@ pub mod simd;
 pub mod testmodel;
 
 pub use executor::{execute, Trace};
+
+/// Where model directories live: `$CINDER_MODELS_DIR`, else
+/// `~/.cache/cinder/models` (what `scripts/fetch-models.sh` fills).
+pub fn models_dir() -> std::path::PathBuf {
+	std::env::var_os("CINDER_MODELS_DIR").map(Into::into).unwrap_or_else(|| {
+		std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+			.join(".cache/cinder/models")
+	})
+}
+
+/// The directory name of all-MiniLM-L6-v2 under [`models_dir`].
+pub const MINILM_DIR: &str = "all-minilm-l6-v2";
+
+/// all-MiniLM-L6-v2's directory if it is installed; otherwise says on
+/// stderr that the caller (a test needing the real model) is skipped.
+pub fn installed_minilm() -> Option<std::path::PathBuf> {
+	let dir = models_dir().join(MINILM_DIR);
+	if dir.join("model.safetensors").exists() {
+		Some(dir)
+	} else {
+		eprintln!(
+			"SKIPPED: all-MiniLM-L6-v2 not found in {}; run scripts/fetch-models.sh",
+			dir.display()
+		);
+		None
+	}
+}
 pub use model::{Embedding, Model};
 
 /// Everything that can go wrong loading or running a model.

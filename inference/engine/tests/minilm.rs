@@ -4,27 +4,7 @@
 //! higher than unrelated ones.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use cinder_engine::{model::cosine, Model};
-
-fn model_dir() -> Option<PathBuf> {
-	let dir = std::env::var_os("CINDER_MODELS_DIR")
-		.map(PathBuf::from)
-		.or_else(|| {
-			std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cinder/models"))
-		})?
-		.join("all-minilm-l6-v2");
-	if dir.join("model.safetensors").exists() {
-		Some(dir)
-	} else {
-		eprintln!(
-			"SKIPPED: all-MiniLM-L6-v2 not found in {}; run scripts/fetch-models.sh",
-			dir.display()
-		);
-		None
-	}
-}
 
 const SENTENCES: &[&str] = &[
 	"A man is eating food.",
@@ -57,7 +37,7 @@ const SENTENCES: &[&str] = &[
 
 #[test]
 fn canonical_minilm_matches_candle_on_24_sentences() {
-	let Some(dir) = model_dir() else { return };
+	let Some(dir) = cinder_engine::installed_minilm() else { return };
 	let m = Model::load(&dir).unwrap();
 	assert_eq!((m.shape.hidden, m.shape.layers, m.shape.vocab), (384, 6, 30522));
 	// BERT uncased WordPiece ids, [CLS] … [SEP], and no padding.
@@ -79,7 +59,7 @@ fn canonical_minilm_matches_candle_on_24_sentences() {
 
 #[test]
 fn similar_sentences_score_higher_than_unrelated_ones() {
-	let Some(dir) = model_dir() else { return };
+	let Some(dir) = cinder_engine::installed_minilm() else { return };
 	let m = Model::load(&dir).unwrap();
 	let e = |t: &str| m.embed(&m.tokenize(t).unwrap(), 2).unwrap().vector;
 	let pairs = [

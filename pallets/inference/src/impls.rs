@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{fungible::MutateHold, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_models::{ModelId, ModelProvider, ModelUsage};
+use pallet_models::{ModelId, ModelProvider, ModelTerms, ModelUsage};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -83,6 +83,21 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::WorkerDeregistered { worker: who });
 		Ok(())
+	}
+
+	/// The checks a request must pass that do not depend on the caller.
+	pub(crate) fn check_request(
+		model: ModelId,
+		input: &[u32],
+	) -> Result<ModelTerms<BalanceOf<T>>, Error<T>> {
+		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(terms.active, Error::<T>::ModelRetired);
+		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
+		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
+		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
+		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
+		Ok(terms)
 	}
 
 	/// Validates a request, holds `max_fee`, stores it and assigns a worker.

@@ -5,7 +5,7 @@ use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_models::{ModelId, ModelProvider, ModelTerms};
+use pallet_models::ModelId;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
@@ -169,21 +169,5 @@ impl<T: Config> Pallet<T> {
 		Self::select_worker(model, next, &[], now).ok_or(QuoteError::NoEligibleWorker)?;
 		let (worker_share, protocol_cut) = Self::split_price(terms.price);
 		Ok(FeeQuote { price: terms.price, worker_share, protocol_cut })
-	}
-
-	/// The checks a request must pass that do not depend on the caller.
-	pub(crate) fn check_request(
-		model: ModelId,
-		input: &[u32],
-	) -> Result<ModelTerms<BalanceOf<T>>, Error<T>> {
-		use frame_support::{ensure, traits::Get};
-		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(terms.active, Error::<T>::ModelRetired);
-		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
-		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
-		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
-		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
-		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
-		Ok(terms)
 	}
 }

@@ -41,17 +41,11 @@ fn ids_of_len(model: &Model, len: usize) -> Vec<u32> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-	let dir =
-		std::env::args().nth(1).filter(|a| !a.starts_with("--")).map(PathBuf::from).unwrap_or_else(
-			|| {
-				let base =
-					std::env::var_os("CINDER_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
-						PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-							.join(".cache/cinder/models")
-					});
-				base.join("all-minilm-l6-v2")
-			},
-		);
+	let dir = std::env::args()
+		.nth(1)
+		.filter(|a| !a.starts_with("--"))
+		.map(PathBuf::from)
+		.unwrap_or_else(|| cinder_engine::models_dir().join(cinder_engine::MINILM_DIR));
 	let threads: usize = arg("--threads").and_then(|t| t.parse().ok()).unwrap_or(2);
 	let seconds: f64 = arg("--seconds").and_then(|t| t.parse().ok()).unwrap_or(5.0);
 

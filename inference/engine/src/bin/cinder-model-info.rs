@@ -5,7 +5,7 @@
 //! with it.
 //!
 //! `cinder-model-info [MODEL_DIR]`; `MODEL_DIR` defaults to
-//! `$CINDER_MODELS_DIR/all-minilm-l6-v2`.
+//! all-minilm-l6-v2 under [`cinder_engine::models_dir`].
 
 use std::path::PathBuf;
 
@@ -17,10 +17,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn main() {
-	let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-		let base = std::env::var("CINDER_MODELS_DIR").unwrap_or_else(|_| "models".into());
-		PathBuf::from(base).join("all-minilm-l6-v2")
-	});
+	let dir = std::env::args()
+		.nth(1)
+		.map(PathBuf::from)
+		.unwrap_or_else(|| cinder_engine::models_dir().join(cinder_engine::MINILM_DIR));
 	let model = match Model::load(&dir) {
 		Ok(m) => m,
 		Err(e) => {
