@@ -105,12 +105,8 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<cinder_runtime::opaque::Block>(&config))
 		}
-		Some(Subcommand::Embed(cmd)) => {
-			cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))
-		}
-		Some(Subcommand::Load(cmd)) => {
-			cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))
-		}
+		Some(Subcommand::Embed(cmd)) => client_result(cmd.run()),
+		Some(Subcommand::Load(cmd)) => client_result(cmd.run()),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let worker = cli.worker.config(cli.run.shared_params.dev);
@@ -122,4 +118,14 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		}
 	}
+}
+
+/// A client command's outcome: its error in words on stderr and exit code 1,
+/// rather than the debug form `main` would print.
+fn client_result(result: Result<(), crate::client::ClientError>) -> sc_cli::Result<()> {
+	if let Err(e) = result {
+		eprintln!("error: {e}");
+		std::process::exit(1);
+	}
+	Ok(())
 }
