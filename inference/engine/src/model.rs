@@ -199,8 +199,8 @@ impl Model {
 		drop(weights_bytes);
 		let layout = bert::weight_layout(&shape)?;
 		let weights = tiles(&tensors, &layout)?;
-		let weight_leaves: Vec<Hash> =
-			weights.iter().zip(0u32..).map(|(t, i)| merkle::tile_leaf(i, t)).collect();
+		let indexed: Vec<(u32, &Tile)> = (0u32..).zip(&weights).collect();
+		let weight_leaves = executor::leaves(&indexed);
 		let weights_root = merkle::root(&weight_leaves);
 		let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
 		let reference = BertModel::load(vb, &config)?;

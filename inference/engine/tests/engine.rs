@@ -4,8 +4,13 @@
 //! verify against their commitments; bad input is a typed error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cinder_engine::{model::cosine, simd, testmodel, EngineError, Model};
-use cinder_kernel::{merkle, program::Resolved, verify, KernelError, Tile};
+use cinder_engine::{executor, model::cosine, simd, testmodel, EngineError, Model};
+use cinder_kernel::{
+	merkle,
+	program::Resolved,
+	testing::{any_f32, bits, linear_case, LinearCase},
+	verify, KernelError, Tile,
+};
 use proptest::prelude::*;
 
 fn model() -> (tempfile::TempDir, Model) {
@@ -110,6 +115,30 @@ fn single_steps_and_weight_tiles_verify_against_commitments() {
 	assert!(!merkle::verify(&m.weights_root, merkle::tile_leaf(3, &bad), 3, n, &proof));
 }
 
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	/// Leaves hashed together (several blake2b lanes, borrowed data, the
+	/// canonicalising encoder for tiles with NaNs) are each tile's leaf as
+	/// the runtime computes it from one buffer.
+	#[test]
+	fn batched_leaves_equal_the_runtime_leaves(
+		tiles in proptest::collection::vec(
+			(1u32..6, 1u32..300).prop_flat_map(|(r, c)| {
+				proptest::collection::vec(any_f32(), (r * c) as usize)
+					.prop_map(move |data| Tile::new(r, c, data).unwrap())
+			}),
+			0..9,
+		),
+		first in 0u32..1_000_000,
+	) {
+		let indexed: Vec<(u32, &Tile)> = (first..).zip(&tiles).collect();
+		let batched = executor::leaves(&indexed);
+		let single: Vec<_> = indexed.iter().map(|(i, t)| merkle::tile_leaf(*i, t)).collect();
+		prop_assert_eq!(batched, single);
+	}
+}
+
 #[test]
 fn bad_input_is_a_typed_error() {
 	let (_dir, m) = model();
@@ -141,46 +170,18 @@ fn generator_and_tokenizer_are_deterministic() {
 	assert_eq!(ma.detokenize(&ids).unwrap(), "the cat sat");
 }
 
-fn any_f32() -> impl Strategy<Value = f32> {
-	prop_oneof![
-		6 => -4.0f32..4.0,
-		1 => Just(f32::NAN),
-		1 => Just(f32::INFINITY),
-		1 => Just(f32::NEG_INFINITY),
-		1 => (1u32..0x0080_0000).prop_map(f32::from_bits),
-		1 => any::<u32>().prop_map(f32::from_bits),
-	]
-}
-
-fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)>
-{
-	(1usize..9, 1usize..70, 1usize..70, any::<bool>()).prop_flat_map(|(r, k, n, g)| {
-		(
-			Just(r),
-			Just(k),
-			Just(n),
-			proptest::collection::vec(any_f32(), r * k),
-			proptest::collection::vec(any_f32(), k * n),
-			proptest::collection::vec(any_f32(), n),
-			Just(g),
-		)
-	})
-}
-
 proptest! {
 	#![proptest_config(ProptestConfig::with_cases(200))]
 
 	/// The SIMD-dispatched linear layer (AVX-512 or AVX2 where present)
 	/// equals the scalar reference bit for bit.
 	#[test]
-	fn simd_linear_is_bit_identical((r, k, n, a, w, b, g) in linear_case()) {
-		let mut reference = vec![0.0; r * n];
-		cinder_kernel::ops::linear(&a, k, &w, n, &b, g, &mut reference);
-		let mut fast = vec![0.0; r * n];
-		simd::linear(&a, k, &w, n, &b, g, &mut fast);
-		let canon = |v: &[f32]| {
-			v.iter().map(|x| cinder_kernel::tile::canonical(*x).to_bits()).collect::<Vec<_>>()
-		};
-		prop_assert_eq!(canon(&reference), canon(&fast));
+	fn simd_linear_is_bit_identical(c in linear_case(1..9, 1..70, 1..70)) {
+		let LinearCase { rows, k, n, a, w, b, gelu } = c;
+		let mut reference = vec![0.0; rows * n];
+		cinder_kernel::ops::linear(&a, k, &w, n, &b, gelu, &mut reference);
+		let mut fast = vec![0.0; rows * n];
+		simd::linear(&a, k, &w, n, &b, gelu, &mut fast);
+		prop_assert_eq!(bits(&reference), bits(&fast));
 	}
 }

@@ -31,6 +31,8 @@ extern crate alloc;
 pub mod merkle;
 pub mod ops;
 pub mod program;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tile;
 pub mod verify;
 

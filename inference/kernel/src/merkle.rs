@@ -32,13 +32,25 @@ pub fn tile_leaf(index: u32, tile: &Tile) -> Hash {
 	sp_crypto_hashing::blake2_256(&buf)
 }
 
-/// Feeds what [`tile_leaf`] hashes to `sink` in pieces: the leaf tag, the
-/// index, then the tile's canonical encoding. For native code that streams
-/// it into a blake2b-256 state instead of buffering it.
+/// Length of [`leaf_head`].
+pub const LEAF_HEAD_BYTES: usize = 5 + crate::tile::HEADER_BYTES;
+
+/// The start of tile `index`'s leaf preimage: the leaf tag, the index and the
+/// tile's header. The tile's data ([`Tile::encode_data`]) follows it.
+pub fn leaf_head(index: u32, tile: &Tile) -> [u8; LEAF_HEAD_BYTES] {
+	let mut head = [0u8; LEAF_HEAD_BYTES];
+	head[0] = LEAF;
+	head[1..5].copy_from_slice(&index.to_le_bytes());
+	head[5..].copy_from_slice(&tile.header());
+	head
+}
+
+/// Feeds what [`tile_leaf`] hashes to `sink` in pieces: [`leaf_head`], then
+/// the tile's data. For native code that streams it into a blake2b-256 state
+/// instead of buffering it.
 pub fn leaf_preimage(index: u32, tile: &Tile, mut sink: impl FnMut(&[u8])) {
-	sink(&[LEAF]);
-	sink(&index.to_le_bytes());
-	tile.encode_chunks(sink);
+	sink(&leaf_head(index, tile));
+	tile.encode_data(sink);
 }
 
 /// An inner node.

@@ -46,13 +46,29 @@ pub fn linear(
 ) {
 	for (a_row, out_row) in a.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(n.max(1))) {
 		for (j, (o, bias)) in out_row.iter_mut().zip(b).enumerate() {
-			let mut acc = 0.0f32;
-			for (x, w_row) in a_row.iter().zip(w.chunks_exact(n)) {
-				acc = acc + x * w_row[j];
-			}
-			let v = acc + bias;
-			*o = if gelu_after { gelu(v) } else { v };
+			*o = linear_output(a_row, w, n, j, *bias, gelu_after);
 		}
+	}
+}
+
+/// One output of [`linear`]: column `j` of `a_row · w`, summed sequentially
+/// over `k` from `0.0`, then the bias and the activation.
+#[inline(always)]
+fn linear_output(a_row: &[f32], w: &[f32], n: usize, j: usize, bias: f32, gelu_after: bool) -> f32 {
+	let mut acc = 0.0f32;
+	for (x, w_row) in a_row.iter().zip(w.chunks_exact(n)) {
+		acc = acc + x * w_row[j];
+	}
+	activate(acc + bias, gelu_after)
+}
+
+/// The linear layer's epilogue: GELU when asked, else identity.
+#[inline(always)]
+fn activate(v: f32, gelu_after: bool) -> f32 {
+	if gelu_after {
+		gelu(v)
+	} else {
+		v
 	}
 }
 
@@ -174,7 +190,7 @@ pub fn canonicalize(data: &mut [f32]) {
 /// here is bounded by slice lengths.
 #[allow(clippy::arithmetic_side_effects)]
 pub mod fast {
-	use super::gelu;
+	use super::{activate, linear_output};
 
 	/// Output rows computed together.
 	const MR: usize = 4;
@@ -246,15 +262,10 @@ pub mod fast {
 			}
 			j0 += NR;
 		}
-		// Remaining columns, one at a time, same order.
+		// Remaining columns, one at a time, exactly as the reference.
 		for j in j0..n {
 			for (ar, or) in a.iter().zip(out.iter_mut()) {
-				let mut acc = 0.0f32;
-				for (x, w_row) in ar.iter().zip(w.chunks_exact(n)) {
-					acc = acc + x * w_row[j];
-				}
-				let v = acc + b[j];
-				or[j] = if g { gelu(v) } else { v };
+				or[j] = linear_output(ar, w, n, j, b[j], g);
 			}
 		}
 	}
@@ -286,8 +297,7 @@ pub mod fast {
 		}
 		for (acc_row, out_row) in acc.iter().zip(out.iter_mut()) {
 			for (l, c) in acc_row.iter().enumerate() {
-				let v = *c + b[j0 + l];
-				out_row[j0 + l] = if g { gelu(v) } else { v };
+				out_row[j0 + l] = activate(*c + b[j0 + l], g);
 			}
 		}
 	}

@@ -10,6 +10,13 @@ pub const CANONICAL_NAN: u32 = 0x7fc0_0000;
 /// Size of the encoded header: rows and cols, u32 little endian each.
 pub const HEADER_BYTES: usize = 8;
 
+/// Whether `data` holds a NaN. Written without an early exit so that it
+/// vectorises: a scan costs far less than the hash it guards.
+fn has_nan(data: &[f32]) -> bool {
+	data.chunks(64)
+		.fold(false, |seen, chunk| seen | chunk.iter().fold(false, |nan, x| nan | x.is_nan()))
+}
+
 /// Replaces any NaN by [`CANONICAL_NAN`]; other values pass unchanged.
 #[inline(always)]
 pub fn canonical(x: f32) -> f32 {
@@ -77,14 +84,38 @@ impl Tile {
 		self.encode_chunks(|bytes| out.extend_from_slice(bytes));
 	}
 
-	/// Feeds the canonical encoding to `sink` in pieces (the header, then the
-	/// data in blocks of at most 4 KiB), so a hasher can take it without the
-	/// whole encoding in memory. The concatenation is [`Tile::to_bytes`].
-	pub fn encode_chunks(&self, mut sink: impl FnMut(&[u8])) {
+	/// The encoding's header: rows and cols, u32 little endian.
+	pub fn header(&self) -> [u8; HEADER_BYTES] {
 		let mut header = [0u8; HEADER_BYTES];
 		header[..4].copy_from_slice(&self.rows.to_le_bytes());
 		header[4..].copy_from_slice(&self.cols.to_le_bytes());
-		sink(&header);
+		header
+	}
+
+	/// The encoding's data part borrowed from memory, where memory already
+	/// holds it: on a little-endian target, for a tile without NaNs (every
+	/// kernel output that did not overflow).
+	pub fn data_bytes(&self) -> Option<&[u8]> {
+		(cfg!(target_endian = "little") && !has_nan(&self.data))
+			.then(|| bytemuck::cast_slice(&self.data))
+	}
+
+	/// Feeds the canonical encoding to `sink` in pieces (the header, then the
+	/// data in one or more pieces), so a hasher can take it without the whole
+	/// encoding in memory. The concatenation is [`Tile::to_bytes`].
+	pub fn encode_chunks(&self, mut sink: impl FnMut(&[u8])) {
+		sink(&self.header());
+		self.encode_data(sink);
+	}
+
+	/// Feeds the encoding's data part (after the header) to `sink`: one
+	/// borrowed slice where [`Tile::data_bytes`] has it, otherwise re-encoded
+	/// through a 4 KiB buffer.
+	pub fn encode_data(&self, mut sink: impl FnMut(&[u8])) {
+		if let Some(bytes) = self.data_bytes() {
+			sink(bytes);
+			return;
+		}
 		let mut block = [0u8; 4096];
 		for values in self.data.chunks(block.len() / 4) {
 			for (dst, x) in block.chunks_exact_mut(4).zip(values) {

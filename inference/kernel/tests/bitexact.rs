@@ -2,51 +2,24 @@
 //! shapes and values including NaN, ±∞, subnormals and signed zeros.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cinder_kernel::{ops, tile::canonical};
+use cinder_kernel::Tile;
+use cinder_kernel::{
+	merkle, ops,
+	testing::{any_f32, bits, linear_case, LinearCase},
+	tile::canonical,
+};
 use proptest::prelude::*;
-
-/// Any f32 bit pattern, weighted towards the awkward ones.
-fn any_f32() -> impl Strategy<Value = f32> {
-	prop_oneof![
-		6 => -4.0f32..4.0,
-		1 => Just(f32::NAN),
-		1 => Just(f32::from_bits(0x7fa0_1234)), // NaN with a payload
-		1 => Just(f32::INFINITY),
-		1 => Just(f32::NEG_INFINITY),
-		1 => (1u32..0x0080_0000).prop_map(f32::from_bits), // subnormals
-		1 => Just(-0.0f32),
-		1 => any::<u32>().prop_map(f32::from_bits),
-	]
-}
-
-fn bits(xs: &[f32]) -> Vec<u32> {
-	xs.iter().map(|x| canonical(*x).to_bits()).collect()
-}
-
-fn linear_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, bool)>
-{
-	(1usize..11, 1usize..40, 1usize..45, any::<bool>()).prop_flat_map(|(r, k, n, g)| {
-		(
-			Just(r),
-			Just(k),
-			Just(n),
-			proptest::collection::vec(any_f32(), r * k),
-			proptest::collection::vec(any_f32(), k * n),
-			proptest::collection::vec(any_f32(), n),
-			Just(g),
-		)
-	})
-}
 
 proptest! {
 	#![proptest_config(ProptestConfig::with_cases(300))]
 
 	#[test]
-	fn fast_linear_is_bit_identical((r, k, n, a, w, b, g) in linear_case()) {
-		let mut reference = vec![0.0f32; r * n];
-		ops::linear(&a, k, &w, n, &b, g, &mut reference);
-		let mut fast = vec![1.0f32; r * n];
-		ops::fast::linear(&a, k, &w, n, &b, g, &mut fast);
+	fn fast_linear_is_bit_identical(c in linear_case(1..11, 1..40, 1..45)) {
+		let LinearCase { rows, k, n, a, w, b, gelu } = c;
+		let mut reference = vec![0.0f32; rows * n];
+		ops::linear(&a, k, &w, n, &b, gelu, &mut reference);
+		let mut fast = vec![1.0f32; rows * n];
+		ops::fast::linear(&a, k, &w, n, &b, gelu, &mut fast);
 		prop_assert_eq!(bits(&reference), bits(&fast));
 	}
 
@@ -64,6 +37,32 @@ proptest! {
 		for x in &a {
 			prop_assert!(!x.is_nan() || x.to_bits() == cinder_kernel::tile::CANONICAL_NAN);
 		}
+	}
+
+	/// Whichever path a tile's encoding takes (borrowed from memory or
+	/// re-encoded because of a NaN), it is the per-value canonical encoding,
+	/// and a leaf streamed in pieces is the leaf hashed from one buffer.
+	#[test]
+	fn encoding_and_streamed_leaf_match_the_per_value_definition(
+		(rows, data) in (1u32..9, 1u32..70).prop_flat_map(|(r, c)| {
+			(Just((r, c)), proptest::collection::vec(any_f32(), (r * c) as usize))
+		}),
+		index in any::<u32>(),
+	) {
+		let tile = Tile::new(rows.0, rows.1, data).unwrap();
+		let mut expected = Vec::new();
+		expected.extend_from_slice(&rows.0.to_le_bytes());
+		expected.extend_from_slice(&rows.1.to_le_bytes());
+		for x in &tile.data {
+			expected.extend_from_slice(&canonical(*x).to_bits().to_le_bytes());
+		}
+		prop_assert_eq!(&tile.to_bytes(), &expected);
+		prop_assert_eq!(tile.data_bytes().is_some(), !tile.data.iter().any(|x| x.is_nan()));
+
+		let mut preimage = Vec::new();
+		merkle::leaf_preimage(index, &tile, |b| preimage.extend_from_slice(b));
+		prop_assert_eq!(&preimage[5..], &expected[..]);
+		prop_assert_eq!(merkle::tile_leaf(index, &tile), merkle::leaf_hash(index, &expected));
 	}
 }
 

@@ -1,0 +1,62 @@
+//! Proptest strategies for the kernel's tests and the engine's: values that
+//! exercise the canonical rules (NaN with and without payload, ±∞,
+//! subnormals, signed zero) and whole linear-layer cases. Behind the
+//! `testing` feature; never in the runtime.
+
+use alloc::vec::Vec;
+
+use proptest::prelude::*;
+
+/// Any f32, weighted towards the awkward bit patterns.
+pub fn any_f32() -> impl Strategy<Value = f32> {
+	prop_oneof![
+		6 => -4.0f32..4.0,
+		1 => Just(f32::NAN),
+		1 => Just(f32::from_bits(0x7fa0_1234)), // NaN with a payload
+		1 => Just(f32::INFINITY),
+		1 => Just(f32::NEG_INFINITY),
+		1 => (1u32..0x0080_0000).prop_map(f32::from_bits), // subnormals
+		1 => Just(-0.0f32),
+		1 => any::<u32>().prop_map(f32::from_bits),
+	]
+}
+
+/// A linear layer `y = a·w + b` (optionally followed by GELU).
+#[derive(Clone, Debug)]
+pub struct LinearCase {
+	/// Rows of `a` and of the output.
+	pub rows: usize,
+	/// Inner dimension.
+	pub k: usize,
+	/// Output columns.
+	pub n: usize,
+	/// `rows × k`, row major.
+	pub a: Vec<f32>,
+	/// `k × n`, row major.
+	pub w: Vec<f32>,
+	/// `n` biases.
+	pub b: Vec<f32>,
+	/// Whether GELU follows.
+	pub gelu: bool,
+}
+
+/// Linear cases with `rows`, `k` and `n` drawn from the given ranges.
+pub fn linear_case(
+	rows: core::ops::Range<usize>,
+	k: core::ops::Range<usize>,
+	n: core::ops::Range<usize>,
+) -> impl Strategy<Value = LinearCase> {
+	(rows, k, n, any::<bool>()).prop_flat_map(|(rows, k, n, gelu)| {
+		(
+			proptest::collection::vec(any_f32(), rows.saturating_mul(k)),
+			proptest::collection::vec(any_f32(), k.saturating_mul(n)),
+			proptest::collection::vec(any_f32(), n),
+		)
+			.prop_map(move |(a, w, b)| LinearCase { rows, k, n, a, w, b, gelu })
+	})
+}
+
+/// Canonical bit patterns of `xs`: how the tests compare outputs.
+pub fn bits(xs: &[f32]) -> Vec<u32> {
+	xs.iter().map(|x| crate::tile::canonical(*x).to_bits()).collect()
+}
