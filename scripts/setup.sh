@@ -23,6 +23,9 @@ if ! command -v rustup >/dev/null; then
 fi
 installed_targets="$(rustup target list --installed)"
 grep -qx wasm32v1-none <<<"$installed_targets" || rustup target add wasm32v1-none
-rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+installed_components="$(rustup component list --installed)"
+for component in rust-src rustfmt clippy; do
+	grep -q "^$component" <<<"$installed_components" || rustup component add "$component"
+done
 
 mkdir -p "$CARGO_TARGET_DIR" "$CINDER_MODELS_DIR"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Cinder's whole test suite: unit, runtime and end-to-end node tests
-# (a dev chain and a three-validator local network on loopback).
+# (a dev chain and a three-validator local network on loopback), then
+# rustfmt and clippy.
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh -p cinder-runtime   # extra arguments go to cargo test
@@ -19,5 +20,9 @@ cargo test --workspace --locked "$@" -- --test-threads=1
 if [ $# -eq 0 ]; then
 	# The pallets' FRAME benchmarks, run as tests on their mock runtimes.
 	cargo test --locked -p pallet-models -p pallet-inference --features runtime-benchmarks
+	# Formatting and lints: the workspace denies unwrap/expect (and unchecked
+	# arithmetic in runtime code); clippy's warnings count as failures.
+	cargo fmt --all --check
+	cargo clippy --workspace --tests --bins --locked -- -D warnings
 fi
 echo "test: finished in $(( $(date +%s) - start ))s"

@@ -3,15 +3,13 @@
 //! waits for the worker's result and the settlement, and prints the
 //! embedding (and, for two texts, their cosine similarity).
 
-use std::{
-	io::{BufRead, BufReader, Read, Write},
-	net::TcpStream,
-	time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use codec::{Decode, Encode};
 use serde_json::{json, Value};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+
+use crate::jsonrpc::{CallError, HttpClient};
 
 /// Run a model on text through the chain and print the result.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,10 +47,8 @@ pub struct EmbedCmd {
 /// What can go wrong, with what to tell the user.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-	#[error("cannot reach the node at {url}: {reason}")]
-	Unreachable { url: String, reason: String },
-	#[error("the node refused {method}: {message}")]
-	Rpc { method: String, message: String },
+	#[error(transparent)]
+	Node(#[from] CallError),
 	#[error("unknown model {0:?}; `inference_models` lists the registered ones")]
 	UnknownModel(String),
 	#[error(
@@ -67,75 +63,9 @@ pub enum ClientError {
 
 type Result<T> = std::result::Result<T, ClientError>;
 
-/// A blocking HTTP JSON-RPC client over `std`.
-struct Rpc {
-	url: String,
-	host: String,
-}
-
-impl Rpc {
-	fn new(url: &str) -> Result<Self> {
-		let rest = url.strip_prefix("http://").ok_or_else(|| ClientError::Unreachable {
-			url: url.into(),
-			reason: "only http:// endpoints are supported".into(),
-		})?;
-		let host = rest.trim_end_matches('/').to_string();
-		Ok(Self { url: url.into(), host })
-	}
-
-	fn call(&self, method: &str, params: Value) -> Result<Value> {
-		let unreachable =
-			|reason: String| ClientError::Unreachable { url: self.url.clone(), reason };
-		let body =
-			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-		let mut stream = TcpStream::connect(&self.host).map_err(|e| unreachable(e.to_string()))?;
-		stream
-			.set_read_timeout(Some(Duration::from_secs(60)))
-			.map_err(|e| unreachable(e.to_string()))?;
-		write!(
-			stream,
-			"POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-			self.host,
-			body.len(),
-			body
-		)
-		.map_err(|e| unreachable(e.to_string()))?;
-		let mut reader = BufReader::new(stream);
-		let mut length = None;
-		loop {
-			let mut line = String::new();
-			reader.read_line(&mut line).map_err(|e| unreachable(e.to_string()))?;
-			let line = line.trim_end();
-			if line.is_empty() {
-				break;
-			}
-			if let Some((k, v)) = line.split_once(':') {
-				if k.eq_ignore_ascii_case("content-length") {
-					length = v.trim().parse::<usize>().ok();
-				}
-			}
-		}
-		let mut buf = Vec::new();
-		match length {
-			Some(n) => {
-				buf.resize(n, 0);
-				reader.read_exact(&mut buf).map_err(|e| unreachable(e.to_string()))?;
-			}
-			None => {
-				reader.read_to_end(&mut buf).map_err(|e| unreachable(e.to_string()))?;
-			}
-		}
-		let reply: Value =
-			serde_json::from_slice(&buf).map_err(|e| unreachable(format!("not JSON-RPC: {e}")))?;
-		match reply.get("error") {
-			Some(err) => Err(ClientError::Rpc {
-				method: method.into(),
-				message: err["message"].as_str().unwrap_or("?").to_string()
-					+ &err.get("data").map(|d| format!(" ({d})")).unwrap_or_default(),
-			}),
-			None => Ok(reply["result"].clone()),
-		}
-	}
+/// The node's endpoint; a call waits at most a minute for its answer.
+fn connect(url: &str) -> Result<HttpClient> {
+	Ok(HttpClient::new(url, Duration::from_secs(60))?)
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>> {
@@ -150,7 +80,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 /// requests with. Tracks the nonce locally, so requests can be sent back
 /// to back.
 struct Payer {
-	rpc: Rpc,
+	rpc: HttpClient,
 	pair: sr25519::Pair,
 	account: cinder_runtime::AccountId,
 	genesis: H256,
@@ -159,7 +89,7 @@ struct Payer {
 
 impl Payer {
 	fn connect(url: &str, suri: &str) -> Result<Self> {
-		let rpc = Rpc::new(url)?;
+		let rpc = connect(url)?;
 		let pair = sr25519::Pair::from_string(suri, None)
 			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
 		let account = cinder_runtime::AccountId::from(pair.public());
@@ -187,7 +117,7 @@ impl Payer {
 }
 
 /// The free balance of `who`, read from `System::Account` storage.
-fn free_balance(rpc: &Rpc, who: &cinder_runtime::AccountId) -> Result<u128> {
+fn free_balance(rpc: &HttpClient, who: &cinder_runtime::AccountId) -> Result<u128> {
 	let mut key = sp_io::hashing::twox_128(b"System").to_vec();
 	key.extend(sp_io::hashing::twox_128(b"Account"));
 	key.extend(sp_io::hashing::blake2_128(who.as_ref()));
@@ -211,7 +141,10 @@ impl EmbedCmd {
 			.as_array()
 			.into_iter()
 			.flatten()
-			.find(|m| m["id"].to_string() == self.model || m["name"].as_str() == Some(&self.model))
+			.find(|m| {
+				let by_id = self.model.parse::<u64>().ok().is_some_and(|id| m["id"] == id);
+				by_id || m["name"].as_str() == Some(&self.model)
+			})
 			.ok_or_else(|| ClientError::UnknownModel(self.model.clone()))?;
 		let model_id = model["id"].as_u64().ok_or(ClientError::Other("model id".into()))? as u32;
 		let price = model["price"].as_u64().map(u128::from).unwrap_or(0);
@@ -257,8 +190,8 @@ impl EmbedCmd {
 					}
 					next += 1;
 				}
-				Err(ClientError::Rpc { .. }) => std::thread::sleep(Duration::from_millis(500)),
-				Err(e) => return Err(e),
+				Err(CallError::Rpc { .. }) => std::thread::sleep(Duration::from_millis(500)),
+				Err(e) => return Err(e.into()),
 			}
 		}
 		let mut results = Vec::new();
@@ -342,7 +275,7 @@ struct Sent {
 }
 
 impl LoadCmd {
-	fn best_block(rpc: &Rpc) -> Result<u64> {
+	fn best_block(rpc: &HttpClient) -> Result<u64> {
 		let header = rpc.call("chain_getHeader", json!([]))?;
 		let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
 		u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
@@ -369,7 +302,7 @@ impl LoadCmd {
 			Ok(out)
 		};
 		// `send` holds the payer; waiting polls over a connection of its own.
-		let rpc = Rpc::new(&self.url)?;
+		let rpc = connect(&self.url)?;
 		let wait = |sent: &Sent, want: &str| -> Result<(f64, u64)> {
 			let deadline = Instant::now() + Duration::from_secs(300);
 			loop {

@@ -5,13 +5,14 @@
 
 use std::{
 	fs::File,
-	io::{BufRead, BufReader, Read, Write},
+	io::{Read, Write},
 	net::{TcpListener, TcpStream},
 	path::{Path, PathBuf},
 	process::{Child, Command, ExitStatus, Stdio},
 	time::{Duration, Instant},
 };
 
+use cinder_node::jsonrpc::{CallError, HttpClient};
 use cinder_runtime::{Runtime, RuntimeCall};
 use codec::{Decode, Encode};
 use serde_json::{json, Value};
@@ -137,59 +138,18 @@ impl Node {
 		}
 	}
 
-	/// One JSON-RPC call over HTTP; `Err` carries a transport or RPC error.
-	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		let body =
-			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port))
-			.map_err(|e| format!("connect: {e}"))?;
-		stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-		write!(
-			stream,
-			"POST / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
-			 Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-			self.rpc_port,
-			body.len(),
-			body
-		)
-		.map_err(|e| format!("write: {e}"))?;
-		let mut reader = BufReader::new(stream);
-		let mut content_length = None;
-		loop {
-			let mut line = String::new();
-			reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
-			let line = line.trim_end();
-			if line.is_empty() {
-				break;
-			}
-			if let Some((k, v)) = line.split_once(':') {
-				if k.eq_ignore_ascii_case("content-length") {
-					content_length = v.trim().parse::<usize>().ok();
-				}
-			}
-		}
-		let mut buf = Vec::new();
-		match content_length {
-			Some(n) => {
-				buf.resize(n, 0);
-				reader.read_exact(&mut buf).map_err(|e| format!("read body: {e}"))?;
-			}
-			None => {
-				reader.read_to_end(&mut buf).map_err(|e| format!("read body: {e}"))?;
-			}
-		}
-		let reply: Value = serde_json::from_slice(&buf).map_err(|e| format!("json: {e}"))?;
-		match reply.get("error") {
-			Some(err) => Err(err.to_string()),
-			None => Ok(reply["result"].clone()),
-		}
+	/// One JSON-RPC call over HTTP.
+	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, CallError> {
+		let url = format!("http://127.0.0.1:{}", self.rpc_port);
+		HttpClient::new(&url, Duration::from_secs(30))?.call(method, params)
 	}
 
 	/// The error code of a JSON-RPC call that must fail.
 	pub fn rpc_error_code(&self, method: &str, params: Value) -> i64 {
-		let err = self.try_rpc(method, params).expect_err("the call fails");
-		let err: Value = serde_json::from_str(&err).unwrap_or_else(|_| panic!("{err}"));
-		err["code"].as_i64().unwrap()
+		match self.try_rpc(method, params) {
+			Err(CallError::Rpc { code, .. }) => code,
+			other => panic!("{method} should fail with a JSON-RPC error, got {other:?}"),
+		}
 	}
 
 	/// Opens a WebSocket to the node and subscribes with `method`.

@@ -42,7 +42,7 @@ fn served_model<T: Config>(workers: u32) -> (ModelId, Vec<(T::AccountId, WorkerK
 	let list = (0..workers)
 		.map(|i| {
 			let who = funded::<T>("worker", i);
-			T::Staking::make_active(&who, price::<T>().saturating_mul((i + 1).into()));
+			T::Staking::make_active(&who, price::<T>().saturating_mul(i.saturating_add(1).into()));
 			let key = WorkerKey::generate_pair(None);
 			if let Err(e) = Pallet::<T>::insert_worker(&who, key.clone(), &[model]) {
 				panic!("benchmark worker registers: {e:?}");

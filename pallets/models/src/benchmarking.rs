@@ -51,7 +51,7 @@ mod benchmarks {
 			spec.name,
 			spec.metadata,
 			spec.arch,
-			spec.hashes,
+			Box::new(spec.hashes),
 			spec.spec_version,
 			spec.price,
 		);

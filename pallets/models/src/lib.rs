@@ -41,7 +41,7 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::vec::Vec;
+	use alloc::{boxed::Box, vec::Vec};
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, Mutate, MutateHold},
@@ -203,14 +203,18 @@ pub mod pallet {
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Registers a model owned by the caller and holds its deposit.
+		///
+		/// `hashes` is boxed to keep the `Call` enum small; it encodes exactly
+		/// as the bare record.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register(name.len() as u32, metadata.len() as u32))]
+		#[allow(clippy::boxed_local)]
 		pub fn register(
 			origin: OriginFor<T>,
 			name: Vec<u8>,
 			metadata: Vec<u8>,
 			arch: Architecture,
-			hashes: ModelHashes,
+			hashes: Box<ModelHashes>,
 			spec_version: u32,
 			price: BalanceOf<T>,
 		) -> DispatchResult {
@@ -220,7 +224,7 @@ pub mod pallet {
 				name,
 				metadata,
 				arch,
-				hashes,
+				hashes: *hashes,
 				spec_version,
 				price,
 			})

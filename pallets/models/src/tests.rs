@@ -27,7 +27,7 @@ fn register(s: ModelSpec<u64, u64>) -> frame_support::dispatch::DispatchResult {
 		s.name,
 		s.metadata,
 		s.arch,
-		s.hashes,
+		Box::new(s.hashes),
 		s.spec_version,
 		s.price,
 	)
@@ -200,7 +200,7 @@ fn unsigned_origins_are_rejected() {
 				s.name,
 				s.metadata,
 				s.arch,
-				s.hashes,
+				Box::new(s.hashes),
 				s.spec_version,
 				s.price
 			),

@@ -17,13 +17,14 @@ parameter_types! {
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 	/// How long an equivocation report stays valid: as long as the offender's
 	/// stake is still bonded.
-	pub const ReportLongevity: u64 =
-		BondingDuration::get() as u64 * SessionsPerEra::get() as u64 * EpochDuration::get();
+	pub const ReportLongevity: u64 = (BondingDuration::get() as u64)
+		.saturating_mul(SessionsPerEra::get() as u64)
+		.saturating_mul(EpochDuration::get());
 	pub const MaxAuthorities: u32 = 100;
 	pub const MaxNominators: u32 = 256;
 	/// GRANDPA keeps set-id → session mappings for as long as reports are valid.
 	pub const MaxSetIdSessionEntries: u64 =
-		BondingDuration::get() as u64 * SessionsPerEra::get() as u64;
+		(BondingDuration::get() as u64).saturating_mul(SessionsPerEra::get() as u64);
 }
 
 impl pallet_babe::Config for Runtime {

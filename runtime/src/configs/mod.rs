@@ -55,7 +55,7 @@ parameter_types! {
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
 		.modify_max_length_for_class(DispatchClass::Normal, |m| {
-			*m = NORMAL_DISPATCH_RATIO * *m
+			*m = NORMAL_DISPATCH_RATIO.mul_floor(*m)
 		})
 		.build();
 	/// Generic substrate prefix: dev keys print as the familiar `5…` addresses.

@@ -1,0 +1,29 @@
+//! # cinder-node
+//!
+//! The Cinder validator node: BABE block production and GRANDPA finality over
+//! the Cinder runtime, the standard Substrate JSON-RPC plus `inference_*`,
+//! and the attached inference worker (`worker`), which serves the models it
+//! finds under `--models-dir` with the deterministic engine.
+//!
+//! `cinder-node --dev` starts a single-validator development chain;
+//! `cinder-node --chain local --alice` and friends start the three-validator
+//! local testnet. See the workspace README for the walkthrough.
+//!
+//! The crate is a library with a thin binary: [`run`] is the whole command
+//! line, and [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses,
+//! which the end-to-end tests share.
+
+// `sc_cli::Error` and `sc_service::Error` are large, and they are the error
+// types of the Substrate APIs this crate plugs into.
+#![allow(clippy::result_large_err)]
+
+mod chain_spec;
+mod cli;
+mod client;
+mod command;
+pub mod jsonrpc;
+mod rpc;
+mod service;
+mod worker;
+
+pub use command::run;
