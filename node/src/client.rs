@@ -116,20 +116,52 @@ impl Payer {
 	}
 }
 
-/// The free balance of `who`, read from `System::Account` storage.
-fn free_balance(rpc: &HttpClient, who: &cinder_runtime::AccountId) -> Result<u128> {
-	let mut key = sp_io::hashing::twox_128(b"System").to_vec();
-	key.extend(sp_io::hashing::twox_128(b"Account"));
-	key.extend(sp_io::hashing::blake2_128(who.as_ref()));
-	key.extend_from_slice(who.as_ref());
-	let value = rpc.call("state_getStorage", json!([hex_encode(&key)]))?;
-	let Some(hex) = value.as_str() else { return Ok(0) };
+/// The balances of `who` (at block `at`, or the best block), read from
+/// `System::Account` storage.
+pub fn account_data(
+	rpc: &HttpClient,
+	who: &cinder_runtime::AccountId,
+	at: Option<H256>,
+) -> Result<pallet_balances::AccountData<cinder_runtime::Balance>> {
+	let key = frame_system::Account::<cinder_runtime::Runtime>::hashed_key_for(who);
+	let at = at.map(|h| format!("{h:?}"));
+	let value = rpc.call("state_getStorage", json!([hex_encode(&key), at]))?;
+	let Some(hex) = value.as_str() else { return Ok(Default::default()) };
 	let info = frame_system::AccountInfo::<
 		cinder_runtime::Nonce,
 		pallet_balances::AccountData<cinder_runtime::Balance>,
 	>::decode(&mut &hex_decode(hex)?[..])
 	.map_err(|e| ClientError::Other(format!("account data: {e}")))?;
-	Ok(info.data.free)
+	Ok(info.data)
+}
+
+/// Polls request `id` until `done` holds for its state name (`assigned`,
+/// `answered`, `frozen`, `settled`, `refunded`); returns its view. A request
+/// not on chain yet is waited for; any other failure, or `deadline`, ends it.
+fn wait_for_request(
+	rpc: &HttpClient,
+	id: u64,
+	deadline: Instant,
+	poll: Duration,
+	done: impl Fn(&str) -> bool,
+) -> Result<Value> {
+	loop {
+		let state = match rpc.call("inference_request", json!([id])) {
+			Ok(view) => {
+				let state = view["state"]["state"].as_str().unwrap_or("").to_string();
+				if done(&state) {
+					return Ok(view);
+				}
+				state
+			}
+			Err(CallError::Rpc { .. }) => "not on chain yet".into(),
+			Err(e) => return Err(e.into()),
+		};
+		if Instant::now() > deadline {
+			return Err(ClientError::Other(format!("request {id} still {state} at the timeout")));
+		}
+		std::thread::sleep(poll);
+	}
 }
 
 impl EmbedCmd {
@@ -150,7 +182,7 @@ impl EmbedCmd {
 		let price = model["price"].as_u64().map(u128::from).unwrap_or(0);
 		let max_fee = self.max_fee.unwrap_or(price);
 		let needed = max_fee.saturating_mul(self.texts.len() as u128);
-		let free = free_balance(&payer.rpc, &account)?;
+		let free = account_data(&payer.rpc, &account, None)?.free;
 		if free < needed {
 			return Err(ClientError::InsufficientFunds {
 				account: account.to_ss58check(),
@@ -196,19 +228,9 @@ impl EmbedCmd {
 		}
 		let mut results = Vec::new();
 		for (id, _) in &found {
-			let view = loop {
-				let view = payer.rpc.call("inference_request", json!([id]))?;
-				let state = view["state"]["state"].as_str().unwrap_or("").to_string();
-				if state == "settled" || state == "refunded" {
-					break view;
-				}
-				if Instant::now() > deadline {
-					return Err(ClientError::Other(format!(
-						"request {id} still {state} at the timeout"
-					)));
-				}
-				std::thread::sleep(Duration::from_millis(500));
-			};
+			let finished = |state: &str| state == "settled" || state == "refunded";
+			let view =
+				wait_for_request(&payer.rpc, *id, deadline, Duration::from_millis(500), finished)?;
 			results.push((*id, view));
 		}
 
@@ -303,33 +325,19 @@ impl LoadCmd {
 		};
 		// `send` holds the payer; waiting polls over a connection of its own.
 		let rpc = connect(&self.url)?;
+		// Seconds and blocks from `sent` until its state is `want` (for
+		// "answered", settling also counts); a refund is an error.
 		let wait = |sent: &Sent, want: &str| -> Result<(f64, u64)> {
 			let deadline = Instant::now() + Duration::from_secs(300);
-			loop {
-				if let Ok(v) = rpc.call("inference_request", json!([sent.id])) {
-					let state = v["state"]["state"].as_str().unwrap_or("");
-					let reached = match want {
-						"answered" => state == "answered" || state == "settled",
-						_ => state == want,
-					};
-					if reached {
-						return Ok((
-							sent.at.elapsed().as_secs_f64(),
-							Self::best_block(&rpc)? - sent.block,
-						));
-					}
-					if state == "refunded" {
-						return Err(ClientError::Other(format!(
-							"request {} was refunded",
-							sent.id
-						)));
-					}
-				}
-				if Instant::now() > deadline {
-					return Err(ClientError::Other(format!("request {} timed out", sent.id)));
-				}
-				std::thread::sleep(Duration::from_millis(100));
+			let reached = |state: &str| {
+				state == want || (want == "answered" && state == "settled") || state == "refunded"
+			};
+			let view =
+				wait_for_request(&rpc, sent.id, deadline, Duration::from_millis(100), reached)?;
+			if view["state"]["state"] == "refunded" && want != "refunded" {
+				return Err(ClientError::Other(format!("request {} was refunded", sent.id)));
 			}
+			Ok((sent.at.elapsed().as_secs_f64(), Self::best_block(&rpc)? - sent.block))
 		};
 
 		println!("latency (one request at a time, {} tokens):", ids.len());

@@ -10,8 +10,8 @@
 //! local testnet. See the workspace README for the walkthrough.
 //!
 //! The crate is a library with a thin binary: [`run`] is the whole command
-//! line, and [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses,
-//! which the end-to-end tests share.
+//! line, [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses
+//! and [`client`] the commands built on it; the end-to-end tests share both.
 
 // `sc_cli::Error` and `sc_service::Error` are large, and they are the error
 // types of the Substrate APIs this crate plugs into.
@@ -19,7 +19,7 @@
 
 mod chain_spec;
 mod cli;
-mod client;
+pub mod client;
 mod command;
 pub mod jsonrpc;
 mod rpc;

@@ -13,8 +13,8 @@ use std::{
 };
 
 use cinder_node::jsonrpc::{CallError, HttpClient};
-use cinder_runtime::{Runtime, RuntimeCall};
-use codec::{Decode, Encode};
+use cinder_runtime::RuntimeCall;
+use codec::Encode;
 use serde_json::{json, Value};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -256,16 +256,10 @@ impl Node {
 		who: &cinder_runtime::AccountId,
 		at: H256,
 	) -> pallet_balances::AccountData<cinder_runtime::Balance> {
-		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-		let value = self
-			.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key)), format!("{at:?}")]));
-		let bytes = hex::decode(value.as_str().unwrap().trim_start_matches("0x")).unwrap();
-		frame_system::AccountInfo::<
-			cinder_runtime::Nonce,
-			pallet_balances::AccountData<cinder_runtime::Balance>,
-		>::decode(&mut &bytes[..])
-		.unwrap()
-		.data
+		let url = format!("http://127.0.0.1:{}", self.rpc_port);
+		let rpc = HttpClient::new(&url, Duration::from_secs(30)).unwrap();
+		cinder_node::client::account_data(&rpc, who, Some(at))
+			.unwrap_or_else(|e| panic!("account data on {}: {e}", self.name))
 	}
 
 	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {

@@ -86,45 +86,35 @@ impl<T: Config> Pallet<T> {
 	pub fn request_view(
 		id: RequestId,
 	) -> Option<RequestView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		if let Some(req) = Requests::<T>::get(id) {
-			let attempt = req.tried.len() as u32;
-			let state = match req.status {
-				RequestStatus::Assigned { worker, deadline } => {
-					RequestState::Assigned { worker, deadline, attempt }
-				}
-				RequestStatus::Answered { worker, trace_root, steps, challenge_end } => {
-					RequestState::Answered { worker, trace_root, steps, challenge_end }
-				}
-				RequestStatus::Frozen { worker, trace_root, steps } => {
-					RequestState::Frozen { worker, trace_root, steps }
-				}
-			};
-			return Some(RequestView {
-				id,
-				caller: req.caller,
-				model: req.model,
-				max_fee: Some(req.max_fee),
-				price: Some(req.price),
-				state,
-				output: Outputs::<T>::get(id).map(|o| o.into_inner()),
-			});
-		}
-		let done = Completions::<T>::get(id)?;
-		let state = match done.outcome {
-			Outcome::Settled { worker, worker_share, protocol_cut } => {
-				RequestState::Settled { worker, worker_share, protocol_cut, at: done.at }
+		let (caller, model, max_fee, price, state) = match Requests::<T>::get(id) {
+			Some(req) => {
+				let attempt = req.tried.len() as u32;
+				let state = match req.status {
+					RequestStatus::Assigned { worker, deadline } => {
+						RequestState::Assigned { worker, deadline, attempt }
+					}
+					RequestStatus::Answered { worker, trace_root, steps, challenge_end } => {
+						RequestState::Answered { worker, trace_root, steps, challenge_end }
+					}
+					RequestStatus::Frozen { worker, trace_root, steps } => {
+						RequestState::Frozen { worker, trace_root, steps }
+					}
+				};
+				(req.caller, req.model, Some(req.max_fee), Some(req.price), state)
 			}
-			Outcome::Refunded { amount } => RequestState::Refunded { amount, at: done.at },
+			None => {
+				let done = Completions::<T>::get(id)?;
+				let state = match done.outcome {
+					Outcome::Settled { worker, worker_share, protocol_cut } => {
+						RequestState::Settled { worker, worker_share, protocol_cut, at: done.at }
+					}
+					Outcome::Refunded { amount } => RequestState::Refunded { amount, at: done.at },
+				};
+				(done.caller, done.model, None, None, state)
+			}
 		};
-		Some(RequestView {
-			id,
-			caller: done.caller,
-			model: done.model,
-			max_fee: None,
-			price: None,
-			state,
-			output: Outputs::<T>::get(id).map(|o| o.into_inner()),
-		})
+		let output = Outputs::<T>::get(id).map(|o| o.into_inner());
+		Some(RequestView { id, caller, model, max_fee, price, state, output })
 	}
 
 	/// The open assignments of `worker`, oldest first. Scans the open

@@ -118,12 +118,7 @@ impl<A, B, N> RequestInfo<A, B, N> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-	let mut s = String::with_capacity(2 + 2 * bytes.len());
-	s.push_str("0x");
-	for b in bytes {
-		s.push_str(&format!("{b:02x}"));
-	}
-	s
+	sp_core::bytes::to_hex(bytes, false)
 }
 
 #[rpc(server)]
@@ -181,6 +176,18 @@ pub struct Inference<C, B> {
 impl<C, B> Inference<C, B> {
 	pub fn new(client: Arc<C>, tokenizers: Arc<dyn Tokenizers>) -> Self {
 		Self { client, tokenizers, _block: Default::default() }
+	}
+}
+
+/// A [`Tokenizers`] answer as an RPC result: no tokenizer is 8010, a
+/// tokenizer failure 8011.
+fn tokenizer_result<T>(model: ModelId, answer: Option<Result<T, String>>) -> RpcResult<T> {
+	match answer {
+		None => Err(error(
+			ErrorCode::NoTokenizer,
+			format!("no tokenizer for model {model} on this node"),
+		)),
+		Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
 	}
 }
 
@@ -261,23 +268,11 @@ where
 	}
 
 	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>> {
-		match self.tokenizers.tokenize(model, &text) {
-			None => Err(error(
-				ErrorCode::NoTokenizer,
-				format!("no tokenizer for model {model} on this node"),
-			)),
-			Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
-		}
+		tokenizer_result(model, self.tokenizers.tokenize(model, &text))
 	}
 
 	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String> {
-		match self.tokenizers.detokenize(model, &tokens) {
-			None => Err(error(
-				ErrorCode::NoTokenizer,
-				format!("no tokenizer for model {model} on this node"),
-			)),
-			Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
-		}
+		tokenizer_result(model, self.tokenizers.detokenize(model, &tokens))
 	}
 
 	fn request(
