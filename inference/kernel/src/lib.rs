@@ -14,7 +14,10 @@
 //! - [`program`]: a model compiles to a [`program::Program`], a flat,
 //!   topologically ordered list of [`program::Step`]s, each one operator on
 //!   bounded tiles naming the tiles it reads (earlier steps' outputs, weight
-//!   tiles, input tokens). [`program::bert`] compiles BERT encoders.
+//!   tiles, input tokens). [`program::bert`] compiles BERT encoders; its
+//!   [`program::bert::Plan`] gives any one step in closed form, which is how
+//!   the runtime learns the step a dispute is about without compiling the
+//!   whole program.
 //! - [`verify`]: recomputes one step from its input tiles — the one-step
 //!   fraud proof the runtime checks.
 //! - [`merkle`]: trace commitments. Leaf `i` is `blake2_256(0x00 ‖ i ‖
@@ -24,7 +27,16 @@
 //! Only this crate of `inference/` may be a runtime dependency.
 
 #![cfg_attr(not(feature = "std"), no_std)]
-#![deny(clippy::arithmetic_side_effects)]
+// Code here reads tiles and proofs that challengers supply: it must return a
+// typed error, never panic, on any input.
+#![deny(
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing,
+	clippy::panic,
+	clippy::unreachable,
+	clippy::todo,
+	clippy::unimplemented
+)]
 
 extern crate alloc;
 
@@ -89,4 +101,7 @@ pub enum KernelError {
 	/// weight tile or token).
 	#[error("step names a source that does not exist")]
 	BadSource,
+	/// A step index past the program's end.
+	#[error("no such step")]
+	NoSuchStep,
 }

@@ -128,6 +128,7 @@ pub fn trace_leaves(outputs: &[Tile]) -> Vec<Hash> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
 	use super::*;
 

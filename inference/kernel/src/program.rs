@@ -158,7 +158,7 @@ impl Program {
 			for source in &step.inputs {
 				let shape = match *source {
 					Source::Step(j) if (j as usize) < i => {
-						let s = &self.steps[j as usize];
+						let s = self.steps.get(j as usize).ok_or(KernelError::BadSource)?;
 						Shape { rows: s.rows, cols: s.cols }
 					}
 					Source::Weight(w) => *weights.get(w as usize).ok_or(KernelError::BadSource)?,

@@ -138,8 +138,9 @@ impl Tile {
 		}
 		let data = body
 			.chunks_exact(4)
-			.map(|b| f32::from_bits(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-			.collect();
+			.map(|b| b.try_into().map(|b| f32::from_bits(u32::from_le_bytes(b))))
+			.collect::<Result<_, _>>()
+			.map_err(|_| KernelError::MalformedTile)?;
 		Ok(Self { rows, cols, data })
 	}
 
@@ -178,6 +179,7 @@ impl Tile {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
 	use super::*;
 

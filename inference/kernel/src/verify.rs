@@ -134,11 +134,12 @@ pub fn recompute_with(
 			}
 		}
 		Op::Attention { first, causal } => {
-			let rest = inputs.get(1..).unwrap_or(&[]);
-			if inputs.is_empty() || rest.is_empty() || rest.len() % 2 != 0 {
+			if inputs.len() < 3 || inputs.len() % 2 != 1 {
 				return Err(KernelError::InputCount { expected: 3, got: inputs.len() as u32 });
 			}
-			let q = inputs[0];
+			let [q, rest @ ..] = inputs else {
+				return Err(KernelError::InputCount { expected: 3, got: 0 });
+			};
 			let (ks, vs) = rest.split_at(rest.len() / 2);
 			if q.rows != rows
 				|| q.cols != cols
@@ -158,10 +159,11 @@ pub fn recompute_with(
 		}
 		Op::PoolSum => {
 			expect_count(inputs, 1)?;
-			if rows != 1 || inputs[0].cols != cols {
+			let [x] = inputs else { return Err(KernelError::ShapeMismatch) };
+			if rows != 1 || x.cols != cols {
 				return Err(KernelError::ShapeMismatch);
 			}
-			ops::column_sums(&inputs[0].data, c, &mut out.data);
+			ops::column_sums(&x.data, c, &mut out.data);
 		}
 		Op::PoolFinish { tokens } => {
 			at_least(inputs, 1)?;

@@ -13,8 +13,11 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use super::{Op, Program, Shape, Source, Step};
+use super::{Program, Shape};
 use crate::{KernelError, MAX_STEP_BYTES, ROW_BLOCK};
+
+mod plan;
+pub use plan::Plan;
 
 /// The shape of a BERT encoder: what the program and weight layout depend on.
 #[derive(
@@ -94,65 +97,6 @@ impl WeightTile {
 	}
 }
 
-/// Tile indices of one linear layer's column blocks.
-#[derive(Clone, Copy, Debug)]
-struct LinearTiles {
-	first: u32,
-	blocks: u32,
-	width: u32,
-}
-
-impl LinearTiles {
-	fn weight(&self, block: u32) -> Source {
-		Source::Weight(self.first.saturating_add(block))
-	}
-	fn bias(&self, block: u32) -> Source {
-		Source::Weight(self.first.saturating_add(self.blocks).saturating_add(block))
-	}
-}
-
-struct Layout {
-	tiles: Vec<WeightTile>,
-}
-
-impl Layout {
-	fn next(&self) -> u32 {
-		self.tiles.len() as u32
-	}
-
-	fn rows(&mut self, tensor: Tensor, total: u32, per_tile: u32, cols: u32) -> u32 {
-		let first = self.next();
-		let mut row = 0;
-		while row < total {
-			let rows = per_tile.min(total.saturating_sub(row));
-			self.tiles.push(WeightTile { tensor, row, col: 0, rows, cols });
-			row = row.saturating_add(rows);
-		}
-		first
-	}
-
-	fn linear(&mut self, layer: u32, which: Linear, k: u32, n: u32, width: u32) -> LinearTiles {
-		let first = self.next();
-		let blocks = n.checked_div(width).unwrap_or(0);
-		for bias in [false, true] {
-			for b in 0..blocks {
-				let col = b.saturating_mul(width);
-				let rows = if bias { 1 } else { k };
-				let tensor = Tensor::Linear { layer, which, bias };
-				self.tiles.push(WeightTile { tensor, row: 0, col, rows, cols: width });
-			}
-		}
-		LinearTiles { first, blocks, width }
-	}
-
-	fn norm(&mut self, tensor: impl Fn(bool) -> Tensor, d: u32) -> (Source, Source) {
-		let gamma = self.next();
-		self.tiles.push(WeightTile { tensor: tensor(false), row: 0, col: 0, rows: 1, cols: d });
-		self.tiles.push(WeightTile { tensor: tensor(true), row: 0, col: 0, rows: 1, cols: d });
-		(Source::Weight(gamma), Source::Weight(gamma.saturating_add(1)))
-	}
-}
-
 /// Bytes of a `rows × cols` tile.
 fn bytes(rows: u32, cols: u32) -> usize {
 	Shape { rows, cols }.bytes()
@@ -174,40 +118,75 @@ fn column_block(k: u32, n: u32) -> Result<u32, KernelError> {
 		.ok_or(KernelError::UnsupportedShape)
 }
 
-/// The weight layout of a BERT encoder: every tile, in commitment order.
-pub fn weight_layout(shape: &BertShape) -> Result<Vec<WeightTile>, KernelError> {
-	Ok(compile_parts(shape)?.0.tiles)
-}
-
-struct BlockTiles {
-	qkv: [LinearTiles; 3],
-	attn_out: LinearTiles,
-	attn_norm: (Source, Source),
-	inter: LinearTiles,
-	out: LinearTiles,
-	out_norm: (Source, Source),
-}
-
-struct EmbeddingTiles {
-	word: u32,
-	position: u32,
-	token_type: u32,
-	norm: (Source, Source),
-}
-
 impl BertShape {
 	/// Checks, without laying anything out, that this shape compiles: heads
 	/// divide the width, and every linear layer has a column block whose step
 	/// fits [`MAX_STEP_BYTES`]. Cheap enough for the runtime to call when a
 	/// model is registered.
 	pub fn check(&self) -> Result<(), KernelError> {
-		let d = self.hidden;
-		let head = d.checked_div(self.heads).ok_or(KernelError::UnsupportedShape)?;
+		Dims::new(self).map(|_| ())
+	}
+}
+
+/// A linear layer's output columns, cut into `blocks` tiles of `width`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Blocks {
+	pub blocks: u32,
+	pub width: u32,
+}
+
+impl Blocks {
+	fn new(n: u32, width: u32) -> Self {
+		Self { blocks: n.checked_div(width).unwrap_or(0), width }
+	}
+}
+
+/// What a shape's programs and weight layout are made of, in closed form:
+/// each linear layer's column blocks and the index of every weight tensor's
+/// first tile. Computed once from the shape, in constant time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dims {
+	pub hidden: u32,
+	pub heads: u32,
+	pub layers: u32,
+	pub eps: u32,
+	pub vocab: u32,
+	pub max_positions: u32,
+	pub type_vocab: u32,
+	pub intermediate: u32,
+	/// Query, key and value: one head per block.
+	pub head: Blocks,
+	pub attention_output: Blocks,
+	pub up: Blocks,
+	pub down: Blocks,
+	/// First tile of the position embeddings (word rows start at 0).
+	pub position: u32,
+	/// First token-type row.
+	pub token_type: u32,
+	/// The embedding layer norm's γ (β follows).
+	pub embedding_norm: u32,
+	/// First tile of layer 0.
+	pub first_layer: u32,
+	/// Tiles per layer.
+	pub layer_tiles: u32,
+	/// Every weight tile.
+	pub weight_count: u32,
+}
+
+/// `a · b + c`, or an unsupported shape if it overflows.
+fn mul_add(a: u32, b: u32, c: u32) -> Result<u32, KernelError> {
+	a.checked_mul(b).and_then(|x| x.checked_add(c)).ok_or(KernelError::UnsupportedShape)
+}
+
+impl Dims {
+	pub(crate) fn new(s: &BertShape) -> Result<Self, KernelError> {
+		let d = s.hidden;
+		let head = d.checked_div(s.heads).ok_or(KernelError::UnsupportedShape)?;
 		if head == 0
-			|| head.saturating_mul(self.heads) != d
-			|| self.vocab == 0
-			|| self.max_positions == 0
-			|| self.layers == 0
+			|| head.saturating_mul(s.heads) != d
+			|| s.vocab == 0
+			|| s.max_positions == 0
+			|| s.layers == 0
 		{
 			return Err(KernelError::UnsupportedShape);
 		}
@@ -218,177 +197,157 @@ impl BertShape {
 		{
 			return Err(KernelError::UnsupportedShape);
 		}
-		column_block(d, d)?;
-		column_block(d, self.intermediate)?;
-		column_block(self.intermediate, d)?;
-		Ok(())
-	}
-}
-
-fn compile_parts(s: &BertShape) -> Result<(Layout, EmbeddingTiles, Vec<BlockTiles>), KernelError> {
-	s.check()?;
-	let d = s.hidden;
-	let head = d.checked_div(s.heads).ok_or(KernelError::UnsupportedShape)?;
-	let mut layout = Layout { tiles: Vec::new() };
-	let emb = EmbeddingTiles {
-		word: layout.rows(Tensor::Word, s.vocab, 1, d),
-		position: layout.rows(Tensor::Position, s.max_positions, ROW_BLOCK, d),
-		token_type: layout.rows(Tensor::TokenType, s.type_vocab.max(1), 1, d),
-		norm: layout.norm(|beta| Tensor::EmbeddingNorm { beta }, d),
-	};
-	let wide = column_block(d, d)?;
-	let inter_w = column_block(d, s.intermediate)?;
-	let out_w = column_block(s.intermediate, d)?;
-	let mut blocks = Vec::new();
-	for l in 0..s.layers {
-		let lin = |layout: &mut Layout, which, k, n, w| layout.linear(l, which, k, n, w);
-		blocks.push(BlockTiles {
-			qkv: [
-				lin(&mut layout, Linear::Query, d, d, head),
-				lin(&mut layout, Linear::Key, d, d, head),
-				lin(&mut layout, Linear::Value, d, d, head),
-			],
-			attn_out: lin(&mut layout, Linear::AttentionOutput, d, d, wide),
-			attn_norm: layout
-				.norm(|beta| Tensor::Norm { layer: l, which: Norm::Attention, beta }, d),
-			inter: lin(&mut layout, Linear::Intermediate, d, s.intermediate, inter_w),
-			out: lin(&mut layout, Linear::Output, s.intermediate, d, out_w),
-			out_norm: layout.norm(|beta| Tensor::Norm { layer: l, which: Norm::Output, beta }, d),
-		});
-	}
-	Ok((layout, emb, blocks))
-}
-
-struct Emitter {
-	steps: Vec<Step>,
-}
-
-impl Emitter {
-	fn push(&mut self, op: Op, inputs: Vec<Source>, rows: u32, cols: u32) -> u32 {
-		self.steps.push(Step { op, inputs, rows, cols });
-		(self.steps.len() as u32).saturating_sub(1)
-	}
-
-	/// A linear layer over row blocks whose `A` column tiles are `a[rb]`;
-	/// returns `out[block][rb]`.
-	fn linear(
-		&mut self,
-		a: &[Vec<u32>],
-		rows: &[u32],
-		t: &LinearTiles,
-		gelu: bool,
-	) -> Vec<Vec<u32>> {
-		(0..t.blocks)
-			.map(|b| {
-				a.iter()
-					.zip(rows)
-					.map(|(cols, &r)| {
-						let mut inputs: Vec<Source> =
-							cols.iter().map(|&i| Source::Step(i)).collect();
-						inputs.push(t.weight(b));
-						inputs.push(t.bias(b));
-						self.push(Op::Linear { gelu }, inputs, r, t.width)
-					})
-					.collect()
-			})
-			.collect()
-	}
-}
-
-/// Transposes `out[block][rb]` into per-row-block column lists `[rb][block]`.
-fn by_row(out: &[Vec<u32>], row_blocks: usize) -> Vec<Vec<u32>> {
-	(0..row_blocks).map(|rb| out.iter().filter_map(|b| b.get(rb).copied()).collect()).collect()
-}
-
-/// Compiles the encoder for a sequence of `seq_len` tokens. Returns the
-/// program and the weight layout (independent of `seq_len`).
-pub fn compile(shape: &BertShape, seq_len: u32) -> Result<(Program, Vec<WeightTile>), KernelError> {
-	if seq_len == 0 || seq_len > shape.max_positions {
-		return Err(KernelError::BadSequenceLength);
-	}
-	let (layout, emb, blocks) = compile_parts(shape)?;
-	let d = shape.hidden;
-	let eps = shape.eps;
-	let rows: Vec<u32> = (0..seq_len)
-		.step_by(ROW_BLOCK as usize)
-		.map(|start| ROW_BLOCK.min(seq_len.saturating_sub(start)))
-		.collect();
-	let n_rb = rows.len();
-	let mut e = Emitter { steps: Vec::new() };
-
-	// Embeddings.
-	let mut x: Vec<u32> = rows
-		.iter()
-		.zip(0u32..)
-		.map(|(&r, rb)| {
-			let first = rb.saturating_mul(ROW_BLOCK);
-			let mut inputs: Vec<Source> = (first..first.saturating_add(r))
-				.map(|position| Source::Token { table: emb.word, position })
-				.collect();
-			inputs.push(Source::Weight(emb.position.saturating_add(rb)));
-			inputs.push(Source::Weight(emb.token_type));
-			inputs.push(emb.norm.0);
-			inputs.push(emb.norm.1);
-			e.push(Op::Embed { eps }, inputs, r, d)
+		let attention_output = Blocks::new(d, column_block(d, d)?);
+		let up = Blocks::new(s.intermediate, column_block(d, s.intermediate)?);
+		let down = Blocks::new(d, column_block(s.intermediate, d)?);
+		let position = s.vocab;
+		let token_type = position
+			.checked_add(s.max_positions.div_ceil(ROW_BLOCK))
+			.ok_or(KernelError::UnsupportedShape)?;
+		let embedding_norm =
+			token_type.checked_add(s.type_vocab.max(1)).ok_or(KernelError::UnsupportedShape)?;
+		let first_layer = mul_add(1, embedding_norm, 2)?;
+		// Query, key, value (weights and biases), the attention output, its
+		// norm, the intermediate and output layers, their norm.
+		let linear_blocks = [s.heads, s.heads, s.heads, attention_output.blocks, up.blocks]
+			.into_iter()
+			.try_fold(down.blocks, |acc, b| acc.checked_add(b))
+			.ok_or(KernelError::UnsupportedShape)?;
+		let layer_tiles = mul_add(linear_blocks, 2, 4)?;
+		let weight_count = mul_add(layer_tiles, s.layers, first_layer)?;
+		Ok(Self {
+			hidden: d,
+			heads: s.heads,
+			layers: s.layers,
+			eps: s.eps,
+			vocab: s.vocab,
+			max_positions: s.max_positions,
+			type_vocab: s.type_vocab.max(1),
+			intermediate: s.intermediate,
+			head: Blocks { blocks: s.heads, width: head },
+			attention_output,
+			up,
+			down,
+			position,
+			token_type,
+			embedding_norm,
+			first_layer,
+			layer_tiles,
+			weight_count,
 		})
-		.collect();
-
-	for block in &blocks {
-		let a: Vec<Vec<u32>> = x.iter().map(|&i| alloc::vec![i]).collect();
-		let [q, k, v] = block.qkv.map(|t| e.linear(&a, &rows, &t, false));
-		// Attention, one step per head and query row block.
-		let ctx: Vec<Vec<u32>> = (0..q.len())
-			.map(|h| {
-				rows.iter()
-					.zip(0u32..)
-					.map(|(&r, rb)| {
-						let mut inputs = alloc::vec![Source::Step(q[h][rb as usize])];
-						inputs.extend(k[h].iter().map(|&i| Source::Step(i)));
-						inputs.extend(v[h].iter().map(|&i| Source::Step(i)));
-						let first = rb.saturating_mul(ROW_BLOCK);
-						let op = Op::Attention { first, causal: false };
-						e.push(op, inputs, r, block.qkv[0].width)
-					})
-					.collect()
-			})
-			.collect();
-		let attn = e.linear(&by_row(&ctx, n_rb), &rows, &block.attn_out, false);
-		let h1: Vec<u32> = by_row(&attn, n_rb)
-			.into_iter()
-			.zip(&x)
-			.zip(&rows)
-			.map(|((cols, &res), &r)| {
-				let mut inputs: Vec<Source> = cols.iter().map(|&i| Source::Step(i)).collect();
-				inputs.extend([Source::Step(res), block.attn_norm.0, block.attn_norm.1]);
-				e.push(Op::AddNorm { eps }, inputs, r, d)
-			})
-			.collect();
-		let a: Vec<Vec<u32>> = h1.iter().map(|&i| alloc::vec![i]).collect();
-		let inter = e.linear(&a, &rows, &block.inter, true);
-		let out = e.linear(&by_row(&inter, n_rb), &rows, &block.out, false);
-		x = by_row(&out, n_rb)
-			.into_iter()
-			.zip(&h1)
-			.zip(&rows)
-			.map(|((cols, &res), &r)| {
-				let mut inputs: Vec<Source> = cols.iter().map(|&i| Source::Step(i)).collect();
-				inputs.extend([Source::Step(res), block.out_norm.0, block.out_norm.1]);
-				e.push(Op::AddNorm { eps }, inputs, r, d)
-			})
-			.collect();
 	}
 
-	let partials: Vec<Source> = x
-		.iter()
-		.zip(&rows)
-		.map(|(&i, _)| Source::Step(e.push(Op::PoolSum, alloc::vec![Source::Step(i)], 1, d)))
-		.collect();
-	e.push(Op::PoolFinish { tokens: seq_len }, partials, 1, d);
+	/// The input size and column blocks of `which`.
+	fn linear_dims(&self, which: Linear) -> (u32, Blocks) {
+		match which {
+			Linear::Query | Linear::Key | Linear::Value => (self.hidden, self.head),
+			Linear::AttentionOutput => (self.hidden, self.attention_output),
+			Linear::Intermediate => (self.hidden, self.up),
+			Linear::Output => (self.intermediate, self.down),
+		}
+	}
 
-	let program = Program { seq_len, steps: e.steps };
-	let shapes: Vec<Shape> = layout.tiles.iter().map(|t| t.shape()).collect();
-	program.check(&shapes, Shape { rows: 1, cols: d })?;
-	Ok((program, layout.tiles))
+	/// Index of the first weight tile of `which` in layer `layer`; its
+	/// biases follow its `blocks` weight tiles. Every index below
+	/// `weight_count` fits, so for `layer < layers` this cannot overflow.
+	pub(crate) fn linear(&self, layer: u32, which: Linear) -> (u32, Blocks) {
+		let before = match which {
+			Linear::Query => 0,
+			Linear::Key => self.heads,
+			Linear::Value => self.heads.saturating_mul(2),
+			Linear::AttentionOutput => self.heads.saturating_mul(3),
+			Linear::Intermediate => {
+				self.heads.saturating_mul(3).saturating_add(self.attention_output.blocks)
+			}
+			Linear::Output => self
+				.heads
+				.saturating_mul(3)
+				.saturating_add(self.attention_output.blocks)
+				.saturating_add(self.up.blocks),
+		};
+		// One norm (two tiles) sits between the attention output and the
+		// intermediate layer.
+		let norms = if matches!(which, Linear::Intermediate | Linear::Output) { 2 } else { 0 };
+		let first =
+			self.layer_base(layer).saturating_add(before.saturating_mul(2)).saturating_add(norms);
+		(first, self.linear_dims(which).1)
+	}
+
+	/// Index of the γ tile of norm `which` in layer `layer` (β follows).
+	pub(crate) fn norm(&self, layer: u32, which: Norm) -> u32 {
+		let (first, blocks) = match which {
+			Norm::Attention => self.linear(layer, Linear::AttentionOutput),
+			Norm::Output => self.linear(layer, Linear::Output),
+		};
+		first.saturating_add(blocks.blocks.saturating_mul(2))
+	}
+
+	fn layer_base(&self, layer: u32) -> u32 {
+		self.layer_tiles.saturating_mul(layer).saturating_add(self.first_layer)
+	}
+
+	/// Every weight tile, in commitment order.
+	fn layout(&self) -> Vec<WeightTile> {
+		let d = self.hidden;
+		let mut tiles = Vec::with_capacity(self.weight_count as usize);
+		let rows = |tiles: &mut Vec<WeightTile>, tensor: Tensor, total: u32, per_tile: u32| {
+			let mut row = 0;
+			while row < total {
+				let rows = per_tile.min(total.saturating_sub(row));
+				tiles.push(WeightTile { tensor, row, col: 0, rows, cols: d });
+				row = row.saturating_add(rows);
+			}
+		};
+		rows(&mut tiles, Tensor::Word, self.vocab, 1);
+		rows(&mut tiles, Tensor::Position, self.max_positions, ROW_BLOCK);
+		rows(&mut tiles, Tensor::TokenType, self.type_vocab, 1);
+		for beta in [false, true] {
+			rows(&mut tiles, Tensor::EmbeddingNorm { beta }, 1, 1);
+		}
+		for layer in 0..self.layers {
+			let linear = |tiles: &mut Vec<WeightTile>, which: Linear| {
+				let (k, Blocks { blocks, width }) = self.linear_dims(which);
+				for bias in [false, true] {
+					for b in 0..blocks {
+						let col = b.saturating_mul(width);
+						let rows = if bias { 1 } else { k };
+						let tensor = Tensor::Linear { layer, which, bias };
+						tiles.push(WeightTile { tensor, row: 0, col, rows, cols: width });
+					}
+				}
+			};
+			for which in [Linear::Query, Linear::Key, Linear::Value, Linear::AttentionOutput] {
+				linear(&mut tiles, which);
+			}
+			for beta in [false, true] {
+				rows(&mut tiles, Tensor::Norm { layer, which: Norm::Attention, beta }, 1, 1);
+			}
+			linear(&mut tiles, Linear::Intermediate);
+			linear(&mut tiles, Linear::Output);
+			for beta in [false, true] {
+				rows(&mut tiles, Tensor::Norm { layer, which: Norm::Output, beta }, 1, 1);
+			}
+		}
+		tiles
+	}
+}
+
+/// The weight layout of a BERT encoder: every tile, in commitment order.
+pub fn weight_layout(shape: &BertShape) -> Result<Vec<WeightTile>, KernelError> {
+	Ok(Dims::new(shape)?.layout())
+}
+
+/// Compiles the encoder for a sequence of `seq_len` tokens: every step of
+/// its [`Plan`], checked against the byte limit. Returns the program and
+/// the weight layout (independent of `seq_len`).
+pub fn compile(shape: &BertShape, seq_len: u32) -> Result<(Program, Vec<WeightTile>), KernelError> {
+	let plan = Plan::new(shape, seq_len)?;
+	let steps = (0..plan.len()).map(|i| plan.step(i)).collect::<Result<Vec<_>, _>>()?;
+	let program = Program { seq_len, steps };
+	let layout = plan.dims().layout();
+	let shapes: Vec<Shape> = layout.iter().map(|t| t.shape()).collect();
+	program.check(&shapes, Shape { rows: 1, cols: shape.hidden })?;
+	Ok((program, layout))
 }
 
 /// Commitment to how a BERT encoder of `shape` compiles, for every sequence
