@@ -122,6 +122,53 @@ pub fn verify(root_hash: &Hash, leaf: Hash, index: u32, count: u32, siblings: &[
 	used == siblings.len() && acc == *root_hash
 }
 
+/// Number of levels above the leaves of a `count`-leaf tree: the root's
+/// level (0 for one leaf or none).
+pub fn depth(count: u32) -> u32 {
+	let mut n = count;
+	let mut levels = 0u32;
+	while n > 1 {
+		n = n.div_ceil(2);
+		levels = levels.saturating_add(1);
+	}
+	levels
+}
+
+/// Number of nodes at `level` (0: the leaves) of a `count`-leaf tree.
+pub fn level_len(count: u32, level: u32) -> u32 {
+	(0..level).fold(count, |n, _| n.div_ceil(2))
+}
+
+/// The nodes at `level` of the tree over `leaves`.
+pub fn level(leaves: &[Hash], level: u32) -> Vec<Hash> {
+	let mut nodes = leaves.to_vec();
+	for _ in 0..level {
+		if nodes.len() <= 1 {
+			break;
+		}
+		nodes = next_level(&nodes);
+	}
+	nodes
+}
+
+/// The nodes at level `node_level - depth` under node `index` of
+/// `node_level`, as index range `start..end` into that level, in a
+/// `count`-leaf tree: what a party reveals to open that node `depth` levels
+/// down. Their [`root`] is the node itself (the range starts at an even
+/// index and ends where the level ends or at a multiple of `2^depth`, so
+/// pairs and carried nodes are the tree's own). `None` if the node does not
+/// exist or `depth` is past the leaves.
+pub fn children(count: u32, node_level: u32, index: u32, depth: u32) -> Option<(u32, u32)> {
+	let child_level = node_level.checked_sub(depth)?;
+	if index >= level_len(count, node_level) {
+		return None;
+	}
+	let width = 1u32.checked_shl(depth)?;
+	let start = index.checked_mul(width)?;
+	let end = start.checked_add(width)?.min(level_len(count, child_level));
+	(start < end).then_some((start, end))
+}
+
 /// The trace of a run: one leaf per step output, and their root.
 pub fn trace_leaves(outputs: &[Tile]) -> Vec<Hash> {
 	outputs.iter().zip(0u32..).map(|(t, i)| tile_leaf(i, t)).collect()
@@ -147,6 +194,29 @@ mod tests {
 			}
 			assert!(proof(&ls, n).is_none());
 		}
+	}
+
+	#[test]
+	fn every_node_is_the_root_of_its_children_at_any_depth() {
+		for n in 1..=40u32 {
+			let ls = leaves(n);
+			let d = depth(n);
+			assert_eq!(level(&ls, d), vec![root(&ls)], "n={n}");
+			for node_level in 0..=d {
+				let nodes = level(&ls, node_level);
+				assert_eq!(nodes.len() as u32, level_len(n, node_level));
+				for (index, node) in (0u32..).zip(&nodes) {
+					for k in 0..=node_level {
+						let (start, end) = children(n, node_level, index, k).unwrap();
+						let below = level(&ls, node_level - k);
+						assert_eq!(root(&below[start as usize..end as usize]), *node);
+					}
+					assert_eq!(children(n, node_level, index, node_level + 1), None);
+				}
+				assert_eq!(children(n, node_level, level_len(n, node_level), 0), None);
+			}
+		}
+		assert_eq!((depth(0), depth(1), depth(2), depth(627), depth(5009)), (0, 0, 1, 10, 13));
 	}
 
 	#[test]

@@ -69,6 +69,7 @@ impl<T: Config> Pallet<T> {
 		request.tried.try_push(worker.clone()).map_err(|_| Error::<T>::NoEligibleWorker)?;
 		let deadline = now.saturating_add(T::ResultTimeout::get());
 		request.status = RequestStatus::Assigned { worker: worker.clone(), deadline };
+		WorkerAssignments::<T>::insert(&worker, id, ());
 		// The deadline block itself still accepts the result, so the timeout
 		// runs at the start of the next one.
 		Self::enqueue(QueueKind::Deadline, deadline.saturating_add(One::one()), id);

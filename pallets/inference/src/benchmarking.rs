@@ -79,15 +79,17 @@ fn result_call<T: Config>(id: RequestId, workers: &[(T::AccountId, WorkerKey)]) 
 		.find(|(w, _)| *w == worker)
 		.map(|(_, k)| k.clone())
 		.unwrap_or_else(|| panic!("assignee has a key"));
-	let output_len = Requests::<T>::get(id)
-		.and_then(|r| T::Models::terms(r.model))
-		.map(|t| t.output_bytes)
-		.unwrap_or(0);
+	let (output_len, steps) = Requests::<T>::get(id)
+		.and_then(|r| {
+			let terms = T::Models::terms(r.model)?;
+			Some((terms.output_bytes, terms.arch.trace_len(r.input.len() as u32).ok()?))
+		})
+		.unwrap_or_else(|| panic!("benchmark request has a model"));
 	let output = vec![7u8; output_len as usize];
 	let root = H256::repeat_byte(1);
-	let payload = crypto::result_payload(Pallet::<T>::genesis_hash(), id, &output, &root, 100);
+	let payload = crypto::result_payload(Pallet::<T>::genesis_hash(), id, &output, &root, steps);
 	let signature = key.sign(&payload).unwrap_or_else(|| panic!("key is in the keystore"));
-	Call::submit_result { request: id, output, trace_root: root, steps: 100, signature }
+	Call::submit_result { request: id, output, trace_root: root, steps, signature }
 }
 
 fn answered<T: Config>() -> RequestId {

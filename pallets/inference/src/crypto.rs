@@ -31,6 +31,15 @@ pub fn result_payload(
 	(b"cinder/result/v1", genesis, request, output_hash, trace_root, steps).encode()
 }
 
+/// The chain's genesis hash, which worker signatures commit to.
+pub fn genesis_hash<T: frame_system::Config>() -> H256 {
+	use sp_runtime::traits::Zero;
+	let hash = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
+	);
+	H256::from_slice(hash.as_ref())
+}
+
 /// The worker key is a session key: `author_rotateKeys` and `--dev` put one
 /// in the node's keystore. The session's key changes do not re-register a
 /// worker; `register_worker` names the key explicitly.

@@ -7,7 +7,6 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, Get},
 };
-use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_models::{ModelId, ModelProvider, ModelTerms, ModelUsage};
 use sp_core::H256;
 use sp_runtime::{
@@ -25,6 +24,12 @@ impl<T: Config> Pallet<T> {
 		models: Vec<ModelId>,
 	) -> DispatchResult {
 		ensure!(T::Staking::active_stake(&who).is_some(), Error::<T>::NotValidator);
+		if let Some(until) = Banned::<T>::get(&who) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let expelling = Expelling::<T>::get().contains(&who);
+			ensure!(now >= until && !expelling, Error::<T>::Banned);
+			Banned::<T>::remove(&who);
+		}
 		Self::insert_worker(&who, key, &models)
 	}
 
@@ -70,19 +75,26 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_deregister_worker(who: T::AccountId) -> DispatchResult {
-		let info = Workers::<T>::take(&who).ok_or(Error::<T>::NotWorker)?;
+		ensure!(Self::remove_worker(&who), Error::<T>::NotWorker);
+		Self::deposit_event(Event::WorkerDeregistered { worker: who });
+		Ok(())
+	}
+
+	/// Removes `who`'s worker record and its entries in the model index;
+	/// `false` if it had none.
+	pub(crate) fn remove_worker(who: &T::AccountId) -> bool {
+		let Some(info) = Workers::<T>::take(who) else { return false };
 		for model in info.models.iter() {
 			ModelWorkers::<T>::mutate_exists(model, |list| {
 				if let Some(l) = list {
-					l.retain(|w| w != &who);
+					l.retain(|w| w != who);
 					if l.is_empty() {
 						*list = None;
 					}
 				}
 			});
 		}
-		Self::deposit_event(Event::WorkerDeregistered { worker: who });
-		Ok(())
+		true
 	}
 
 	/// The checks a request must pass that do not depend on the caller.
@@ -188,8 +200,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The chain's genesis hash, which result signatures commit to.
 	pub fn genesis_hash() -> H256 {
-		let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		H256::from_slice(hash.as_ref())
+		crypto::genesis_hash::<T>()
 	}
 
 	pub(crate) fn do_submit_result(
@@ -206,13 +217,17 @@ impl<T: Config> Pallet<T> {
 		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
 		let terms = T::Models::terms(req.model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(output.len() == terms.output_bytes as usize, Error::<T>::BadOutput);
-		ensure!(steps > 0, Error::<T>::NoSteps);
+		// The trace is bound to the program: its leaf count is the program's
+		// length for this input, which a dispute relies on.
+		let program_len = terms.arch.trace_len(req.input.len() as u32);
+		ensure!(program_len == Ok(steps), Error::<T>::BadStepCount);
 		let output: OutputOf<T> = output.try_into().map_err(|_| Error::<T>::BadOutput)?;
 
 		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
 		req.status =
 			RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
 		Requests::<T>::insert(id, req);
+		WorkerAssignments::<T>::remove(&worker, id);
 		Outputs::<T>::insert(id, output);
 		Self::enqueue(QueueKind::Settlement, challenge_end, id);
 		Self::deposit_event(Event::ResultSubmitted {
@@ -223,21 +238,6 @@ impl<T: Config> Pallet<T> {
 			challenge_end,
 		});
 		Ok(())
-	}
-
-	/// Freezes an answered request for a dispute: it leaves the settlement
-	/// path until the dispute resolves it.
-	pub fn do_freeze(id: RequestId) -> DispatchResult {
-		Requests::<T>::try_mutate(id, |maybe| {
-			let req = maybe.as_mut().ok_or(Error::<T>::UnknownRequest)?;
-			let RequestStatus::Answered { worker, trace_root, steps, .. } = req.status.clone()
-			else {
-				return Err(Error::<T>::NotAnswered.into());
-			};
-			req.status = RequestStatus::Frozen { worker, trace_root, steps };
-			Self::deposit_event(Event::Frozen { request: id });
-			Ok(())
-		})
 	}
 }
 

@@ -19,8 +19,12 @@ impl<T: Config> Pallet<T> {
 	/// - every account's escrow hold equals the `max_fee` of its open
 	///   requests (no funds stuck, none missing);
 	/// - open requests per model match `OpenPerModel`, and their models exist;
-	/// - an assigned request's worker is the last one tried, and its deadline
-	///   is queued; an answered one has its output and its settlement queued;
+	/// - an assigned request's worker is the last one tried, its deadline
+	///   is queued and it is in the worker's assignment index (which holds
+	///   nothing else); an answered one has its output and its settlement
+	///   queued; a frozen one has its output (the dispute game checks that it
+	///   has exactly one dispute);
+	/// - expelled workers being processed are no longer registered;
 	/// - outputs belong to open answered requests or to settled completions;
 	/// - the worker index by model matches the workers' own lists;
 	/// - every queue holds exactly the entries `head..tail`;
@@ -42,6 +46,7 @@ impl<T: Config> Pallet<T> {
 			queued.get(&kind).is_some_and(|set| set.contains(&(id, due)))
 		};
 
+		let mut assigned: BTreeSet<(T::AccountId, RequestId)> = BTreeSet::new();
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut per_model: BTreeMap<ModelId, u32> = BTreeMap::new();
 		let mut count = 0u32;
@@ -60,6 +65,7 @@ impl<T: Config> Pallet<T> {
 					let due = deadline.saturating_add(One::one());
 					ensure!(is_queued(QueueKind::Deadline, id, due), "a deadline is not queued");
 					ensure!(!Outputs::<T>::contains_key(id), "an unanswered request has an output");
+					assigned.insert((worker.clone(), id));
 				}
 				RequestStatus::Answered { worker, challenge_end, .. } => {
 					ensure!(req.tried.last() == Some(worker), "the answerer is not the last tried");
@@ -76,6 +82,14 @@ impl<T: Config> Pallet<T> {
 			ensure!(!Completions::<T>::contains_key(id), "a request is both open and complete");
 		}
 		ensure!(count == Requests::<T>::count(), "the request counter is off");
+		for (worker, id, ()) in WorkerAssignments::<T>::iter() {
+			ensure!(assigned.remove(&(worker, id)), "an assignment index entry is stale");
+		}
+		ensure!(assigned.is_empty(), "an assigned request is missing from the index");
+		for who in Expelling::<T>::get() {
+			ensure!(!Workers::<T>::contains_key(&who), "an expelled worker is still registered");
+			ensure!(Banned::<T>::contains_key(&who), "an expelled worker is not banned");
+		}
 		ensure!(count <= T::MaxOpenRequests::get(), "more open requests than MaxOpenRequests");
 
 		for (model, n) in OpenPerModel::<T>::iter() {

@@ -14,14 +14,16 @@
 //!    reassigned, at most `MaxAttempts` times, then refunded in full;
 //! 4. when the challenge window closes the request **settles**: the price
 //!    goes to the worker minus the protocol cut (to the treasury), the rest
-//!    of `max_fee` back to the caller. A result can instead be frozen for a
-//!    dispute ([`Pallet::do_freeze`]).
+//!    of `max_fee` back to the caller. A result can instead be challenged:
+//!    the dispute game (`pallet-disputes`) freezes it and later resolves it
+//!    through [`ResultDisputes`] — upheld (it settles after a fresh window)
+//!    or fraud (the worker is expelled and the request goes to another).
 //!
 //! Deadlines, settlements and pruning of finished requests run from FIFO
 //! queues in `on_initialize`, at most `MaxQueueWork` entries per queue and
 //! block. Calls are thin; the logic is in `impls.rs` (calls),
-//! `assignment.rs`, `queues.rs` (per-block work) and `invariants.rs`
-//! (try-state).
+//! `assignment.rs`, `queues.rs` (per-block work), `disputes.rs` (freezing and
+//! resolving for the dispute game) and `invariants.rs` (try-state).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]
@@ -34,6 +36,7 @@ mod assignment;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod crypto;
+mod disputes;
 mod impls;
 mod invariants;
 #[cfg(test)]
@@ -47,7 +50,7 @@ mod views;
 pub mod weights;
 
 pub use crypto::{WorkerKey, WorkerSignature};
-pub use traits::ValidatorStaking;
+pub use traits::{PostedResult, ResultDisputes, ValidatorStaking, Verdict};
 pub use types::*;
 pub use views::{Assignment, FeeQuote, QuoteError, RequestState, RequestView};
 pub use weights::WeightInfo;
@@ -127,6 +130,9 @@ pub mod pallet {
 		/// Blocks a worker that missed a deadline is demoted for.
 		#[pallet::constant]
 		type MissDemotion: Get<BlockNumberFor<Self>>;
+		/// Blocks a worker proven to have lied may not register again.
+		#[pallet::constant]
+		type FraudBan: Get<BlockNumberFor<Self>>;
 		/// Blocks a finished request's outcome and result stay readable.
 		#[pallet::constant]
 		type ResultRetention: Get<BlockNumberFor<Self>>;
@@ -188,6 +194,23 @@ pub mod pallet {
 	/// Finished requests, kept for `ResultRetention` blocks.
 	#[pallet::storage]
 	pub type Completions<T: Config> = StorageMap<_, Twox64Concat, RequestId, CompletionOf<T>>;
+
+	/// Open assignments by worker: an entry for every assigned request.
+	#[pallet::storage]
+	pub type WorkerAssignments<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, T::AccountId, Twox64Concat, RequestId, ()>;
+
+	/// Workers expelled for fraud whose open assignments are still being
+	/// handed to other workers, a few per block.
+	#[pallet::storage]
+	pub type Expelling<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxWorkers>, ValueQuery>;
+
+	/// Workers expelled for fraud, and the block from which each may register
+	/// again. One entry per proven fraud; it goes when the worker registers
+	/// again.
+	#[pallet::storage]
+	pub type Banned<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, BlockNumberFor<T>>;
 
 	/// Queue entries: `(due block, request)` by queue and position.
 	#[pallet::storage]
@@ -292,6 +315,27 @@ pub mod pallet {
 			/// The request.
 			request: RequestId,
 		},
+		/// A dispute upheld a frozen result: it settles after a fresh window.
+		Upheld {
+			/// The request.
+			request: RequestId,
+			/// Block in which it settles if not challenged again.
+			challenge_end: BlockNumberFor<T>,
+		},
+		/// A dispute proved a result wrong: its worker gets nothing and the
+		/// request goes to another worker (or is refunded).
+		ResultRejected {
+			/// The request.
+			request: RequestId,
+			/// The worker that posted the wrong result.
+			worker: T::AccountId,
+		},
+		/// A worker proven to have lied was expelled: it serves no model and
+		/// its open assignments go to other workers.
+		WorkerExpelled {
+			/// The validator stash.
+			worker: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
@@ -336,10 +380,15 @@ pub mod pallet {
 		DeadlinePassed,
 		/// The result's length is not the model's output length.
 		BadOutput,
-		/// A trace has at least one step.
-		NoSteps,
+		/// The step count is not the length of the model's program for the
+		/// input.
+		BadStepCount,
 		/// The request has no result in its challenge window.
 		NotAnswered,
+		/// The request is not frozen for a dispute.
+		NotFrozen,
+		/// The worker was expelled for fraud and its ban has not ended.
+		Banned,
 	}
 
 	#[pallet::genesis_config]

@@ -96,6 +96,7 @@ impl pallet_inference::Config for Test {
 	type MaxAttempts = ConstU32<3>;
 	type ChallengePeriod = ConstU64<4>;
 	type MissDemotion = ConstU64<10>;
+	type FraudBan = ConstU64<20>;
 	type ResultRetention = ConstU64<6>;
 	type MaxInputTokens = ConstU32<16>;
 	type MaxOutputBytes = ConstU32<256>;
@@ -123,6 +124,8 @@ pub const V4: u64 = 13;
 pub const PRICE: u64 = 100;
 /// Output length of the sample model (32 f32s).
 pub const OUTPUT: usize = 128;
+/// The sample model's program length for any input (one row block).
+pub const STEPS: u32 = 16;
 pub const ENDOWMENT: u64 = 10_000;
 
 /// The worker key of account `who`.

@@ -2,6 +2,8 @@
 //! FIFO queue of `(due block, request)` entries, at most `MaxQueueWork`
 //! entries per queue and block. An entry whose request has moved on (a
 //! result arrived before the deadline, a result was frozen) is dropped.
+//! Then, as many again, the open assignments of expelled workers are handed
+//! to other workers (`disputes.rs`).
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use frame_support::{
@@ -57,6 +59,10 @@ impl<T: Config> Pallet<T> {
 			let Some(id) = Self::pop_due(QueueKind::Prune, now) else { break };
 			weight.saturating_accrue(Self::prune(id));
 		}
+		for _ in 0..budget {
+			let Some(used) = Self::process_expelled(now) else { break };
+			weight.saturating_accrue(used);
+		}
 		weight
 	}
 
@@ -71,6 +77,7 @@ impl<T: Config> Pallet<T> {
 			// An older entry of a request that has been reassigned since.
 			return T::WeightInfo::skip_entry();
 		}
+		WorkerAssignments::<T>::remove(&worker, id);
 		Workers::<T>::mutate(&worker, |w| {
 			if let Some(w) = w {
 				w.missed = w.missed.saturating_add(1);

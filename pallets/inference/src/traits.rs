@@ -1,6 +1,13 @@
-//! What the marketplace needs from staking, behind one trait of ours, so the
-//! runtime can back it with `pallet-staking` (or its successor) and tests
-//! with a table.
+//! What the marketplace needs from staking, and what it offers the dispute
+//! game, each behind one trait of ours: the runtime backs staking with
+//! `pallet-staking` (or its successor) and tests with a table; the dispute
+//! game (`pallet-disputes`) reaches results through [`ResultDisputes`].
+
+use crate::{types::RequestId, WorkerKey};
+use alloc::vec::Vec;
+use pallet_models::ModelId;
+use sp_core::H256;
+use sp_runtime::DispatchResult;
 
 /// Cinder's view of the validator set and its stake.
 pub trait ValidatorStaking<AccountId, Balance> {
@@ -11,4 +18,59 @@ pub trait ValidatorStaking<AccountId, Balance> {
 	/// Makes `who` an active validator with `stake`, for benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &AccountId, stake: Balance);
+}
+
+/// A posted result, as the dispute game sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PostedResult<AccountId, BlockNumber> {
+	/// The worker that posted it.
+	pub worker: AccountId,
+	/// The model it ran.
+	pub model: ModelId,
+	/// The request's token ids.
+	pub input: Vec<u32>,
+	/// The result's bytes: the last step's output tile, data only.
+	pub output: Vec<u8>,
+	/// The root of the worker's trace.
+	pub trace_root: H256,
+	/// The trace's leaf count (the program's length, checked at submission).
+	pub steps: u32,
+	/// The last block it may be challenged in; `None` once frozen.
+	pub challenge_end: Option<BlockNumber>,
+}
+
+/// How a dispute ended for the result it froze.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+	/// The result stands: it settles as usual, after a fresh challenge
+	/// window (the dispute kept other challengers out of the old one).
+	Upheld,
+	/// The worker lied: it is expelled (stops serving at once, its open
+	/// assignments go to others), gets no fee, and the request is assigned
+	/// to another worker without counting an attempt, its escrow still held.
+	Fraud,
+}
+
+/// The marketplace's side of a dispute.
+pub trait ResultDisputes<AccountId, BlockNumber> {
+	/// The posted result of `request`, while it is answered or frozen.
+	fn result(request: RequestId) -> Option<PostedResult<AccountId, BlockNumber>>;
+
+	/// The key of `who`'s registered worker: who may challenge, and what
+	/// its dispute calls are signed with.
+	fn worker_key(who: &AccountId) -> Option<WorkerKey>;
+
+	/// Takes an answered request off the settlement path.
+	fn freeze(request: RequestId) -> DispatchResult;
+
+	/// Ends the freeze of `request` with `verdict`. A frozen request always
+	/// ends through here: settled later, reassigned or refunded.
+	fn resolve(request: RequestId, verdict: Verdict) -> DispatchResult;
+
+	/// Whether `request` is frozen, for the dispute game's try-state.
+	fn is_frozen(request: RequestId) -> bool;
+
+	/// Every frozen request. Iterates the open requests (at most
+	/// `MaxOpenRequests`): for try-state, never for blocks.
+	fn frozen_requests() -> Vec<RequestId>;
 }

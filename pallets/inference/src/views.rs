@@ -117,10 +117,11 @@ impl<T: Config> Pallet<T> {
 		Some(RequestView { id, caller, model, max_fee, price, state, output })
 	}
 
-	/// The open assignments of `worker`, oldest first. Scans the open
-	/// requests (at most `MaxOpenRequests`): for the node, not for blocks.
+	/// The open assignments of `worker`, oldest first, from its assignment
+	/// index.
 	pub fn assignments_of(worker: &T::AccountId) -> Vec<Assignment<BlockNumberFor<T>>> {
-		let mut out: Vec<_> = Requests::<T>::iter()
+		let mut out: Vec<_> = WorkerAssignments::<T>::iter_key_prefix(worker)
+			.filter_map(|id| Some((id, Requests::<T>::get(id)?)))
 			.filter_map(|(id, req)| match req.status {
 				RequestStatus::Assigned { worker: w, deadline } if &w == worker => {
 					Some(Assignment {

@@ -159,6 +159,8 @@ impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			vocab: info.arch.vocab(),
 			max_input_tokens: info.arch.max_input_tokens(),
 			output_bytes: info.arch.output_bytes(),
+			arch: info.arch,
+			weight_root: info.hashes.weight_root,
 		})
 	}
 

@@ -131,8 +131,22 @@ fn terms_expose_price_and_bounds() {
 				vocab: 64,
 				max_input_tokens: 16,
 				output_bytes: 128,
+				arch: spec(ALICE).arch,
+				weight_root: spec(ALICE).hashes.weight_root,
 			})
 		);
+		// Every token count up to the positions has its trace length (the
+		// sample model: 1 layer, 2 heads, 1 row block: 1 + 13 + 1 + 1).
+		let arch = spec(ALICE).arch;
+		assert_eq!(arch.trace_len(16), Ok(16));
+		assert_eq!(arch.trace_len(1), Ok(16));
+		assert_eq!(arch.trace_len(17), Err(cinder_kernel::KernelError::BadSequenceLength));
+		// A result is bound to its trace's last leaf: the output's tile.
+		let values = [0.5f32, -1.25, 3.0, 0.0];
+		let output: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+		let tile = cinder_kernel::Tile::new(1, 4, values.to_vec()).unwrap();
+		assert_eq!(arch.output_leaf(16, &output).0, cinder_kernel::merkle::tile_leaf(15, &tile));
+		assert_ne!(arch.output_leaf(15, &output).0, cinder_kernel::merkle::tile_leaf(15, &tile));
 	});
 }
 

@@ -1,6 +1,7 @@
 //! How other pallets see the registry.
 
-use crate::types::ModelId;
+use crate::types::{Architecture, ModelId};
+use sp_core::H256;
 
 /// The terms under which a model is served: all another pallet needs to
 /// accept, bound and price a request.
@@ -16,6 +17,10 @@ pub struct ModelTerms<Balance> {
 	pub max_input_tokens: u32,
 	/// Exact length of a result in bytes.
 	pub output_bytes: u32,
+	/// What the model computes: its programs, step by step.
+	pub arch: Architecture,
+	/// Merkle root of its weight tiles, which a fraud proof opens.
+	pub weight_root: H256,
 }
 
 /// Read access to registered models.

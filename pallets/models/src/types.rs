@@ -1,6 +1,10 @@
 //! Records of the model registry.
 
-use cinder_kernel::{program::bert::BertShape, KernelError, KERNEL_SPEC_V1};
+use cinder_kernel::{
+	merkle,
+	program::bert::{BertShape, Plan},
+	KernelError, KERNEL_SPEC_V1,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use scale_info::TypeInfo;
@@ -61,6 +65,38 @@ impl Architecture {
 	pub fn vocab(&self) -> u32 {
 		match self {
 			Self::Bert(shape) => shape.vocab,
+		}
+	}
+
+	/// The number of steps of the program for an input of `tokens` tokens
+	/// (and so the leaf count of its trace), in closed form.
+	pub fn trace_len(&self, tokens: u32) -> Result<u32, KernelError> {
+		self.plan(tokens).map(|p| p.len())
+	}
+
+	/// The program for an input of `tokens` tokens, each step computable on
+	/// its own.
+	pub fn plan(&self, tokens: u32) -> Result<Plan, KernelError> {
+		match self {
+			Self::Bert(shape) => Plan::new(shape, tokens),
+		}
+	}
+
+	/// The leaf a trace of `steps` steps ends with if its result is
+	/// `output`: the program's output is its last step's tile, so a result
+	/// is bound to its trace by this leaf. For an embedding, the tile is one
+	/// row of little-endian f32s, hashed as the bytes given (a non-canonical
+	/// NaN does not match).
+	pub fn output_leaf(&self, steps: u32, output: &[u8]) -> H256 {
+		match self {
+			Self::Bert(_) => {
+				let cols = (output.len() / 4) as u32;
+				let mut tile = alloc::vec::Vec::with_capacity(output.len().saturating_add(8));
+				tile.extend_from_slice(&1u32.to_le_bytes());
+				tile.extend_from_slice(&cols.to_le_bytes());
+				tile.extend_from_slice(output);
+				H256(merkle::leaf_hash(steps.saturating_sub(1), &tile))
+			}
 		}
 	}
 

@@ -9,7 +9,7 @@ use sp_runtime::{traits::Hash as _, Perbill};
 
 use crate::{
 	currency::{MILLI_UNITS, UNITS},
-	time::{HOURS, MINUTES},
+	time::{DAYS, HOURS, MINUTES},
 	AccountId, Balance, Balances, BlockNumber, Hash, Inference, Models, Runtime, RuntimeEvent,
 	RuntimeHoldReason,
 };
@@ -93,6 +93,10 @@ parameter_types! {
 	pub const ChallengePeriod: BlockNumber = 10;
 	/// A worker that missed a deadline is a last resort for ten minutes.
 	pub const MissDemotion: BlockNumber = 10 * MINUTES;
+	/// A worker proven to have posted a wrong result may not register again
+	/// for a day (staking slashes it as well; the ban keeps it from serving
+	/// again while its next move is settled).
+	pub const FraudBan: BlockNumber = DAYS;
 	/// Finished requests stay readable over RPC for an hour.
 	pub const ResultRetention: BlockNumber = HOURS;
 }
@@ -110,6 +114,7 @@ impl pallet_inference::Config for Runtime {
 	type MaxAttempts = ConstU32<3>;
 	type ChallengePeriod = ChallengePeriod;
 	type MissDemotion = MissDemotion;
+	type FraudBan = FraudBan;
 	type ResultRetention = ResultRetention;
 	type MaxInputTokens = ConstU32<512>;
 	type MaxOutputBytes = ConstU32<4096>;

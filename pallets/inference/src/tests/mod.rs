@@ -4,6 +4,7 @@
 // Test code: plain arithmetic is fine here.
 #![allow(clippy::arithmetic_side_effects)]
 
+mod disputes;
 mod props;
 mod requests;
 mod results;
@@ -45,7 +46,7 @@ fn result_call(id: RequestId, signer: u64, output: Vec<u8>, steps: u32) -> Call<
 /// Submits a well-formed result for `id` signed by `signer`: the call must
 /// pass authorization, then is dispatched as the authorized origin.
 fn submit(id: RequestId, signer: u64) -> DispatchResult {
-	let call = result_call(id, signer, vec![0u8; OUTPUT], 42);
+	let call = result_call(id, signer, vec![0u8; OUTPUT], STEPS);
 	match call.authorize(TransactionSource::External) {
 		Some(Ok(_)) => {}
 		other => panic!("result for {id} not authorized: {other:?}"),

@@ -3,7 +3,8 @@
 //! funds stay held.
 
 use super::*;
-use frame_support::traits::fungible::Inspect;
+use crate::traits::{ResultDisputes, Verdict};
+use frame_support::{assert_ok, traits::fungible::Inspect};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -15,6 +16,8 @@ enum Op {
 	Register { worker: u64 },
 	LeaveValidators { worker: u64 },
 	SetPrice { price: u64 },
+	Freeze { pick: usize },
+	Resolve { pick: usize, fraud: bool },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -28,6 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => worker.clone().prop_map(|worker| Op::Register { worker }),
 		1 => worker.prop_map(|worker| Op::LeaveValidators { worker }),
 		1 => (0u64..300).prop_map(|price| Op::SetPrice { price }),
+		2 => (0usize..8).prop_map(|pick| Op::Freeze { pick }),
+		2 => (0usize..8, any::<bool>()).prop_map(|(pick, fraud)| Op::Resolve { pick, fraud }),
 	]
 }
 
@@ -45,7 +50,7 @@ fn apply(op: &Op) {
 				})
 				.collect();
 			if let Some((id, worker)) = open.get(pick % open.len().max(1)) {
-				let call = result_call(*id, *worker, vec![1u8; OUTPUT], 3);
+				let call = result_call(*id, *worker, vec![1u8; OUTPUT], STEPS);
 				if let Some(Ok(_)) = call.authorize(TransactionSource::External) {
 					assert!(dispatch_authorized(call).is_ok(), "an authorized result dispatches");
 				}
@@ -70,7 +75,28 @@ fn apply(op: &Op) {
 		Op::SetPrice { price } => {
 			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price);
 		}
+		Op::Freeze { pick } => {
+			if let Some(id) = pick_request(*pick, |s| matches!(s, RequestStatus::Answered { .. })) {
+				assert_ok!(Inference::freeze(id));
+			}
+		}
+		Op::Resolve { pick, fraud } => {
+			if let Some(id) = pick_request(*pick, |s| matches!(s, RequestStatus::Frozen { .. })) {
+				let verdict = if *fraud { Verdict::Fraud } else { Verdict::Upheld };
+				assert_ok!(Inference::resolve(id, verdict));
+			}
+		}
 	}
+}
+
+/// One of the open requests whose status passes `filter`.
+fn pick_request(
+	pick: usize,
+	filter: impl Fn(&RequestStatus<u64, u64>) -> bool,
+) -> Option<RequestId> {
+	let ids: Vec<RequestId> =
+		Requests::<Test>::iter().filter(|(_, r)| filter(&r.status)).map(|(id, _)| id).collect();
+	ids.get(pick % ids.len().max(1)).copied()
 }
 
 proptest! {
@@ -90,7 +116,11 @@ proptest! {
 				assert_eq!(Balances::total_issuance(), issuance);
 				assert_eq!(total(), before);
 			}
-			// Every deadline, retry and window ends within this many blocks.
+			// Disputes end (the dispute game's deadlines guarantee it); then
+			// every deadline, retry and window ends within this many blocks.
+			while let Some(id) = pick_request(0, |s| matches!(s, RequestStatus::Frozen { .. })) {
+				assert_ok!(Inference::resolve(id, Verdict::Upheld));
+			}
 			run_to_block(System::block_number() + 40);
 			assert_eq!(Requests::<Test>::count(), 0);
 			for who in [ALICE, BOB, POOR] {

@@ -18,7 +18,7 @@ fn the_assignee_submits_and_the_window_opens() {
 		assert_ok!(request(ALICE, PRICE));
 		let worker = assignee(0);
 		run_to_block(3);
-		let call = result_call(0, worker, vec![9u8; OUTPUT], 42);
+		let call = result_call(0, worker, vec![9u8; OUTPUT], STEPS);
 		let (validity, _) = match call.authorize(TransactionSource::External) {
 			Some(Ok(v)) => v,
 			other => panic!("not authorized: {other:?}"),
@@ -30,7 +30,12 @@ fn the_assignee_submits_and_the_window_opens() {
 		let root = H256::repeat_byte(0xab);
 		assert_eq!(
 			Requests::<Test>::get(0).map(|r| r.status),
-			Some(RequestStatus::Answered { worker, trace_root: root, steps: 42, challenge_end: 7 })
+			Some(RequestStatus::Answered {
+				worker,
+				trace_root: root,
+				steps: STEPS,
+				challenge_end: 7
+			})
 		);
 		assert_eq!(Outputs::<Test>::get(0).map(|o| o.to_vec()), Some(vec![9u8; OUTPUT]));
 		assert_eq!(Queue::<Test>::get(QueueKind::Settlement, 0), Some((7, 0)));
@@ -40,7 +45,7 @@ fn the_assignee_submits_and_the_window_opens() {
 				request: 0,
 				worker,
 				trace_root: root,
-				steps: 42,
+				steps: STEPS,
 				challenge_end: 7
 			})
 		);
@@ -110,7 +115,12 @@ fn dispatch_rejects_what_authorization_cannot_see() {
 			dispatch_authorized(call(0, vec![0; OUTPUT - 1], 1)),
 			Error::<Test>::BadOutput
 		);
-		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT], 0)), Error::<Test>::NoSteps);
+		for steps in [0, STEPS - 1, STEPS + 1] {
+			assert_noop!(
+				dispatch_authorized(call(0, vec![0; OUTPUT], steps)),
+				Error::<Test>::BadStepCount
+			);
+		}
 		// Only the authorized origin may call it.
 		assert_noop!(
 			Inference::submit_result(
@@ -125,30 +135,14 @@ fn dispatch_rejects_what_authorization_cannot_see() {
 		);
 		System::set_block_number(7);
 		assert_noop!(
-			dispatch_authorized(call(0, vec![0; OUTPUT], 1)),
+			dispatch_authorized(call(0, vec![0; OUTPUT], STEPS)),
 			Error::<Test>::DeadlinePassed
 		);
 		System::set_block_number(2);
 		assert_ok!(submit(0, worker));
-		assert_noop!(dispatch_authorized(call(0, vec![0; OUTPUT], 1)), Error::<Test>::NotAssigned);
-	});
-}
-
-#[test]
-fn a_frozen_result_does_not_settle() {
-	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(request(ALICE, PRICE));
-		assert_noop!(Inference::do_freeze(0), Error::<Test>::NotAnswered);
-		assert_noop!(Inference::do_freeze(9), Error::<Test>::UnknownRequest);
-		let worker = assignee(0);
-		assert_ok!(submit(0, worker));
-		assert_ok!(Inference::do_freeze(0));
-		assert_eq!(events().last(), Some(&Event::Frozen { request: 0 }));
-		run_to_block(20);
-		assert!(matches!(
-			Requests::<Test>::get(0).map(|r| r.status),
-			Some(RequestStatus::Frozen { .. })
-		));
-		assert_eq!(escrow(ALICE), PRICE);
+		assert_noop!(
+			dispatch_authorized(call(0, vec![0; OUTPUT], STEPS)),
+			Error::<Test>::NotAssigned
+		);
 	});
 }

@@ -17,7 +17,10 @@ fn a_request_view_follows_the_lifecycle() {
 		assert_eq!(view.output, None);
 		assert_ok!(submit(0, worker));
 		let view = Inference::request_view(0).unwrap_or_else(|| panic!("open"));
-		assert!(matches!(view.state, RequestState::Answered { steps: 42, challenge_end: 5, .. }));
+		assert!(matches!(
+			view.state,
+			RequestState::Answered { steps: STEPS, challenge_end: 5, .. }
+		));
 		assert_eq!(view.output, Some(vec![0u8; OUTPUT]));
 		run_to_block(5);
 		let view = Inference::request_view(0).unwrap_or_else(|| panic!("retained"));
