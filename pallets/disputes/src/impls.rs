@@ -1,0 +1,344 @@
+//! The calls' state transitions and how a dispute ends.
+
+use crate::{pallet::*, types::*, ReportFraud};
+use alloc::vec::Vec;
+use cinder_kernel::{merkle, program::Resolved, verify, Tile};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+		Get,
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_inference::{RequestId, ResultDisputes, Verdict};
+use pallet_models::ModelProvider;
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchResult,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Levels a reveal round opens: the largest `k` with `2^k` nodes within
+	/// `MaxRevealHashes` (at least one level).
+	pub fn round_depth() -> u32 {
+		T::MaxRevealHashes::get().max(2).ilog2()
+	}
+
+	pub(crate) fn do_challenge(
+		request: RequestId,
+		challenger: T::AccountId,
+		root: H256,
+	) -> DispatchResult {
+		let challenger_key = T::Results::worker_key(&challenger).ok_or(Error::<T>::NotWorker)?;
+		ensure!(!Disputes::<T>::contains_key(request), Error::<T>::AlreadyDisputed);
+		let posted = T::Results::result(request).ok_or(Error::<T>::NoResult)?;
+		let window_end = posted.challenge_end.ok_or(Error::<T>::AlreadyDisputed)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		// The request settles at the start of block `window_end`.
+		ensure!(now < window_end, Error::<T>::WindowClosed);
+		ensure!(challenger != posted.worker, Error::<T>::OwnResult);
+		// The same root as the worker's is allowed: it wins only if the
+		// worker's result is not its own trace's last leaf (the worker cannot
+		// then reveal); otherwise the trees agree and the challenger loses.
+		// A worker that left the marketplace since answering has no key to
+		// sign its defence with: it loses by silence.
+		let worker_key = T::Results::worker_key(&posted.worker);
+
+		let bond = T::ChallengeBond::get();
+		T::Currency::hold(&HoldReason::ChallengeBond.into(), &challenger, bond)
+			.map_err(|_| Error::<T>::InsufficientBond)?;
+		T::Results::freeze(request)?;
+
+		let steps = posted.steps;
+		let level = merkle::depth(steps);
+		let stage = Self::open_node(request, level, 0, posted.trace_root, root, now);
+		let reveal_deadline = stage.deadline();
+		let dispute = Dispute {
+			worker: posted.worker.clone(),
+			worker_key,
+			challenger: challenger.clone(),
+			challenger_key,
+			bond,
+			worker_root: posted.trace_root,
+			challenger_root: root,
+			steps,
+			output_bound: false,
+			opened: now,
+			stage,
+		};
+		Disputes::<T>::insert(request, dispute);
+		Self::deposit_event(Event::Challenged {
+			request,
+			worker: posted.worker,
+			challenger,
+			worker_root: posted.trace_root,
+			challenger_root: root,
+			bond,
+			reveal_deadline,
+		});
+		Ok(())
+	}
+
+	/// The stage that opens node `index` of `level`, where the parties'
+	/// trees (with these hashes of it) first differ: a reveal round above the
+	/// leaves, the proof of that step at a leaf. Schedules its deadline.
+	fn open_node(
+		request: RequestId,
+		level: u32,
+		index: u32,
+		worker_node: H256,
+		challenger_node: H256,
+		now: BlockNumberFor<T>,
+	) -> Stage<BlockNumberFor<T>> {
+		let stage = if level == 0 {
+			let deadline = now.saturating_add(T::ProofPeriod::get());
+			Self::deposit_event(Event::StepFound { request, step: index, deadline });
+			Stage::Prove {
+				step: index,
+				worker_leaf: worker_node,
+				challenger_leaf: challenger_node,
+				deadline,
+			}
+		} else {
+			let deadline = now.saturating_add(T::RevealPeriod::get());
+			Stage::Reveal { level, index, worker_node, challenger_node, revealed: None, deadline }
+		};
+		Self::schedule(stage.deadline(), request);
+		stage
+	}
+
+	pub(crate) fn do_reveal(
+		request: RequestId,
+		party: Party,
+		hashes: Vec<H256>,
+		output_proof: Vec<H256>,
+	) -> DispatchResult {
+		let mut dispute = Disputes::<T>::get(request).ok_or(Error::<T>::NoDispute)?;
+		let Stage::Reveal { level, index, worker_node, challenger_node, revealed, deadline } =
+			dispute.stage.clone()
+		else {
+			return Err(Error::<T>::NotRevealing.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
+		ensure!(revealed != Some(party), Error::<T>::AlreadyRevealed);
+		let depth = Self::round_depth().min(level);
+		let (start, end) = merkle::children(dispute.steps, level, index, depth)
+			.ok_or(Error::<T>::WrongRevealLength)?;
+		let expected = end.saturating_sub(start) as usize;
+		ensure!(hashes.len() == expected, Error::<T>::WrongRevealLength);
+		let node = match party {
+			Party::Worker => worker_node,
+			Party::Challenger => challenger_node,
+		};
+		let raw: Vec<merkle::Hash> = hashes.iter().map(|h| h.0).collect();
+		ensure!(H256(merkle::root(&raw)) == node, Error::<T>::RevealMismatch);
+		if party == Party::Worker && !dispute.output_bound {
+			Self::check_output(request, &dispute, &output_proof)?;
+			dispute.output_bound = true;
+		} else {
+			ensure!(output_proof.is_empty(), Error::<T>::UnexpectedOutputProof);
+		}
+		let child_level = level.saturating_sub(depth);
+		Self::deposit_event(Event::Revealed {
+			request,
+			party,
+			level: child_level,
+			count: hashes.len() as u32,
+		});
+
+		let Some(first) = revealed else {
+			let bounded: BoundedVec<H256, T::MaxRevealHashes> =
+				hashes.try_into().map_err(|_| Error::<T>::WrongRevealLength)?;
+			Reveals::<T>::insert(request, bounded);
+			dispute.stage = Stage::Reveal {
+				level,
+				index,
+				worker_node,
+				challenger_node,
+				revealed: Some(party),
+				deadline,
+			};
+			Disputes::<T>::insert(request, dispute);
+			return Ok(());
+		};
+		// Both have revealed: find where they first differ.
+		let theirs = Reveals::<T>::take(request).unwrap_or_default();
+		let (worker_nodes, challenger_nodes) = match first {
+			Party::Worker => (theirs.as_slice(), hashes.as_slice()),
+			Party::Challenger => (hashes.as_slice(), theirs.as_slice()),
+		};
+		let differ = worker_nodes
+			.iter()
+			.zip(challenger_nodes)
+			.zip(0u32..)
+			.find(|((w, c), _)| w != c)
+			.map(|((w, c), at)| (*w, *c, at));
+		match differ {
+			// Both rebuild their (different) nodes from equal children: only
+			// a hash collision could do it. The challenger carries the burden.
+			None => Self::conclude(request, dispute, Ending::NoDifference, false, true),
+			Some((w, c, at)) => {
+				let next = start.saturating_add(at);
+				dispute.stage = Self::open_node(request, child_level, next, w, c, now);
+				if let Stage::Reveal { deadline, .. } = dispute.stage {
+					Self::deposit_event(Event::Narrowed {
+						request,
+						level: child_level,
+						index: next,
+						deadline,
+					});
+				}
+				Disputes::<T>::insert(request, dispute);
+			}
+		}
+		Ok(())
+	}
+
+	/// Checks that the worker's result is the last leaf of its trace.
+	fn check_output(
+		request: RequestId,
+		dispute: &DisputeOf<T>,
+		siblings: &[H256],
+	) -> DispatchResult {
+		let posted = T::Results::result(request).ok_or(Error::<T>::NoResult)?;
+		let terms = T::Models::terms(posted.model).ok_or(Error::<T>::BadProgram)?;
+		let leaf = terms.arch.output_leaf(dispute.steps, &posted.output);
+		let last = dispute.steps.saturating_sub(1);
+		let siblings: Vec<merkle::Hash> = siblings.iter().map(|h| h.0).collect();
+		ensure!(
+			merkle::verify(&dispute.worker_root.0, leaf.0, last, dispute.steps, &siblings),
+			Error::<T>::OutputNotInTrace
+		);
+		Ok(())
+	}
+
+	pub(crate) fn do_prove_step(
+		request: RequestId,
+		party: Party,
+		tiles: Vec<TileProof>,
+	) -> DispatchResult {
+		let dispute = Disputes::<T>::get(request).ok_or(Error::<T>::NoDispute)?;
+		let Stage::Prove { step, worker_leaf, challenger_leaf, deadline } = dispute.stage else {
+			return Err(Error::<T>::NotProving.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
+		ensure!(tiles.len() <= T::MaxProofTiles::get() as usize, Error::<T>::WrongTileCount);
+		let leaf = Self::recompute(request, &dispute, step, &tiles)?;
+		Self::deposit_event(Event::StepProved { request, by: party, step, leaf });
+		let worker_lied = leaf != worker_leaf;
+		let challenger_lied = leaf != challenger_leaf;
+		Self::conclude(request, dispute, Ending::Proved, worker_lied, challenger_lied);
+		Ok(())
+	}
+
+	/// Checks every input tile of step `step` against the agreed trace or
+	/// the model's weight tree, recomputes the step with the canonical
+	/// kernel and returns its leaf.
+	fn recompute(
+		request: RequestId,
+		dispute: &DisputeOf<T>,
+		step: u32,
+		tiles: &[TileProof],
+	) -> Result<H256, DispatchError> {
+		let posted = T::Results::result(request).ok_or(Error::<T>::NoResult)?;
+		let terms = T::Models::terms(posted.model).ok_or(Error::<T>::BadProgram)?;
+		let plan =
+			terms.arch.plan(posted.input.len() as u32).map_err(|_| Error::<T>::BadProgram)?;
+		let descriptor = plan.step(step).map_err(|_| Error::<T>::BadProgram)?;
+		let sources =
+			descriptor.resolve(&posted.input, terms.vocab).map_err(|_| Error::<T>::BadProgram)?;
+		ensure!(sources.len() == tiles.len(), Error::<T>::WrongTileCount);
+		let roots = [dispute.worker_root.0, dispute.challenger_root.0];
+		let mut inputs = Vec::with_capacity(tiles.len());
+		for (source, proof) in sources.into_iter().zip(tiles) {
+			let tile = Tile::from_bytes(&proof.tile).map_err(|_| Error::<T>::MalformedTile)?;
+			let siblings: Vec<merkle::Hash> = proof.siblings.iter().map(|h| h.0).collect();
+			let proven = match source {
+				// An earlier step: its leaf is agreed, so it sits in both trees.
+				Resolved::Step(j) => {
+					let leaf = merkle::tile_leaf(j, &tile);
+					roots.iter().any(|r| merkle::verify(r, leaf, j, dispute.steps, &siblings))
+				}
+				Resolved::Weight(w) => merkle::verify(
+					&terms.weight_root.0,
+					merkle::tile_leaf(w, &tile),
+					w,
+					plan.weight_count(),
+					&siblings,
+				),
+			};
+			ensure!(proven, Error::<T>::BadTileProof);
+			inputs.push(tile);
+		}
+		let refs: Vec<&Tile> = inputs.iter().collect();
+		let out = verify::recompute(&descriptor, &refs).map_err(|_| Error::<T>::StepFailed)?;
+		Ok(H256(merkle::tile_leaf(step, &out)))
+	}
+
+	/// Ends a dispute: the bond goes back or is split, the liar is reported,
+	/// the result is upheld or rejected, and the dispute's storage is freed.
+	pub(crate) fn conclude(
+		request: RequestId,
+		dispute: DisputeOf<T>,
+		ending: Ending,
+		worker_lied: bool,
+		challenger_lied: bool,
+	) {
+		let reason = HoldReason::ChallengeBond.into();
+		let (mut to_worker, mut to_treasury) = (Zero::zero(), Zero::zero());
+		if challenger_lied {
+			let share = if worker_lied {
+				Zero::zero()
+			} else {
+				T::BondToWorker::get().mul_floor(dispute.bond)
+			};
+			let pay = |to: &T::AccountId, amount: BalanceOf<T>| {
+				if amount.is_zero() {
+					return Zero::zero();
+				}
+				T::Currency::transfer_on_hold(
+					&reason,
+					&dispute.challenger,
+					to,
+					amount,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Polite,
+				)
+				.unwrap_or_else(|_| Zero::zero())
+			};
+			to_worker = pay(&dispute.worker, share);
+			to_treasury = pay(&T::Treasury::get(), dispute.bond.saturating_sub(share));
+		}
+		// Whatever was not paid out (all of it when the challenger was right)
+		// goes back: a bond is never lost.
+		let rest = dispute.bond.saturating_sub(to_worker).saturating_sub(to_treasury);
+		if !rest.is_zero() {
+			let _ = T::Currency::release(&reason, &dispute.challenger, rest, Precision::BestEffort);
+		}
+		if worker_lied {
+			let reporter = (!challenger_lied).then_some(&dispute.challenger);
+			T::Fraud::report(request, &dispute.worker, reporter);
+		}
+		let verdict = if worker_lied { Verdict::Fraud } else { Verdict::Upheld };
+		if let Err(e) = T::Results::resolve(request, verdict) {
+			log::error!(target: "runtime::disputes", "request {request}: resolve failed: {e:?}");
+		}
+		Reveals::<T>::remove(request);
+		Disputes::<T>::remove(request);
+		Self::deposit_event(Event::Resolved {
+			request,
+			ending,
+			worker_lied,
+			challenger_lied,
+			bond_to_worker: to_worker,
+			bond_to_treasury: to_treasury,
+		});
+	}
+}
