@@ -304,7 +304,7 @@ fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	// The models this node serves and tokenizes for, checked against the
 	// registry; loading MiniLM takes a second or two.
 	let models = Arc::new(match &models_dir {
-		Some(dir) => crate::worker::load_models(&client, dir),
+		Some(dir) => crate::worker::load_models(&*client, dir),
 		None => crate::worker::LoadedModels::default(),
 	});
 	if let Some(worker) = &worker {

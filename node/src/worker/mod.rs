@@ -24,15 +24,37 @@ use futures::StreamExt;
 use pallet_inference::{crypto::KEY_TYPE, WorkerKey, WorkerSignature};
 use pallet_inference_runtime_api::{Assignment, InferenceApi, RequestId};
 use sc_client_api::BlockchainEvents;
-use sc_transaction_pool_api::{TransactionPool as _, TransactionSource};
+use sc_transaction_pool_api::{TransactionPool, TransactionSource};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::{sr25519, H256};
 use sp_keystore::KeystorePtr;
 
-use crate::service::{FullClient, TransactionPool};
-use cinder_runtime::{AccountId, BlockNumber, RuntimeCall};
+use cinder_runtime::{opaque::Block, AccountId, Balance, BlockNumber, RuntimeCall};
 pub use models::LoadedModels;
+
+/// What the worker needs of the client: the runtime's inference API, the
+/// chain's head and its import notifications. The service's full client is
+/// one; so is any client that can answer the same questions.
+pub trait WorkerClient:
+	ProvideRuntimeApi<Block, Api: InferenceApi<Block, AccountId, Balance, BlockNumber>>
+	+ HeaderBackend<Block>
+	+ BlockchainEvents<Block>
+	+ Send
+	+ Sync
+	+ 'static
+{
+}
+
+impl<C> WorkerClient for C where
+	C: ProvideRuntimeApi<Block, Api: InferenceApi<Block, AccountId, Balance, BlockNumber>>
+		+ HeaderBackend<Block>
+		+ BlockchainEvents<Block>
+		+ Send
+		+ Sync
+		+ 'static
+{
+}
 
 /// How the worker runs.
 #[derive(Clone, Debug)]
@@ -51,9 +73,9 @@ struct Job {
 }
 
 /// Shared between the follower and the executor thread.
-struct Shared {
-	client: Arc<FullClient>,
-	pool: Arc<TransactionPool>,
+struct Shared<C, P> {
+	client: Arc<C>,
+	pool: Arc<P>,
 	keystore: KeystorePtr,
 	models: Arc<LoadedModels>,
 	/// Requests queued, running or submitted and not yet seen answered.
@@ -64,15 +86,18 @@ struct Shared {
 
 /// Starts the worker: the chain follower as a task of `spawn`, the executor
 /// on a thread of its own. `models` are the models loaded at start.
-pub fn start(
+pub fn start<C, P>(
 	config: &WorkerConfig,
 	models: Arc<LoadedModels>,
-	client: Arc<FullClient>,
-	pool: Arc<TransactionPool>,
+	client: Arc<C>,
+	pool: Arc<P>,
 	keystore: KeystorePtr,
 	spawn: &sc_service::SpawnTaskHandle,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
-) {
+) where
+	C: WorkerClient,
+	P: TransactionPool<Block = Block> + 'static,
+{
 	let metrics = registry.and_then(|r| match metrics::Metrics::register(r) {
 		Ok(m) => Some(m),
 		Err(e) => {
@@ -118,7 +143,11 @@ pub fn start(
 	});
 }
 
-impl Shared {
+impl<C, P> Shared<C, P>
+where
+	C: WorkerClient,
+	P: TransactionPool<Block = Block> + 'static,
+{
 	/// Queues the new assignments of every local worker key at `hash`.
 	fn scan(&self, hash: H256, tx: &mpsc::SyncSender<Job>) {
 		let api = self.client.runtime_api();
@@ -264,7 +293,7 @@ impl Shared {
 
 /// The models to serve (and tokenize for over RPC), loaded from `dir` and
 /// matched against the registry at the best block.
-pub fn load_models(client: &FullClient, dir: &std::path::Path) -> LoadedModels {
+pub fn load_models<C: WorkerClient>(client: &C, dir: &std::path::Path) -> LoadedModels {
 	let best = client.info().best_hash;
 	match client.runtime_api().models(best) {
 		Ok(registered) => LoadedModels::load(dir, &registered),
