@@ -164,7 +164,6 @@ pub fn cinder_genesis(
 		staking: StakingConfig {
 			validator_count,
 			minimum_validator_count: 1,
-			invulnerables: authorities.iter().map(|a| a.stash.clone()).collect::<Vec<_>>(),
 			slash_reward_fraction: Perbill::from_percent(10),
 			stakers,
 		},

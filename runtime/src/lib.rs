@@ -237,4 +237,6 @@ mod runtime {
 	pub type Models = pallet_models;
 	#[runtime::pallet_index(13)]
 	pub type Inference = pallet_inference;
+	#[runtime::pallet_index(14)]
+	pub type Disputes = pallet_disputes;
 }

@@ -8,78 +8,20 @@
 mod common;
 
 use cinder_runtime::{
-	configs::TreasuryAccount, genesis_config_presets::minilm, Executive, Header, Runtime,
-	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+	configs::TreasuryAccount, genesis_config_presets::minilm, Executive, Runtime, RuntimeCall,
+	RuntimeEvent, UncheckedExtrinsic,
 };
-use codec::Encode;
 use frame_support::traits::fungible::{Inspect, InspectHold};
 use pallet_inference::{Event as InferenceEvent, RequestStatus};
-use sp_consensus_babe::{
-	digests::{PreDigest, SecondaryPlainPreDigest},
-	BABE_ENGINE_ID,
-};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{
-	generic::{Digest, DigestItem},
-	traits::Header as HeaderT,
-	transaction_validity::{InvalidTransaction, TransactionValidityError},
-};
+use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
 
 type Balances = pallet_balances::Pallet<Runtime>;
-type System = frame_system::Pallet<Runtime>;
 
-const SLOT: u64 = 600_000_000;
 /// "hello world" in MiniLM's vocabulary, with [CLS] and [SEP].
 const HELLO: [u32; 4] = [101, 7592, 2088, 102];
 const OUTPUT_BYTES: usize = 384 * 4;
-
-/// Drives blocks in one externalities: BABE pre-digest and timestamp for
-/// each, extrinsics applied as an author would.
-struct Chain {
-	parent: H256,
-	number: u32,
-}
-
-impl Chain {
-	fn new() -> Self {
-		Self { parent: frame_system::BlockHash::<Runtime>::get(0), number: 0 }
-	}
-
-	fn open(&mut self) {
-		self.number += 1;
-		let slot = SLOT + u64::from(self.number);
-		let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
-			authority_index: 0,
-			slot: slot.into(),
-		});
-		let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre.encode())] };
-		let header =
-			Header::new(self.number, Default::default(), Default::default(), self.parent, digest);
-		Executive::initialize_block(&header);
-		let now = slot * cinder_runtime::time::SLOT_DURATION;
-		let ts =
-			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
-				now,
-			}));
-		Executive::apply_extrinsic(ts).unwrap().unwrap();
-	}
-
-	fn close(&mut self) {
-		self.parent = Executive::finalize_block().hash();
-	}
-
-	/// One block holding `xts`, each of which must apply and dispatch.
-	fn block(&mut self, xts: Vec<UncheckedExtrinsic>) -> Vec<RuntimeEvent> {
-		self.open();
-		for xt in xts {
-			Executive::apply_extrinsic(xt).expect("valid").expect("dispatches");
-		}
-		let events = System::events().into_iter().map(|r| r.event).collect();
-		self.close();
-		events
-	}
-}
 
 fn inference_events(events: &[RuntimeEvent]) -> Vec<InferenceEvent<Runtime>> {
 	events
@@ -127,7 +69,7 @@ fn a_request_is_assigned_answered_and_settled() {
 		let (alice0, bob0, treasury0) =
 			(Balances::balance(&alice), Balances::balance(&bob), Balances::balance(&treasury));
 		let max_fee = 3 * minilm::PRICE;
-		let mut chain = Chain::new();
+		let mut chain = common::Chain::new();
 
 		// Block 1: Bob asks; the only worker, Alice's, is assigned.
 		let events = chain.block(vec![request_xt(max_fee)]);
@@ -174,7 +116,7 @@ fn a_request_is_assigned_answered_and_settled() {
 		assert_eq!(pallet_inference::Outputs::<Runtime>::get(0).map(|o| o.to_vec()), Some(output));
 
 		// Blocks 3..11: the window is open, funds stay held.
-		while chain.number < challenge_end - 1 {
+		while chain.number() < challenge_end - 1 {
 			chain.block(vec![]);
 		}
 		assert!(matches!(
@@ -205,7 +147,7 @@ fn a_request_is_assigned_answered_and_settled() {
 #[test]
 fn a_result_signed_by_another_key_is_rejected() {
 	common::preset_ext("development").execute_with(|| {
-		let mut chain = Chain::new();
+		let mut chain = common::Chain::new();
 		chain.block(vec![request_xt(minilm::PRICE)]);
 		let genesis = frame_system::BlockHash::<Runtime>::get(0);
 		chain.open();
@@ -230,7 +172,7 @@ fn a_result_signed_by_another_key_is_rejected() {
 fn a_request_for_an_unknown_model_holds_nothing() {
 	common::preset_ext("development").execute_with(|| {
 		let bob = Sr25519Keyring::Bob.to_account_id();
-		let mut chain = Chain::new();
+		let mut chain = common::Chain::new();
 		chain.open();
 		let genesis = frame_system::BlockHash::<Runtime>::get(0);
 		let xt = cinder_runtime::extrinsic::sign(

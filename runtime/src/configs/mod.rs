@@ -4,12 +4,15 @@
 //!   the treasury account that receives fees and the protocol's cut;
 //! - [`consensus`]: BABE, GRANDPA, authorship, session, offences;
 //! - [`staking`]: NPoS staking and the on-chain election;
-//! - [`inference`]: the model registry and the inference marketplace.
+//! - [`inference`]: the model registry and the inference marketplace;
+//! - [`disputes`]: the fraud-proof game, and fraud as a staking offence.
 
 mod consensus;
+mod disputes;
 mod inference;
 mod staking;
 
+pub use disputes::{ChallengeBond, InferenceFraud, ReportToOffences};
 pub use inference::{AssignmentRandomness, StakingAdapter};
 pub use staking::TreasuryAccount;
 
