@@ -123,3 +123,74 @@ fn nan_and_infinity_inputs_give_the_native_bits_in_wasm() {
 	let err = recompute(step, &inputs.iter().collect::<Vec<_>>()).unwrap_err();
 	assert_eq!(call_wasm(step, &inputs).unwrap_err(), err);
 }
+
+#[test]
+fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
+	let Some(dir) = cinder_engine::installed_minilm() else { return };
+	let model = cinder_engine::Model::load(dir).unwrap();
+	// The longest input the chain accepts: [CLS], 510 word pieces, [SEP].
+	let mut ids: Vec<u32> = (0..510u32).map(|i| 1996 + (i * 7919) % 20_000).collect();
+	ids.insert(0, 101);
+	ids.push(102);
+	let embedding = model.embed(&ids, 2).unwrap();
+	let (program, trace) = (&embedding.program, &embedding.trace);
+	assert_eq!(program.steps.len(), 20_033);
+	let inputs_of = |step: &cinder_kernel::Step| -> Vec<&Tile> {
+		step.resolve(&ids, model.shape.vocab)
+			.unwrap()
+			.into_iter()
+			.map(|r| match r {
+				cinder_kernel::program::Resolved::Step(j) => &trace.outputs[j as usize],
+				cinder_kernel::program::Resolved::Weight(j) => &model.weights[j as usize],
+			})
+			.collect()
+	};
+	// For each operator, the step whose tiles are the most bytes: the
+	// output projection (1,536 inputs) is the largest proof, attention over
+	// all 512 keys the most arithmetic.
+	let mut heaviest: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+	for (i, step) in program.steps.iter().enumerate() {
+		let bytes = inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
+			+ trace.outputs[i].encoded_len();
+		let kind = format!("{:?}", core::mem::discriminant(&step.op));
+		let entry = heaviest.entry(kind).or_insert((i, 0));
+		if bytes > entry.1 {
+			*entry = (i, bytes);
+		}
+	}
+	assert_eq!(heaviest.len(), 6);
+	for (i, bytes) in heaviest.into_values() {
+		let step = &program.steps[i];
+		let inputs: Vec<Tile> = inputs_of(step).into_iter().cloned().collect();
+		// What `prove_step` carries for it: each tile with its Merkle siblings,
+		// SCALE-encoded as `Vec<TileProof>` is.
+		let proofs: Vec<(Vec<u8>, Vec<[u8; 32]>)> = step
+			.resolve(&ids, model.shape.vocab)
+			.unwrap()
+			.into_iter()
+			.zip(&inputs)
+			.map(|(r, tile)| {
+				let siblings = match r {
+					cinder_kernel::program::Resolved::Step(j) => {
+						cinder_kernel::merkle::proof(&trace.leaves, j).unwrap()
+					}
+					cinder_kernel::program::Resolved::Weight(j) => model.weight_proof(j).unwrap(),
+				};
+				(tile.to_bytes(), siblings)
+			})
+			.collect();
+		let proof_bytes = proofs.encode().len();
+		let wasm = Tile::from_bytes(&call_wasm(step, &inputs).unwrap()).unwrap();
+		assert_eq!(
+			cinder_kernel::merkle::tile_leaf(i as u32, &wasm),
+			trace.leaves[i],
+			"step {i} ({:?}, {bytes} bytes) differs in wasm",
+			step.op
+		);
+		eprintln!(
+			"step {i} ({:?}): {} input tiles, {bytes} bytes with its output, {proof_bytes} bytes of proof; same leaf in wasm",
+			step.op,
+			inputs.len()
+		);
+	}
+}
