@@ -37,6 +37,12 @@ pub struct WorkerArgs {
 	/// Requests waiting to run before new ones wait for a later block.
 	#[arg(long, value_name = "N", default_value_t = 64)]
 	pub worker_queue: usize,
+
+	/// Run a deliberately faulty worker, to test the dispute game:
+	/// `corrupt-output`, `corrupt-step=N` or `random-root`. Refused on
+	/// anything but development and local chains.
+	#[arg(long, value_name = "MODE")]
+	pub fault: Option<crate::worker::Fault>,
 }
 
 impl WorkerArgs {
@@ -53,6 +59,7 @@ impl WorkerArgs {
 				.worker_threads
 				.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
 			queue: self.worker_queue,
+			fault: self.fault,
 		})
 	}
 }

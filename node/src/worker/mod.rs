@@ -10,8 +10,11 @@
 //! pool as a general `submit_result` transaction. Because assignments are
 //! read from state, a restarted worker picks up whatever is still open.
 
+mod fault;
 mod metrics;
 pub mod models;
+
+pub use fault::Fault;
 
 use std::{
 	collections::HashSet,
@@ -64,6 +67,21 @@ pub struct WorkerConfig {
 	/// Most requests waiting to run; beyond it new ones wait for a later
 	/// block.
 	pub queue: usize,
+	/// A deliberate fault (development and local chains only).
+	pub fault: Option<Fault>,
+}
+
+impl WorkerConfig {
+	/// Refuses a fault on a chain that is not a development or local one.
+	pub fn check_chain(&self, chain_type: sc_service::ChainType) -> Result<(), String> {
+		use sc_service::ChainType::{Development, Local};
+		match self.fault {
+			Some(fault) if !matches!(chain_type, Development | Local) => Err(format!(
+				"--fault {fault:?} is for development and local chains only, not a {chain_type:?} one"
+			)),
+			_ => Ok(()),
+		}
+	}
 }
 
 /// One assignment to run.
@@ -82,6 +100,7 @@ struct Shared<C, P> {
 	in_flight: Mutex<HashSet<RequestId>>,
 	metrics: Option<metrics::Metrics>,
 	threads: usize,
+	fault: Option<Fault>,
 }
 
 /// Starts the worker: the chain follower as a task of `spawn`, the executor
@@ -113,6 +132,7 @@ pub fn start<C, P>(
 		in_flight: Mutex::new(HashSet::new()),
 		metrics,
 		threads: config.threads.max(1),
+		fault: config.fault,
 	});
 	let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
 	let runner = shared.clone();
@@ -253,12 +273,16 @@ where
 		let a = &job.assignment;
 		let model = self.models.get(a.model).ok_or("model not loaded")?;
 		let start = Instant::now();
-		let embedding = model.embed(&a.input, self.threads).map_err(|e| e.to_string())?;
+		let mut embedding = model.embed(&a.input, self.threads).map_err(|e| e.to_string())?;
 		let seconds = start.elapsed().as_secs_f64();
 		if let Some(m) = &self.metrics {
 			m.inference_seconds.observe(seconds);
 		}
-		let output: Vec<u8> = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+		let mut output: Vec<u8> = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+		if let Some(fault) = self.fault {
+			fault.apply(a.request, &mut embedding.trace, &mut output);
+			log::warn!(target: "worker", "😈 request {}: posting a wrong result ({fault:?})", a.request);
+		}
 		let steps = u32::try_from(embedding.program.steps.len()).map_err(|e| e.to_string())?;
 		let trace_root = H256(embedding.trace.root);
 		let genesis = self.client.info().genesis_hash;
