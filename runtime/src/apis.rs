@@ -307,6 +307,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_inference_runtime_api::DisputesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn dispute(
+			request: pallet_inference::RequestId,
+		) -> Option<pallet_disputes::DisputeView<AccountId, Balance, BlockNumber>> {
+			crate::Disputes::dispute_view(request)
+		}
+
+		fn disputes_of(
+			who: AccountId,
+		) -> Vec<pallet_disputes::DisputeView<AccountId, Balance, BlockNumber>> {
+			crate::Disputes::disputes_of(&who)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

@@ -150,6 +150,24 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 		chain.block(vec![challenge]);
 		let bond = cinder_runtime::configs::ChallengeBond::get();
 		assert_eq!(Balances::balance(&challenger), challenger_free - bond);
+		// What the runtime API shows the parties: reveal all 627 leaves (the
+		// root is at level 10) by block 13.
+		let view = cinder_runtime::Disputes::dispute_view(0).unwrap();
+		assert_eq!((view.worker.clone(), view.challenger.clone(), view.steps), (liar.clone(), challenger.clone(), 627));
+		assert_eq!(
+			view.stage,
+			pallet_disputes::StageView::Reveal {
+				node_level: 10,
+				node_index: 0,
+				level: 0,
+				start: 0,
+				end: 627,
+				revealed: None,
+				output_bound: false,
+				deadline: 13,
+			}
+		);
+		assert_eq!(cinder_runtime::Disputes::disputes_of(&liar), vec![view]);
 
 		// Block 4: both reveal every leaf in one round; the first differing
 		// step is found.

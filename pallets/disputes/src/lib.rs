@@ -40,8 +40,8 @@
 //! game with the key it already holds, and pays no fee; the bond and the
 //! dispute's own bounds are what keep it from being spammed. Deadlines run
 //! from `on_initialize`, at most `MaxQueueWork` per block. The logic is in
-//! `impls.rs` (calls and outcomes), `authorize.rs`, `deadlines.rs` and
-//! `invariants.rs` (try-state).
+//! `impls.rs` (calls and outcomes), `authorize.rs`, `deadlines.rs`,
+//! `views.rs` (for the runtime API) and `invariants.rs` (try-state).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]
@@ -61,10 +61,12 @@ mod mock;
 mod tests;
 pub mod traits;
 pub mod types;
+mod views;
 pub mod weights;
 
 pub use traits::ReportFraud;
 pub use types::*;
+pub use views::{DisputeView, DisputeViewOf, StageView};
 pub use weights::WeightInfo;
 
 // FRAME's macros expand to `expect` calls on what they have checked; the

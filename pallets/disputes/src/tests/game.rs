@@ -287,15 +287,48 @@ fn the_game_narrows_level_by_level() {
 		let (_, challenger) = answered(&liar);
 		assert_ok!(authorized(challenge_call(0, challenger, honest.root())));
 		assert!(matches!(dispute().stage, Stage::Reveal { level: 4, index: 0, .. }));
+		let view = DisputeGame::dispute_view(0).unwrap();
+		assert_eq!((view.challenger, view.worker_root, view.steps), (challenger, liar.root(), 16));
+		assert_eq!(
+			view.stage,
+			StageView::Reveal {
+				node_level: 4,
+				node_index: 0,
+				level: 2,
+				start: 0,
+				end: 4,
+				revealed: None,
+				output_bound: false,
+				deadline: 4
+			}
+		);
+		assert_eq!(DisputeGame::disputes_of(&challenger), vec![view.clone()]);
+		assert_eq!(DisputeGame::disputes_of(&view.worker), vec![view]);
+		assert!(DisputeGame::disputes_of(&ALICE).is_empty());
 		assert_ok!(reveal(Party::Challenger, &honest));
 		assert_eq!(Reveals::<Test>::get(0).map(|r| r.len()), Some(4));
 		assert_ok!(reveal(Party::Worker, &liar));
 		assert!(Reveals::<Test>::get(0).is_none());
 		assert!(matches!(dispute().stage, Stage::Reveal { level: 2, index: 3, .. }));
 		assert!(events().iter().any(|e| matches!(e, Event::Narrowed { level: 2, index: 3, .. })));
+		assert!(matches!(
+			DisputeGame::dispute_view(0).unwrap().stage,
+			StageView::Reveal {
+				level: 0,
+				start: 12,
+				end: 16,
+				revealed: None,
+				output_bound: true,
+				..
+			}
+		));
 		assert_ok!(reveal(Party::Worker, &liar));
 		assert_ok!(reveal(Party::Challenger, &honest));
 		assert_eq!(step_to_prove(), 13);
+		assert_eq!(
+			DisputeGame::dispute_view(0).unwrap().stage,
+			StageView::Prove { step: 13, deadline: 4 }
+		);
 	});
 }
 

@@ -8,7 +8,7 @@
 mod game;
 mod refusals;
 
-use crate::{crypto, mock::*, pallet::*, types::*};
+use crate::{crypto, mock::*, pallet::*, types::*, StageView};
 use cinder_kernel::{
 	merkle::{self, Hash},
 	program::Resolved,

@@ -1,4 +1,6 @@
-//! The runtime API the node's `inference_*` RPC methods and its worker call.
+//! The runtime APIs the node's `inference_*` RPC methods and its worker
+//! call: the marketplace's ([`InferenceApi`]) and the dispute game's
+//! ([`DisputesApi`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -6,6 +8,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
+pub use pallet_disputes::{DisputeView, Party, StageView};
 pub use pallet_inference::{
 	Assignment, FeeQuote, QuoteError, RequestId, RequestState, RequestView, WorkerKey,
 };
@@ -32,5 +35,19 @@ sp_api::decl_runtime_apis! {
 		fn next_request_id() -> RequestId;
 		/// The validator whose registered worker key is `key`.
 		fn worker_by_key(key: WorkerKey) -> Option<AccountId>;
+	}
+
+	/// Read access to the dispute game.
+	pub trait DisputesApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// The open dispute over a request's result.
+		fn dispute(request: RequestId) -> Option<DisputeView<AccountId, Balance, BlockNumber>>;
+		/// The open disputes `who` is a party of (as worker or challenger),
+		/// by request.
+		fn disputes_of(who: AccountId) -> Vec<DisputeView<AccountId, Balance, BlockNumber>>;
 	}
 }
