@@ -56,6 +56,7 @@ impl<T: Config> Pallet<T> {
 		let posted = T::Results::result(*request).ok_or(stale)?;
 		let window_end = posted.challenge_end.ok_or(stale)?;
 		ensure!(frame_system::Pallet::<T>::block_number() < window_end, stale);
+		ensure!(*challenger != posted.worker, InvalidTransaction::Call);
 		let key = T::Results::worker_key(challenger);
 		let genesis = pallet_inference::crypto::genesis_hash::<T>();
 		let payload = crypto::challenge_payload(genesis, *request, challenger, root);
@@ -90,6 +91,9 @@ impl<T: Config> Pallet<T> {
 			output_proof,
 		);
 		ensure!(check(dispute.key(*party), &payload, signature), InvalidTransaction::BadProof);
+		// A reveal that would fail never takes block space (it carries no fee).
+		Self::check_reveal(*request, &dispute, *party, hashes, output_proof)
+			.map_err(|_| InvalidTransaction::Call)?;
 		valid::<T>("CinderReveal", (request, party, level), deadline)
 	}
 
@@ -103,7 +107,9 @@ impl<T: Config> Pallet<T> {
 	) -> TransactionValidityWithRefund {
 		let stale = InvalidTransaction::Stale;
 		let dispute = Disputes::<T>::get(request).ok_or(stale)?;
-		let Stage::Prove { deadline, .. } = dispute.stage else { return Err(stale.into()) };
+		let Stage::Prove { step, deadline, .. } = dispute.stage else {
+			return Err(stale.into());
+		};
 		ensure!(frame_system::Pallet::<T>::block_number() <= deadline, stale);
 		ensure!(
 			tiles.len() <= T::MaxProofTiles::get() as usize,
@@ -112,6 +118,9 @@ impl<T: Config> Pallet<T> {
 		let genesis = pallet_inference::crypto::genesis_hash::<T>();
 		let payload = crypto::proof_payload(genesis, *request, dispute.opened, *party, tiles);
 		ensure!(check(dispute.key(*party), &payload, signature), InvalidTransaction::BadProof);
+		// Tiles that fail their proofs never take block space.
+		Self::proven_inputs(*request, &dispute, step, tiles)
+			.map_err(|_| InvalidTransaction::Call)?;
 		valid::<T>("CinderProof", (request, party), deadline)
 	}
 }

@@ -111,15 +111,19 @@ impl<T: Config> Pallet<T> {
 		stage
 	}
 
-	pub(crate) fn do_reveal(
+	/// Every check a reveal must pass, without changing anything: run by
+	/// authorization too, so a reveal that would fail never takes block
+	/// space. Returns the first revealed node's index and level, and whether
+	/// the reveal binds the worker's output.
+	pub(crate) fn check_reveal(
 		request: RequestId,
+		dispute: &DisputeOf<T>,
 		party: Party,
-		hashes: Vec<H256>,
-		output_proof: Vec<H256>,
-	) -> DispatchResult {
-		let mut dispute = Disputes::<T>::get(request).ok_or(Error::<T>::NoDispute)?;
+		hashes: &[H256],
+		output_proof: &[H256],
+	) -> Result<(u32, u32, bool), DispatchError> {
 		let Stage::Reveal { level, index, worker_node, challenger_node, revealed, deadline } =
-			dispute.stage.clone()
+			dispute.stage
 		else {
 			return Err(Error::<T>::NotRevealing.into());
 		};
@@ -137,13 +141,31 @@ impl<T: Config> Pallet<T> {
 		};
 		let raw: Vec<merkle::Hash> = hashes.iter().map(|h| h.0).collect();
 		ensure!(H256(merkle::root(&raw)) == node, Error::<T>::RevealMismatch);
-		if party == Party::Worker && !dispute.output_bound {
-			Self::check_output(request, &dispute, &output_proof)?;
-			dispute.output_bound = true;
+		let binds_output = party == Party::Worker && !dispute.output_bound;
+		if binds_output {
+			Self::check_output(request, dispute, output_proof)?;
 		} else {
 			ensure!(output_proof.is_empty(), Error::<T>::UnexpectedOutputProof);
 		}
-		let child_level = level.saturating_sub(depth);
+		Ok((start, level.saturating_sub(depth), binds_output))
+	}
+
+	pub(crate) fn do_reveal(
+		request: RequestId,
+		party: Party,
+		hashes: Vec<H256>,
+		output_proof: Vec<H256>,
+	) -> DispatchResult {
+		let mut dispute = Disputes::<T>::get(request).ok_or(Error::<T>::NoDispute)?;
+		let (start, child_level, binds_output) =
+			Self::check_reveal(request, &dispute, party, &hashes, &output_proof)?;
+		dispute.output_bound |= binds_output;
+		let Stage::Reveal { level, index, worker_node, challenger_node, revealed, deadline } =
+			dispute.stage.clone()
+		else {
+			return Err(Error::<T>::NotRevealing.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
 		Self::deposit_event(Event::Revealed {
 			request,
 			party,
@@ -228,8 +250,10 @@ impl<T: Config> Pallet<T> {
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
-		ensure!(tiles.len() <= T::MaxProofTiles::get() as usize, Error::<T>::WrongTileCount);
-		let leaf = Self::recompute(request, &dispute, step, &tiles)?;
+		let (descriptor, inputs) = Self::proven_inputs(request, &dispute, step, &tiles)?;
+		let refs: Vec<&Tile> = inputs.iter().collect();
+		let out = verify::recompute(&descriptor, &refs).map_err(|_| Error::<T>::StepFailed)?;
+		let leaf = H256(merkle::tile_leaf(step, &out));
 		Self::deposit_event(Event::StepProved { request, by: party, step, leaf });
 		let worker_lied = leaf != worker_leaf;
 		let challenger_lied = leaf != challenger_leaf;
@@ -237,15 +261,16 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks every input tile of step `step` against the agreed trace or
-	/// the model's weight tree, recomputes the step with the canonical
-	/// kernel and returns its leaf.
-	fn recompute(
+	/// Step `step`'s descriptor and its input tiles, each checked against
+	/// the agreed trace or the model's weight tree: everything a proof must
+	/// pass before the step is recomputed (authorization runs it too).
+	pub(crate) fn proven_inputs(
 		request: RequestId,
 		dispute: &DisputeOf<T>,
 		step: u32,
 		tiles: &[TileProof],
-	) -> Result<H256, DispatchError> {
+	) -> Result<(cinder_kernel::Step, Vec<Tile>), DispatchError> {
+		ensure!(tiles.len() <= T::MaxProofTiles::get() as usize, Error::<T>::WrongTileCount);
 		let posted = T::Results::result(request).ok_or(Error::<T>::NoResult)?;
 		let terms = T::Models::terms(posted.model).ok_or(Error::<T>::BadProgram)?;
 		let plan =
@@ -276,9 +301,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(proven, Error::<T>::BadTileProof);
 			inputs.push(tile);
 		}
-		let refs: Vec<&Tile> = inputs.iter().collect();
-		let out = verify::recompute(&descriptor, &refs).map_err(|_| Error::<T>::StepFailed)?;
-		Ok(H256(merkle::tile_leaf(step, &out)))
+		Ok((descriptor, inputs))
 	}
 
 	/// Ends a dispute: the bond goes back or is split, the liar is reported,

@@ -27,6 +27,7 @@ fn challenges_are_refused_when_they_cannot_stand() {
 		assert_noop!(dispatch(challenge_call(0, ALICE, liar.root())), Error::<Test>::NotWorker);
 		assert_eq!(rejected(challenge_call(0, ALICE, liar.root())), InvalidTransaction::BadProof);
 		assert_noop!(dispatch(challenge_call(0, worker, liar.root())), Error::<Test>::OwnResult);
+		assert_eq!(rejected(challenge_call(0, worker, liar.root())), InvalidTransaction::Call);
 		let Call::challenge { signature, .. } = challenge_call(0, worker, liar.root()) else {
 			unreachable!()
 		};
@@ -85,8 +86,18 @@ fn reveals_that_do_not_fit_are_refused() {
 		let mut wrong = nodes.clone();
 		wrong[1] = H256::repeat_byte(9);
 		assert_noop!(
-			dispatch(reveal_call(Party::Worker, wrong, proof.clone())),
+			dispatch(reveal_call(Party::Worker, wrong.clone(), proof.clone())),
 			Error::<Test>::RevealMismatch
+		);
+		// The pool refuses what dispatch would: a failing reveal takes no
+		// block space.
+		assert_eq!(
+			rejected(reveal_call(Party::Worker, wrong, proof.clone())),
+			InvalidTransaction::Call
+		);
+		assert_eq!(
+			rejected(reveal_call(Party::Worker, honest.round(4, 0), vec![])),
+			InvalidTransaction::Call
 		);
 		assert_noop!(
 			dispatch(reveal_call(Party::Challenger, nodes.clone(), vec![])),
@@ -170,6 +181,10 @@ fn proofs_that_do_not_hold_are_refused() {
 		assert_eq!(step_to_prove(), 4);
 		let good = honest.step_proof(4);
 		let refused = |tiles: Vec<TileProof>, error: Error<Test>| {
+			assert_eq!(
+				rejected(prove_call(Party::Challenger, tiles.clone())),
+				InvalidTransaction::Call
+			);
 			assert_noop!(dispatch(prove_call(Party::Challenger, tiles)), error);
 		};
 		// An input tile whose data is not the agreed step output.
@@ -205,6 +220,10 @@ fn proofs_that_do_not_hold_are_refused() {
 		// After the deadline.
 		let Stage::Prove { deadline, .. } = dispute().stage else { unreachable!() };
 		System::set_block_number(deadline + 1);
-		refused(good, Error::<Test>::DeadlinePassed);
+		assert_eq!(
+			rejected(prove_call(Party::Challenger, good.clone())),
+			InvalidTransaction::Stale
+		);
+		assert_noop!(dispatch(prove_call(Party::Challenger, good)), Error::<Test>::DeadlinePassed);
 	});
 }
