@@ -6,7 +6,14 @@
 use crate::{crypto, pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{ensure, pallet_prelude::*};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::Inspect,
+		tokens::{Fortitude, Preservation},
+	},
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_inference::{RequestId, ResultDisputes, WorkerKey, WorkerSignature};
 use sp_core::H256;
@@ -57,6 +64,10 @@ impl<T: Config> Pallet<T> {
 		let window_end = posted.challenge_end.ok_or(stale)?;
 		ensure!(frame_system::Pallet::<T>::block_number() < window_end, stale);
 		ensure!(*challenger != posted.worker, InvalidTransaction::Call);
+		// The bond must be holdable, or dispatch would fail.
+		let free =
+			T::Currency::reducible_balance(challenger, Preservation::Preserve, Fortitude::Polite);
+		ensure!(free >= T::ChallengeBond::get(), InvalidTransaction::Payment);
 		let key = T::Results::worker_key(challenger);
 		let genesis = pallet_inference::crypto::genesis_hash::<T>();
 		let payload = crypto::challenge_payload(genesis, *request, challenger, root);

@@ -37,6 +37,7 @@ fn challenges_are_refused_when_they_cannot_stand() {
 		// A bond the challenger cannot hold.
 		let free_before = free(other);
 		Balances::set_balance(&other, BOND / 2);
+		assert_eq!(rejected(challenge_call(0, other, liar.root())), InvalidTransaction::Payment);
 		assert_noop!(
 			dispatch(challenge_call(0, other, liar.root())),
 			Error::<Test>::InsufficientBond
