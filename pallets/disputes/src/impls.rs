@@ -160,9 +160,8 @@ impl<T: Config> Pallet<T> {
 		let (start, child_level, binds_output) =
 			Self::check_reveal(request, &dispute, party, &hashes, &output_proof)?;
 		dispute.output_bound |= binds_output;
-		let Stage::Reveal { level, index, worker_node, challenger_node, revealed, deadline } =
-			dispute.stage.clone()
-		else {
+		// `check_reveal` made sure this is a reveal round.
+		let Stage::Reveal { revealed, .. } = &mut dispute.stage else {
 			return Err(Error::<T>::NotRevealing.into());
 		};
 		let now = frame_system::Pallet::<T>::block_number();
@@ -173,18 +172,11 @@ impl<T: Config> Pallet<T> {
 			count: hashes.len() as u32,
 		});
 
-		let Some(first) = revealed else {
+		let Some(first) = *revealed else {
+			*revealed = Some(party);
 			let bounded: BoundedVec<H256, T::MaxRevealHashes> =
 				hashes.try_into().map_err(|_| Error::<T>::WrongRevealLength)?;
 			Reveals::<T>::insert(request, bounded);
-			dispute.stage = Stage::Reveal {
-				level,
-				index,
-				worker_node,
-				challenger_node,
-				revealed: Some(party),
-				deadline,
-			};
 			Disputes::<T>::insert(request, dispute);
 			return Ok(());
 		};
