@@ -43,6 +43,12 @@ pub struct WorkerArgs {
 	/// anything but development and local chains.
 	#[arg(long, value_name = "MODE")]
 	pub fault: Option<crate::worker::Fault>,
+
+	/// Percent of other workers' results this worker re-executes while they
+	/// are open to challenge, challenging any that differ. Default: 100 on
+	/// development and local chains, 10 elsewhere.
+	#[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+	pub audit_share: Option<u8>,
 }
 
 impl WorkerArgs {
@@ -60,6 +66,7 @@ impl WorkerArgs {
 				.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
 			queue: self.worker_queue,
 			fault: self.fault,
+			audit_share: self.audit_share,
 		})
 	}
 }

@@ -114,11 +114,11 @@ pub fn run() -> sc_cli::Result<()> {
 			let models_dir = (worker.is_some() || cli.worker.models_dir.is_some())
 				.then(|| cli.worker.models_dir());
 			runner.run_node_until_exit(|config| async move {
-				if let Some(worker) = &worker {
-					worker
-						.check_chain(config.chain_spec.chain_type())
-						.map_err(sc_cli::Error::Input)?;
-				}
+				let chain_type = config.chain_spec.chain_type();
+				let worker = worker
+					.map(|w| w.for_chain(chain_type))
+					.transpose()
+					.map_err(sc_cli::Error::Input)?;
 				service::new_full(config, worker, models_dir).map_err(sc_cli::Error::Service)
 			})
 		}

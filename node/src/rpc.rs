@@ -45,6 +45,7 @@ where
 		+ Sync
 		+ 'static,
 	C::Api: pallet_inference_runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: pallet_inference_runtime_api::DisputesApi<Block, AccountId, Balance, BlockNumber>,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,

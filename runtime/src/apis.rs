@@ -305,6 +305,13 @@ impl_runtime_apis! {
 		fn worker_by_key(key: pallet_inference::WorkerKey) -> Option<AccountId> {
 			crate::Inference::worker_by_key(&key)
 		}
+
+		fn open_results(
+			from: pallet_inference::RequestId,
+			limit: u32,
+		) -> Vec<(pallet_inference::RequestId, pallet_inference::PostedResult<AccountId, BlockNumber>)> {
+			crate::Inference::open_results(from, limit)
+		}
 	}
 
 	impl pallet_inference_runtime_api::DisputesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
@@ -318,6 +325,12 @@ impl_runtime_apis! {
 			who: AccountId,
 		) -> Vec<pallet_disputes::DisputeView<AccountId, Balance, BlockNumber>> {
 			crate::Disputes::disputes_of(&who)
+		}
+
+		fn resolution(
+			request: pallet_inference::RequestId,
+		) -> Option<pallet_disputes::Resolution<AccountId, BlockNumber>> {
+			crate::Disputes::resolution(request)
 		}
 	}
 

@@ -17,13 +17,13 @@
 mod common;
 
 use cinder_engine::{installed_minilm, Model};
-use cinder_kernel::{merkle, program::Resolved, Tile};
+use cinder_kernel::{merkle, Tile};
 use cinder_runtime::{
 	configs::TreasuryAccount, extrinsic, genesis_config_presets::minilm, AccountId, Runtime,
 	RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use frame_support::traits::fungible::{Inspect, InspectHold};
-use pallet_disputes::{crypto, Ending, Party, Stage, TileProof};
+use pallet_disputes::{crypto, prover::Prover, Ending, Party, Stage};
 use pallet_inference::{RequestStatus, WorkerSignature};
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
@@ -154,6 +154,7 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 		// root is at level 10) by block 13.
 		let view = cinder_runtime::Disputes::dispute_view(0).unwrap();
 		assert_eq!((view.worker.clone(), view.challenger.clone(), view.steps), (liar.clone(), challenger.clone(), 627));
+		assert_eq!(view.input, HELLO.to_vec());
 		assert_eq!(
 			view.stage,
 			pallet_disputes::StageView::Reveal {
@@ -183,22 +184,15 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 
 		// Block 5: the challenger proves the step with the real tiles.
 		let plan = minilm_arch().plan(HELLO.len() as u32).unwrap();
-		let tiles: Vec<TileProof> = plan
-			.step(LIE_AT as u32)
-			.unwrap()
-			.resolve(&HELLO, model.shape.vocab)
-			.unwrap()
-			.into_iter()
-			.map(|source| {
-				let (tile, siblings) = match source {
-					Resolved::Step(j) => {
-						(&honest.outputs[j as usize], merkle::proof(&honest.leaves, j).unwrap())
-					}
-					Resolved::Weight(j) => (&model.weights[j as usize], model.weight_proof(j).unwrap()),
-				};
-				TileProof { tile: tile.to_bytes(), siblings: siblings.into_iter().map(H256).collect() }
-			})
-			.collect();
+		let prover = Prover {
+			input: &HELLO,
+			vocab: model.shape.vocab,
+			outputs: &honest.outputs,
+			leaves: &honest.leaves,
+			weights: &model.weights,
+			weight_leaves: &model.weight_leaves,
+		};
+		let tiles = prover.step_proof(&plan.step(LIE_AT as u32).unwrap()).unwrap();
 		assert_eq!(tiles.len(), 24 + 2);
 		let dispute = pallet_disputes::Disputes::<Runtime>::get(0).unwrap();
 		let payload = crypto::proof_payload(genesis(), 0, dispute.opened, Party::Challenger, &tiles);

@@ -111,13 +111,25 @@ mod tests {
 	#[test]
 	fn faults_run_on_development_and_local_chains_only() {
 		use sc_service::ChainType;
-		let config = |fault| crate::worker::WorkerConfig { threads: 1, queue: 1, fault };
-		let faulty = config(Some(Fault::RandomRoot));
-		assert!(faulty.check_chain(ChainType::Development).is_ok());
-		assert!(faulty.check_chain(ChainType::Local).is_ok());
-		assert!(faulty.check_chain(ChainType::Live).is_err());
-		assert!(faulty.check_chain(ChainType::Custom("testnet".into())).is_err());
-		assert!(config(None).check_chain(ChainType::Live).is_ok());
+		let config = |fault, audit_share| crate::worker::WorkerConfig {
+			threads: 1,
+			queue: 1,
+			fault,
+			audit_share,
+		};
+		let faulty = config(Some(Fault::RandomRoot), None);
+		assert!(faulty.clone().for_chain(ChainType::Development).is_ok());
+		assert!(faulty.clone().for_chain(ChainType::Local).is_ok());
+		assert!(faulty.clone().for_chain(ChainType::Live).is_err());
+		assert!(faulty.for_chain(ChainType::Custom("testnet".into())).is_err());
+		// Every result is audited on test chains, a tenth elsewhere, unless
+		// told otherwise.
+		let share = |c: crate::worker::WorkerConfig, t| c.for_chain(t).unwrap().audit_share;
+		assert_eq!(share(config(None, None), ChainType::Live), Some(10));
+		assert_eq!(share(config(None, None), ChainType::Local), Some(100));
+		assert_eq!(share(config(None, Some(0)), ChainType::Development), Some(0));
+		assert_eq!(share(config(None, Some(35)), ChainType::Live), Some(35));
+		assert!(config(None, Some(101)).for_chain(ChainType::Live).is_err());
 	}
 
 	#[test]

@@ -9,10 +9,18 @@
 //! result is signed with the worker key and submitted to the transaction
 //! pool as a general `submit_result` transaction. Because assignments are
 //! read from state, a restarted worker picks up whatever is still open.
+//!
+//! It also keeps the others honest: it re-executes a share of their
+//! results while they are open to challenge and challenges a mismatch
+//! ([`audit`]), and it plays every dispute it is a party of to the end
+//! ([`play`]), re-executing the request to do so.
 
+mod audit;
 mod fault;
 mod metrics;
 pub mod models;
+mod play;
+mod runs;
 
 pub use fault::Fault;
 
@@ -25,7 +33,9 @@ use std::{
 use codec::{Decode, Encode};
 use futures::StreamExt;
 use pallet_inference::{crypto::KEY_TYPE, WorkerKey, WorkerSignature};
-use pallet_inference_runtime_api::{Assignment, InferenceApi, RequestId};
+use pallet_inference_runtime_api::{
+	Assignment, DisputesApi, InferenceApi, Party, PostedResult, RequestId,
+};
 use sc_client_api::BlockchainEvents;
 use sc_transaction_pool_api::{TransactionPool, TransactionSource};
 use sp_api::ProvideRuntimeApi;
@@ -36,11 +46,25 @@ use sp_keystore::KeystorePtr;
 use cinder_runtime::{opaque::Block, AccountId, Balance, BlockNumber, RuntimeCall};
 pub use models::LoadedModels;
 
-/// What the worker needs of the client: the runtime's inference API, the
-/// chain's head and its import notifications. The service's full client is
-/// one; so is any client that can answer the same questions.
+/// The runtime APIs the worker calls.
+pub trait WorkerApi:
+	InferenceApi<Block, AccountId, Balance, BlockNumber>
+	+ DisputesApi<Block, AccountId, Balance, BlockNumber>
+{
+}
+
+impl<A> WorkerApi for A where
+	A: InferenceApi<Block, AccountId, Balance, BlockNumber>
+		+ DisputesApi<Block, AccountId, Balance, BlockNumber>
+{
+}
+
+/// What the worker needs of the client: the runtime's inference and
+/// dispute APIs, the chain's head and its import notifications. The
+/// service's full client is one; so is any client that can answer the same
+/// questions.
 pub trait WorkerClient:
-	ProvideRuntimeApi<Block, Api: InferenceApi<Block, AccountId, Balance, BlockNumber>>
+	ProvideRuntimeApi<Block, Api: WorkerApi>
 	+ HeaderBackend<Block>
 	+ BlockchainEvents<Block>
 	+ Send
@@ -50,7 +74,7 @@ pub trait WorkerClient:
 }
 
 impl<C> WorkerClient for C where
-	C: ProvideRuntimeApi<Block, Api: InferenceApi<Block, AccountId, Balance, BlockNumber>>
+	C: ProvideRuntimeApi<Block, Api: WorkerApi>
 		+ HeaderBackend<Block>
 		+ BlockchainEvents<Block>
 		+ Send
@@ -69,25 +93,51 @@ pub struct WorkerConfig {
 	pub queue: usize,
 	/// A deliberate fault (development and local chains only).
 	pub fault: Option<Fault>,
+	/// Percent of other workers' results to re-execute; `None`: the
+	/// chain's default ([`WorkerConfig::for_chain`]).
+	pub audit_share: Option<u8>,
 }
 
+/// Audit share on chains other than development and local ones: with
+/// `n` other workers a result is re-executed by `n / 10` of them on
+/// average, at a tenth of each worker's serving load.
+pub const LIVE_AUDIT_SHARE: u8 = 10;
+
 impl WorkerConfig {
-	/// Refuses a fault on a chain that is not a development or local one.
-	pub fn check_chain(&self, chain_type: sc_service::ChainType) -> Result<(), String> {
+	/// This configuration for a chain of `chain_type`: refuses a fault on a
+	/// chain that is not a development or local one, and fills in the
+	/// audit share (every result on development and local chains,
+	/// [`LIVE_AUDIT_SHARE`] percent elsewhere).
+	pub fn for_chain(mut self, chain_type: sc_service::ChainType) -> Result<Self, String> {
 		use sc_service::ChainType::{Development, Local};
-		match self.fault {
-			Some(fault) if !matches!(chain_type, Development | Local) => Err(format!(
+		let test_chain = matches!(chain_type, Development | Local);
+		if let Some(fault) = self.fault.filter(|_| !test_chain) {
+			return Err(format!(
 				"--fault {fault:?} is for development and local chains only, not a {chain_type:?} one"
-			)),
-			_ => Ok(()),
+			));
 		}
+		if self.audit_share.is_some_and(|s| s > 100) {
+			return Err("--audit-share is a percentage: 0 to 100".into());
+		}
+		self.audit_share =
+			Some(self.audit_share.unwrap_or(if test_chain { 100 } else { LIVE_AUDIT_SHARE }));
+		Ok(self)
 	}
 }
 
-/// One assignment to run.
-struct Job {
-	key: sr25519::Public,
-	assignment: Assignment<BlockNumber>,
+/// Work for the executor thread.
+enum Job {
+	/// Answer an assignment.
+	Serve { key: sr25519::Public, assignment: Assignment<BlockNumber> },
+	/// Re-execute another worker's result.
+	Audit {
+		key: sr25519::Public,
+		auditor: AccountId,
+		request: RequestId,
+		result: PostedResult<AccountId, BlockNumber>,
+	},
+	/// Make the next move of a dispute.
+	Play { key: sr25519::Public, party: Party, view: play::View },
 }
 
 /// Shared between the follower and the executor thread.
@@ -101,6 +151,12 @@ struct Shared<C, P> {
 	metrics: Option<metrics::Metrics>,
 	threads: usize,
 	fault: Option<Fault>,
+	/// Percent of other workers' results audited.
+	audit_share: u8,
+	audits: Mutex<audit::AuditState>,
+	playing: Mutex<play::Playing>,
+	/// Recent runs, for disputes.
+	runs: Mutex<runs::Runs>,
 }
 
 /// Starts the worker: the chain follower as a task of `spawn`, the executor
@@ -133,6 +189,10 @@ pub fn start<C, P>(
 		metrics,
 		threads: config.threads.max(1),
 		fault: config.fault,
+		audit_share: config.audit_share.unwrap_or(0).min(100),
+		audits: Mutex::new(audit::AuditState::default()),
+		playing: Mutex::new(play::Playing::default()),
+		runs: Mutex::new(runs::Runs::new(8)),
 	});
 	let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
 	let runner = shared.clone();
@@ -147,10 +207,11 @@ pub fn start<C, P>(
 	}
 	log::info!(
 		target: "worker",
-		"⚙️  worker started: serving models {:?}, {} engine threads, queue of {}",
+		"⚙️  worker started: serving models {:?}, {} engine threads, queue of {}, auditing {}% of results",
 		shared.models.ids(),
 		shared.threads,
-		config.queue
+		config.queue,
+		shared.audit_share,
 	);
 	spawn.spawn("cinder-worker", Some("worker"), async move {
 		let mut blocks = shared.client.import_notification_stream();
@@ -168,19 +229,40 @@ where
 	C: WorkerClient,
 	P: TransactionPool<Block = Block> + 'static,
 {
-	/// Queues the new assignments of every local worker key at `hash`.
+	/// At best block `hash`: queues the new assignments of every local
+	/// worker key, the moves its disputes owe and the audits it draws.
 	fn scan(&self, hash: H256, tx: &mpsc::SyncSender<Job>) {
 		let api = self.client.runtime_api();
-		let mut open: HashSet<RequestId> = HashSet::new();
+		let mut accounts = Vec::new();
 		for key in self.keystore.sr25519_public_keys(KEY_TYPE) {
-			let worker = match api.worker_by_key(hash, WorkerKey::from(key)) {
-				Ok(Some(w)) => w,
-				Ok(None) => continue,
+			match api.worker_by_key(hash, WorkerKey::from(key)) {
+				Ok(Some(worker)) => accounts.push((key, worker)),
+				Ok(None) => {}
 				Err(e) => {
 					log::warn!(target: "worker", "runtime API: {e}");
 					return;
 				}
-			};
+			}
+		}
+		// Disputes first: their moves have the shortest deadlines.
+		self.scan_disputes(hash, &accounts, tx);
+		self.scan_assignments(hash, &accounts, tx);
+		let mine: Vec<AccountId> = accounts.iter().map(|(_, a)| a.clone()).collect();
+		if let Some((key, auditor)) = accounts.first() {
+			self.scan_audits(hash, *key, auditor, &mine, tx);
+		}
+	}
+
+	/// Queues the new assignments of the local worker `accounts`.
+	fn scan_assignments(
+		&self,
+		hash: H256,
+		accounts: &[(sr25519::Public, AccountId)],
+		tx: &mpsc::SyncSender<Job>,
+	) {
+		let api = self.client.runtime_api();
+		let mut open: HashSet<RequestId> = HashSet::new();
+		for (key, worker) in accounts {
 			let assignments = match api.assignments(hash, worker.clone()) {
 				Ok(a) => a,
 				Err(e) => {
@@ -190,7 +272,7 @@ where
 			};
 			for assignment in assignments {
 				open.insert(assignment.request);
-				self.offer(key, &worker, assignment, tx);
+				self.offer(*key, worker, assignment, tx);
 			}
 		}
 		// Whatever is no longer assigned was answered, reassigned or refunded.
@@ -227,7 +309,7 @@ where
 			assignment.input.len(),
 			assignment.deadline
 		);
-		match tx.try_send(Job { key, assignment }) {
+		match tx.try_send(Job::Serve { key, assignment }) {
 			Ok(()) => {
 				in_flight.insert(id);
 				if let Some(m) = &self.metrics {
@@ -243,14 +325,45 @@ where
 		}
 	}
 
-	/// Runs one job and submits its result; on failure the request becomes
-	/// eligible again at the next scan.
+	/// Runs one job.
 	fn run(&self, job: Job) {
+		match job {
+			Job::Serve { key, assignment } => self.serve(key, assignment),
+			Job::Audit { key, auditor, request, result } => {
+				let finding = self.audit(key, &auditor, request, &result);
+				let label = match &finding {
+					Ok(audit::Finding::Agreed) => "agreed",
+					Ok(audit::Finding::Challenged) => "challenged",
+					Ok(audit::Finding::TooLate) => "too_late",
+					Err(e) => {
+						log::warn!(target: "worker", "audit of request {request} failed: {e}");
+						"failed"
+					}
+				};
+				log::debug!(target: "worker", "🔎 request {request}: audit {label}");
+				if let Some(m) = &self.metrics {
+					m.audits.with_label_values(&[label]).inc();
+				}
+			}
+			Job::Play { key, party, view } => match self.play(key, party, &view) {
+				Ok(what) => {
+					log::info!(target: "worker", "⚔️  request {}: {what} as the {party:?}", view.request)
+				}
+				Err(e) => {
+					log::warn!(target: "worker", "request {}: dispute move failed: {e}", view.request)
+				}
+			},
+		}
+	}
+
+	/// Answers one assignment; on failure the request becomes eligible again
+	/// at the next scan.
+	fn serve(&self, key: sr25519::Public, assignment: Assignment<BlockNumber>) {
 		if let Some(m) = &self.metrics {
 			m.queue_depth.dec();
 		}
-		let id = job.assignment.request;
-		match self.execute_and_submit(&job) {
+		let id = assignment.request;
+		match self.execute_and_submit(key, &assignment) {
 			Ok(seconds) => {
 				log::info!(target: "worker", "📤 request {id}: result submitted ({seconds:.3}s inference)");
 				if let Some(m) = &self.metrics {
@@ -269,49 +382,68 @@ where
 		}
 	}
 
-	fn execute_and_submit(&self, job: &Job) -> Result<f64, String> {
-		let a = &job.assignment;
+	fn execute_and_submit(
+		&self,
+		key: sr25519::Public,
+		a: &Assignment<BlockNumber>,
+	) -> Result<f64, String> {
 		let model = self.models.get(a.model).ok_or("model not loaded")?;
 		let start = Instant::now();
-		let mut embedding = model.embed(&a.input, self.threads).map_err(|e| e.to_string())?;
+		let run = runs::Run::execute(model, a.request, &a.input, self.threads, self.fault)?;
 		let seconds = start.elapsed().as_secs_f64();
 		if let Some(m) = &self.metrics {
 			m.inference_seconds.observe(seconds);
 		}
-		let mut output: Vec<u8> = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
 		if let Some(fault) = self.fault {
-			fault.apply(a.request, &mut embedding.trace, &mut output);
 			log::warn!(target: "worker", "😈 request {}: posting a wrong result ({fault:?})", a.request);
 		}
-		let steps = u32::try_from(embedding.program.steps.len()).map_err(|e| e.to_string())?;
-		let trace_root = H256(embedding.trace.root);
+		let steps = u32::try_from(run.program.steps.len()).map_err(|e| e.to_string())?;
+		let trace_root = H256(run.trace.root);
 		let genesis = self.client.info().genesis_hash;
 		let payload = pallet_inference::crypto::result_payload(
 			genesis,
 			a.request,
-			&output,
+			&run.output,
 			&trace_root,
 			steps,
 		);
-		let signature = self
-			.keystore
-			.sr25519_sign(KEY_TYPE, &job.key, &payload)
-			.map_err(|e| e.to_string())?
-			.ok_or("the worker key left the keystore")?;
-		let call = RuntimeCall::Inference(pallet_inference::Call::submit_result {
+		let signature = self.sign(&key, &payload)?;
+		self.submit(RuntimeCall::Inference(pallet_inference::Call::submit_result {
 			request: a.request,
-			output,
+			output: run.output.clone(),
 			trace_root,
 			steps,
-			signature: WorkerSignature::from(signature),
-		});
+			signature,
+		}))?;
+		Ok(seconds)
+	}
+
+	/// `payload` signed with worker key `key`.
+	fn sign(&self, key: &sr25519::Public, payload: &[u8]) -> Result<WorkerSignature, String> {
+		let signature = self
+			.keystore
+			.sr25519_sign(KEY_TYPE, key, payload)
+			.map_err(|e| e.to_string())?
+			.ok_or("the worker key left the keystore")?;
+		Ok(WorkerSignature::from(signature))
+	}
+
+	/// Submits `call` as a general (worker-key authorized) transaction.
+	fn submit(&self, call: RuntimeCall) -> Result<(), String> {
 		let xt = cinder_runtime::extrinsic::general(call);
 		let opaque = sp_runtime::OpaqueExtrinsic::decode(&mut &xt.encode()[..])
 			.map_err(|e| e.to_string())?;
 		let best = self.client.info().best_hash;
 		futures::executor::block_on(self.pool.submit_one(best, TransactionSource::Local, opaque))
 			.map_err(|e| format!("transaction pool: {e}"))?;
-		Ok(seconds)
+		Ok(())
+	}
+
+	/// Keeps `run` for the dispute it may lead to.
+	fn runs_put(&self, key: runs::RunKey, run: Arc<runs::Run>) {
+		if let Ok(mut runs) = self.runs.lock() {
+			runs.put(key, run);
+		}
 	}
 }
 

@@ -5,6 +5,7 @@
 //! - A reveal round ends with a party silent: each silent party loses.
 //! - The proof stage ends without a valid proof: the challenger, who
 //!   carries the burden, loses.
+//! - A resolution whose retention ended is removed.
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use frame_support::{pallet_prelude::*, traits::Get};
@@ -49,7 +50,7 @@ impl<T: Config> Pallet<T> {
 	/// The stage of `request` that ended before block `due` timed out.
 	fn time_out(request: RequestId, due: BlockNumberFor<T>) -> Weight {
 		let Some(dispute) = Disputes::<T>::get(request) else {
-			return T::WeightInfo::skip_deadline();
+			return Self::expire_resolution(request, due);
 		};
 		if dispute.stage.deadline().saturating_add(One::one()) != due {
 			// The dispute moved on (a later stage has its own deadline).
@@ -64,5 +65,18 @@ impl<T: Config> Pallet<T> {
 			Stage::Prove { .. } => Self::conclude(request, dispute, Ending::NoProof, false, true),
 		}
 		T::WeightInfo::time_out()
+	}
+
+	/// Removes `request`'s resolution if its retention ended before `due`
+	/// (a later dispute of the same request has its own expiry).
+	fn expire_resolution(request: RequestId, due: BlockNumberFor<T>) -> Weight {
+		let expired = Resolutions::<T>::get(request)
+			.is_some_and(|r| r.expires.saturating_add(One::one()) == due);
+		if expired {
+			Resolutions::<T>::remove(request);
+			T::WeightInfo::time_out()
+		} else {
+			T::WeightInfo::skip_deadline()
+		}
 	}
 }

@@ -345,6 +345,28 @@ impl<T: Config> Pallet<T> {
 		if let Err(e) = T::Results::resolve(request, verdict) {
 			log::error!(target: "runtime::disputes", "request {request}: resolve failed: {e:?}");
 		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let expires = now.saturating_add(T::ResolutionRetention::get());
+		let step = match dispute.stage {
+			Stage::Prove { step, .. } => Some(step),
+			Stage::Reveal { .. } => None,
+		};
+		Resolutions::<T>::insert(
+			request,
+			Resolution {
+				worker: dispute.worker.clone(),
+				challenger: dispute.challenger.clone(),
+				worker_root: dispute.worker_root,
+				challenger_root: dispute.challenger_root,
+				step,
+				ending,
+				worker_lied,
+				challenger_lied,
+				at: now,
+				expires,
+			},
+		);
+		Self::schedule(expires, request);
 		Reveals::<T>::remove(request);
 		Disputes::<T>::remove(request);
 		Self::deposit_event(Event::Resolved {

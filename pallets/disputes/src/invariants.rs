@@ -22,6 +22,7 @@ impl<T: Config> Pallet<T> {
 	///   they fall due);
 	/// - waiting reveals belong to a reveal round in which one party has
 	///   revealed, and hold that round's node count;
+/// - every kept resolution has its expiry scheduled;
 	/// - the dispute counter is right.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -72,6 +73,13 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(bonds.is_empty(), "a challenger with an open dispute has no account");
+		for (request, resolution) in Resolutions::<T>::iter() {
+			let due = resolution.expires.saturating_add(One::one());
+			ensure!(
+				due >= cursor && Deadlines::<T>::contains_key(due, request),
+				"a resolution's expiry is not scheduled"
+			);
+		}
 		Ok(())
 	}
 }

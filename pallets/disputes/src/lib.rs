@@ -59,6 +59,8 @@ mod invariants;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "std")]
+pub mod prover;
 pub mod traits;
 pub mod types;
 mod views;
@@ -93,6 +95,10 @@ pub mod pallet {
 	/// A dispute as stored.
 	pub type DisputeOf<T> =
 		Dispute<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A resolution as stored.
+	pub type ResolutionOf<T> =
+		Resolution<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -138,6 +144,9 @@ pub mod pallet {
 		/// Most deadlines handled per block.
 		#[pallet::constant]
 		type MaxQueueWork: Get<u32>;
+		/// Blocks a dispute's [`Resolution`] is kept after it ended.
+		#[pallet::constant]
+		type ResolutionRetention: Get<BlockNumberFor<Self>>;
 		/// Weights of the calls and the per-block work.
 		type WeightInfo: WeightInfo;
 	}
@@ -160,7 +169,13 @@ pub mod pallet {
 	pub type Reveals<T: Config> =
 		StorageMap<_, Twox64Concat, RequestId, BoundedVec<H256, T::MaxRevealHashes>>;
 
-	/// Stage deadlines: the disputes whose stage ends before the block of
+	/// How each request's last dispute ended, until `ResolutionRetention`
+	/// blocks later (its expiry is scheduled in `Deadlines`).
+	#[pallet::storage]
+	pub type Resolutions<T: Config> =
+		StorageMap<_, Twox64Concat, RequestId, ResolutionOf<T>>;
+
+	/// Stage deadlines (and resolution expiries): the disputes whose stage ends before the block of
 	/// the first key (each stage's `deadline + 1`).
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =

@@ -131,9 +131,12 @@ impl pallet_disputes::Config for Test {
 	type MaxRevealHashes = ConstU32<4>;
 	type MaxProofTiles = ConstU32<64>;
 	type MaxQueueWork = ConstU32<3>;
+	type ResolutionRetention = ConstU64<RESOLUTION_RETENTION>;
 	type WeightInfo = ();
 }
 
+/// Blocks a resolution is kept.
+pub const RESOLUTION_RETENTION: u64 = 30;
 pub const ALICE: u64 = 1;
 pub const POOR: u64 = 3;
 pub const OWNER: u64 = 50;

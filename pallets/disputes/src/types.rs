@@ -124,7 +124,18 @@ pub struct TileProof {
 }
 
 /// How a dispute ended.
-#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
 pub enum Ending {
 	/// A party did not reveal in time.
 	Silence,
@@ -136,4 +147,30 @@ pub enum Ending {
 	Proved,
 	/// Nobody proved the first differing step in time.
 	NoProof,
+}
+
+/// How a request's last dispute ended, kept for `ResolutionRetention`
+/// blocks after it ended (for the node and RPC clients).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Resolution<AccountId, BlockNumber> {
+	/// The worker whose result was challenged.
+	pub worker: AccountId,
+	/// The challenger.
+	pub challenger: AccountId,
+	/// The worker's trace root.
+	pub worker_root: H256,
+	/// The challenger's trace root.
+	pub challenger_root: H256,
+	/// The first differing step, if the game got that far.
+	pub step: Option<u32>,
+	/// How it was decided.
+	pub ending: Ending,
+	/// The worker's result was wrong.
+	pub worker_lied: bool,
+	/// The challenger's claim was wrong.
+	pub challenger_lied: bool,
+	/// Block it ended in.
+	pub at: BlockNumber,
+	/// Last block the record is kept.
+	pub expires: BlockNumber,
 }

@@ -5,7 +5,7 @@ use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_inference::RequestId;
+use pallet_inference::{RequestId, ResultDisputes};
 use scale_info::TypeInfo;
 use sp_core::H256;
 
@@ -37,6 +37,10 @@ pub enum StageView<BlockNumber> {
 pub struct DisputeView<AccountId, Balance, BlockNumber> {
 	/// The request whose result is disputed.
 	pub request: RequestId,
+	/// Its model.
+	pub model: pallet_models::ModelId,
+	/// Its token ids: with the model, all a party needs to re-execute it.
+	pub input: Vec<u32>,
 	/// The worker that posted it.
 	pub worker: AccountId,
 	/// The worker that challenged it.
@@ -63,6 +67,11 @@ impl<T: Config> Pallet<T> {
 	/// The open dispute over `request`'s result.
 	pub fn dispute_view(request: RequestId) -> Option<DisputeViewOf<T>> {
 		Disputes::<T>::get(request).map(|d| Self::view(request, d))
+	}
+
+	/// How `request`'s last dispute ended, while kept.
+	pub fn resolution(request: RequestId) -> Option<ResolutionOf<T>> {
+		Resolutions::<T>::get(request)
 	}
 
 	/// The open disputes `who` is a party of, by request. Iterates the open
@@ -95,8 +104,13 @@ impl<T: Config> Pallet<T> {
 			}
 			Stage::Prove { step, deadline, .. } => StageView::Prove { step, deadline },
 		};
+		let (model, input) = T::Results::result(request)
+			.map(|r| (r.model, r.input))
+			.unwrap_or_default();
 		DisputeView {
 			request,
+			model,
+			input,
 			worker: d.worker,
 			challenger: d.challenger,
 			worker_root: d.worker_root,

@@ -20,8 +20,8 @@ pub trait ValidatorStaking<AccountId, Balance> {
 	fn make_active(who: &AccountId, stake: Balance);
 }
 
-/// A posted result, as the dispute game sees it.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// A posted result, as the dispute game (and an auditing node) sees it.
+#[derive(Clone, PartialEq, Eq, codec::Encode, codec::Decode, scale_info::TypeInfo, Debug)]
 pub struct PostedResult<AccountId, BlockNumber> {
 	/// The worker that posted it.
 	pub worker: AccountId,

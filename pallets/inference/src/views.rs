@@ -138,6 +138,21 @@ impl<T: Config> Pallet<T> {
 		out
 	}
 
+	/// Results still open to challenge among requests `from..from + limit`
+	/// (`limit` capped at 1,024 ids), by request: what an auditor
+	/// re-executes. Frozen ones are left out (already disputed).
+	pub fn open_results(
+		from: RequestId,
+		limit: u32,
+	) -> Vec<(RequestId, crate::PostedResult<T::AccountId, BlockNumberFor<T>>)> {
+		use crate::ResultDisputes;
+		let end = from.saturating_add(u64::from(limit.min(1024)));
+		(from..end.min(NextRequestId::<T>::get()))
+			.filter_map(|id| Some((id, Self::result(id)?)))
+			.filter(|(_, r)| r.challenge_end.is_some())
+			.collect()
+	}
+
 	/// The validator whose worker signs with `key` (scans at most
 	/// `MaxWorkers` records).
 	pub fn worker_by_key(key: &crate::WorkerKey) -> Option<T::AccountId> {

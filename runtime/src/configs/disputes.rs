@@ -123,6 +123,9 @@ impl pallet_disputes::Config for Runtime {
 	/// query block and 32 key and value blocks each).
 	type MaxProofTiles = ConstU32<128>;
 	type MaxQueueWork = ConstU32<64>;
+	/// As long as a settled request's record (`ResultRetention`, an hour):
+	/// a client that sees the request can see how its dispute ended.
+	type ResolutionRetention = super::inference::ResultRetention;
 	type WeightInfo =
 		pallet_disputes::weights::WeightsWith<<Runtime as frame_system::Config>::DbWeight>;
 }

@@ -62,8 +62,29 @@ fn worker_lies_at(step: usize, by: Party) {
 		assert_eq!(Reports::get(), vec![(worker, Some(challenger))]);
 		assert!(pallet_inference::Workers::<Test>::get(worker).is_none());
 		assert!(Disputes::<Test>::get(0).is_none());
+		let ended = System::block_number();
+		assert_eq!(
+			DisputeGame::resolution(0),
+			Some(Resolution {
+				worker,
+				challenger,
+				worker_root: liar_trace.root(),
+				challenger_root: honest.root(),
+				step: Some(step as u32),
+				ending: Ending::Proved,
+				worker_lied: true,
+				challenger_lied: false,
+				at: ended,
+				expires: ended + RESOLUTION_RETENTION,
+			})
+		);
 		check_invariants();
 		honest_rerun_settles(worker);
+		// The record is kept through its retention, then removed.
+		run_to_block(ended + RESOLUTION_RETENTION);
+		assert!(DisputeGame::resolution(0).is_some());
+		run_to_block(ended + RESOLUTION_RETENTION + 1);
+		assert_eq!(DisputeGame::resolution(0), None);
 	});
 }
 
@@ -289,6 +310,7 @@ fn the_game_narrows_level_by_level() {
 		assert!(matches!(dispute().stage, Stage::Reveal { level: 4, index: 0, .. }));
 		let view = DisputeGame::dispute_view(0).unwrap();
 		assert_eq!((view.challenger, view.worker_root, view.steps), (challenger, liar.root(), 16));
+		assert_eq!((view.model, view.input.as_slice()), (0, &INPUT[..]));
 		assert_eq!(
 			view.stage,
 			StageView::Reveal {

@@ -11,7 +11,6 @@ mod refusals;
 use crate::{crypto, mock::*, pallet::*, types::*, StageView};
 use cinder_kernel::{
 	merkle::{self, Hash},
-	program::Resolved,
 	verify::run_reference,
 	Tile,
 };
@@ -82,23 +81,16 @@ impl Trace {
 	/// A one-step proof of `step` from this trace's tiles.
 	pub fn step_proof(&self, step: u32) -> Vec<TileProof> {
 		let plan = arch().plan(INPUT.len() as u32).unwrap();
-		let (w, wl) = (weights(), weight_leaves());
-		let sources = plan.step(step).unwrap().resolve(&INPUT, 64).unwrap();
-		sources
-			.into_iter()
-			.map(|s| {
-				let (tile, siblings) = match s {
-					Resolved::Step(j) => {
-						(&self.outputs[j as usize], merkle::proof(&self.leaves, j).unwrap())
-					}
-					Resolved::Weight(j) => (&w[j as usize], merkle::proof(&wl, j).unwrap()),
-				};
-				TileProof {
-					tile: tile.to_bytes(),
-					siblings: siblings.into_iter().map(H256).collect(),
-				}
-			})
-			.collect()
+		let (weights, weight_leaves) = (weights(), weight_leaves());
+		let prover = crate::prover::Prover {
+			input: &INPUT,
+			vocab: 64,
+			outputs: &self.outputs,
+			leaves: &self.leaves,
+			weights: &weights,
+			weight_leaves: &weight_leaves,
+		};
+		prover.step_proof(&plan.step(step).unwrap()).unwrap()
 	}
 }
 

@@ -1,6 +1,10 @@
 //! `inference_*` JSON-RPC methods: see the crate README for the table of
 //! methods and error codes.
 
+mod dispute;
+
+pub use dispute::{DisputeInfo, OutcomeInfo, RevealInfo};
+
 use std::sync::Arc;
 
 use codec::Codec;
@@ -12,7 +16,8 @@ use jsonrpsee::{
 	PendingSubscriptionSink, SubscriptionMessage,
 };
 use pallet_inference_runtime_api::{
-	FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, QuoteError, RequestId, RequestView,
+	DisputesApi, FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, QuoteError, RequestId,
+	RequestView,
 };
 use sc_client_api::BlockchainEvents;
 use serde::{Deserialize, Serialize};
@@ -34,6 +39,7 @@ pub enum ErrorCode {
 	NoTokenizer = 8010,
 	TokenizerFailed = 8011,
 	UnknownRequest = 8020,
+	NoDispute = 8021,
 	RuntimeApi = 8030,
 }
 
@@ -88,7 +94,8 @@ pub struct ModelInfo<AccountId, Balance> {
 }
 
 /// A request as `inference_request` returns it: the runtime's view, the
-/// result as hex and, when it is a whole number of f32s, as an embedding.
+/// result as hex and, when it is a whole number of f32s, as an embedding;
+/// and its dispute, while open or kept after it ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestInfo<AccountId, Balance, BlockNumber> {
@@ -96,15 +103,20 @@ pub struct RequestInfo<AccountId, Balance, BlockNumber> {
 	pub view: RequestView<AccountId, Balance, BlockNumber>,
 	pub output_hex: Option<String>,
 	pub embedding: Option<Vec<f32>>,
+	#[serde(default)]
+	pub dispute: Option<DisputeInfo<AccountId, Balance, BlockNumber>>,
 }
 
 impl<A, B, N> RequestInfo<A, B, N> {
-	fn from_view(mut view: RequestView<A, B, N>) -> Self {
+	fn from_view(
+		mut view: RequestView<A, B, N>,
+		dispute: Option<DisputeInfo<A, B, N>>,
+	) -> Self {
 		let output = view.output.take();
 		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
 			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 		});
-		Self { view, output_hex: output.as_deref().map(hex), embedding }
+		Self { view, output_hex: output.as_deref().map(hex), embedding, dispute }
 	}
 
 	/// Whether the request has finished (settled or refunded).
@@ -156,8 +168,18 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 	#[method(name = "inference_nextRequestId")]
 	fn next_request_id(&self, at: Option<BlockHash>) -> RpcResult<RequestId>;
 
-	/// Notifies each change of a request's state on the best chain, and ends
-	/// after it settles or is refunded.
+	/// The dispute over a request's result: open, or how it ended (kept for
+	/// the chain's retention period).
+	#[method(name = "inference_dispute")]
+	fn dispute(
+		&self,
+		id: RequestId,
+		at: Option<BlockHash>,
+	) -> RpcResult<DisputeInfo<AccountId, Balance, BlockNumber>>;
+
+	/// Notifies each change of a request's state on the best chain (a
+	/// challenge, each move of its dispute and the outcome included), and
+	/// ends after it settles or is refunded.
 	#[subscription(
 		name = "inference_subscribeRequest" => "inference_requestChanged",
 		unsubscribe = "inference_unsubscribeRequest",
@@ -205,6 +227,51 @@ where
 	}
 }
 
+impl<C, Block> Inference<C, Block>
+where
+	Block: BlockT,
+	C: ProvideRuntimeApi<Block>,
+{
+	/// The dispute of request `id` at `hash`: the open one, else the kept
+	/// resolution.
+	fn dispute_at<AccountId, Balance, BlockNumber>(
+		&self,
+		hash: Block::Hash,
+		id: RequestId,
+	) -> RpcResult<Option<DisputeInfo<AccountId, Balance, BlockNumber>>>
+	where
+		C::Api: DisputesApi<Block, AccountId, Balance, BlockNumber>,
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		let api = self.client.runtime_api();
+		if let Some(view) = api.dispute(hash, id).map_err(api_error)? {
+			return Ok(Some(DisputeInfo::open(view)));
+		}
+		Ok(api.resolution(hash, id).map_err(api_error)?.map(DisputeInfo::ended))
+	}
+
+	/// Request `id` at `hash` with its dispute.
+	fn request_at<AccountId, Balance, BlockNumber>(
+		&self,
+		hash: Block::Hash,
+		id: RequestId,
+	) -> RpcResult<Option<RequestInfo<AccountId, Balance, BlockNumber>>>
+	where
+		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
+			+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		let Some(view) = self.client.runtime_api().request(hash, id).map_err(api_error)? else {
+			return Ok(None);
+		};
+		Ok(Some(RequestInfo::from_view(view, self.dispute_at(hash, id)?)))
+	}
+}
+
 #[async_trait]
 impl<C, Block, AccountId, Balance, BlockNumber>
 	InferenceApiServer<Block::Hash, AccountId, Balance, BlockNumber> for Inference<C, Block>
@@ -216,7 +283,8 @@ where
 		+ Send
 		+ Sync
 		+ 'static,
-	C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
+		+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
 	AccountId: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
 	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
 	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
@@ -280,14 +348,26 @@ where
 		id: RequestId,
 		at: Option<Block::Hash>,
 	) -> RpcResult<RequestInfo<AccountId, Balance, BlockNumber>> {
-		let view = self.client.runtime_api().request(self.at(at), id).map_err(api_error)?;
-		view.map(RequestInfo::from_view).ok_or_else(|| {
+		self.request_at(self.at(at), id)?.ok_or_else(|| {
 			error(ErrorCode::UnknownRequest, format!("no request {id} (or past retention)"))
 		})
 	}
 
 	fn next_request_id(&self, at: Option<Block::Hash>) -> RpcResult<RequestId> {
 		self.client.runtime_api().next_request_id(self.at(at)).map_err(api_error)
+	}
+
+	fn dispute(
+		&self,
+		id: RequestId,
+		at: Option<Block::Hash>,
+	) -> RpcResult<DisputeInfo<AccountId, Balance, BlockNumber>> {
+		self.dispute_at(self.at(at), id)?.ok_or_else(|| {
+			error(
+				ErrorCode::NoDispute,
+				format!("request {id} has no dispute (none was opened, or it ended past retention)"),
+			)
+		})
 	}
 
 	async fn subscribe_request(
@@ -300,8 +380,7 @@ where
 		let mut last: Option<RequestInfo<AccountId, Balance, BlockNumber>> = None;
 		let mut hash = self.client.info().best_hash;
 		loop {
-			let view = self.client.runtime_api().request(hash, id).map_err(api_error)?;
-			if let Some(info) = view.map(RequestInfo::from_view) {
+			if let Some(info) = self.request_at(hash, id)? {
 				if last.as_ref() != Some(&info) {
 					let done = info.is_final();
 					sink.send(SubscriptionMessage::from_json(&info)?).await?;

@@ -8,9 +8,10 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_disputes::{DisputeView, Party, StageView};
+pub use pallet_disputes::{DisputeView, Ending, Party, Resolution, StageView};
 pub use pallet_inference::{
-	Assignment, FeeQuote, QuoteError, RequestId, RequestState, RequestView, WorkerKey,
+	Assignment, FeeQuote, PostedResult, QuoteError, RequestId, RequestState, RequestView,
+	WorkerKey,
 };
 pub use pallet_models::{ModelId, ModelSummary};
 
@@ -35,6 +36,9 @@ sp_api::decl_runtime_apis! {
 		fn next_request_id() -> RequestId;
 		/// The validator whose registered worker key is `key`.
 		fn worker_by_key(key: WorkerKey) -> Option<AccountId>;
+		/// Results open to challenge among requests `from..from + limit`
+		/// (`limit` at most 1,024), by request: what an auditor re-executes.
+		fn open_results(from: RequestId, limit: u32) -> Vec<(RequestId, PostedResult<AccountId, BlockNumber>)>;
 	}
 
 	/// Read access to the dispute game.
@@ -49,5 +53,7 @@ sp_api::decl_runtime_apis! {
 		/// The open disputes `who` is a party of (as worker or challenger),
 		/// by request.
 		fn disputes_of(who: AccountId) -> Vec<DisputeView<AccountId, Balance, BlockNumber>>;
+		/// How a request's last dispute ended (kept for a retention period).
+		fn resolution(request: RequestId) -> Option<Resolution<AccountId, BlockNumber>>;
 	}
 }
