@@ -44,6 +44,9 @@ pub enum Finding {
 	Challenged,
 	/// The challenge window closes before a challenge could be included.
 	TooLate,
+	/// This node's run differs, and another auditor's challenge of it is
+	/// already pending.
+	AlreadyChallenged,
 }
 
 impl<C, P> Shared<C, P>
@@ -142,13 +145,16 @@ where
 		let genesis = self.client.info().genesis_hash;
 		let payload = pallet_disputes::crypto::challenge_payload(genesis, request, auditor, &root);
 		let signature = self.sign(&key, &payload)?;
-		self.submit(RuntimeCall::Disputes(pallet_disputes::Call::challenge {
+		match self.submit(RuntimeCall::Disputes(pallet_disputes::Call::challenge {
 			request,
 			challenger: auditor.clone(),
 			root,
 			signature,
-		}))?;
-		Ok(Finding::Challenged)
+		})) {
+			Ok(()) => Ok(Finding::Challenged),
+			Err(super::NotSubmitted::Duplicate) => Ok(Finding::AlreadyChallenged),
+			Err(e) => Err(e.into()),
+		}
 	}
 }
 

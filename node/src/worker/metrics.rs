@@ -13,7 +13,8 @@ pub struct Metrics {
 	pub failures: Counter<U64>,
 	pub queue_depth: Gauge<U64>,
 	pub inference_seconds: Histogram,
-	/// Audits by finding: `agreed`, `challenged`, `too_late`, `failed`.
+	/// Audits by finding: `agreed`, `challenged`, `already_challenged`,
+	/// `too_late`, `failed`.
 	pub audits: CounterVec<U64>,
 	pub audit_seconds: Histogram,
 	/// Disputes this node was a party of, by `won` / `lost`.
@@ -49,7 +50,7 @@ impl Metrics {
 				CounterVec::new(
 					Opts::new(
 						"cinder_worker_audits_total",
-						"Other workers' results re-executed, by finding (challenged: a challenge was made)",
+						"Other workers' results re-executed, by finding: agreed, challenged, already_challenged (by another auditor), too_late, failed",
 					),
 					&["finding"],
 				)?,

@@ -125,6 +125,30 @@ impl WorkerConfig {
 	}
 }
 
+/// Why a transaction was not submitted.
+#[derive(Debug)]
+enum NotSubmitted {
+	/// The pool already holds one that provides the same (the same move
+	/// sent before, or another auditor's challenge of the same result).
+	Duplicate,
+	Failed(String),
+}
+
+impl std::fmt::Display for NotSubmitted {
+	fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+		match self {
+			Self::Duplicate => f.write_str("an equivalent transaction is already in the pool"),
+			Self::Failed(e) => f.write_str(e),
+		}
+	}
+}
+
+impl From<NotSubmitted> for String {
+	fn from(e: NotSubmitted) -> String {
+		e.to_string()
+	}
+}
+
 /// Work for the executor thread.
 enum Job {
 	/// Answer an assignment.
@@ -137,7 +161,7 @@ enum Job {
 		result: PostedResult<AccountId, BlockNumber>,
 	},
 	/// Make the next move of a dispute.
-	Play { key: sr25519::Public, party: Party, view: play::View },
+	Play { key: sr25519::Public, party: Party, view: play::View, step: play::Move },
 }
 
 /// Shared between the follower and the executor thread.
@@ -157,6 +181,8 @@ struct Shared<C, P> {
 	playing: Mutex<play::Playing>,
 	/// Recent runs, for disputes.
 	runs: Mutex<runs::Runs>,
+	/// Every (worker key, account) pair seen registered.
+	known: Mutex<Vec<(sr25519::Public, AccountId)>>,
 }
 
 /// Starts the worker: the chain follower as a task of `spawn`, the executor
@@ -193,6 +219,7 @@ pub fn start<C, P>(
 		audits: Mutex::new(audit::AuditState::default()),
 		playing: Mutex::new(play::Playing::default()),
 		runs: Mutex::new(runs::Runs::new(8)),
+		known: Mutex::new(Vec::new()),
 	});
 	let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
 	let runner = shared.clone();
@@ -244,8 +271,21 @@ where
 				}
 			}
 		}
-		// Disputes first: their moves have the shortest deadlines.
-		self.scan_disputes(hash, &accounts, tx);
+		// Disputes first: their moves have the shortest deadlines. A worker
+		// expelled by one dispute still defends the others it is in (its
+		// key was recorded when they opened), so accounts once seen stay.
+		let known: Vec<_> = match self.known.lock() {
+			Ok(mut known) => {
+				for (key, account) in &accounts {
+					if !known.contains(&(*key, account.clone())) {
+						known.push((*key, account.clone()));
+					}
+				}
+				known.clone()
+			}
+			Err(_) => accounts.clone(),
+		};
+		self.scan_disputes(hash, &known, tx);
 		self.scan_assignments(hash, &accounts, tx);
 		let mine: Vec<AccountId> = accounts.iter().map(|(_, a)| a.clone()).collect();
 		if let Some((key, auditor)) = accounts.first() {
@@ -335,6 +375,7 @@ where
 					Ok(audit::Finding::Agreed) => "agreed",
 					Ok(audit::Finding::Challenged) => "challenged",
 					Ok(audit::Finding::TooLate) => "too_late",
+					Ok(audit::Finding::AlreadyChallenged) => "already_challenged",
 					Err(e) => {
 						log::warn!(target: "worker", "audit of request {request} failed: {e}");
 						"failed"
@@ -345,12 +386,17 @@ where
 					m.audits.with_label_values(&[label]).inc();
 				}
 			}
-			Job::Play { key, party, view } => match self.play(key, party, &view) {
+			Job::Play { key, party, view, step } => match self.play(key, party, &view) {
 				Ok(what) => {
 					log::info!(target: "worker", "⚔️  request {}: {what} as the {party:?}", view.request)
 				}
 				Err(e) => {
-					log::warn!(target: "worker", "request {}: dispute move failed: {e}", view.request)
+					log::warn!(
+						target: "worker",
+						"request {}: dispute move failed (retried next block): {e}",
+						view.request
+					);
+					self.retry(step);
 				}
 			},
 		}
@@ -429,14 +475,21 @@ where
 	}
 
 	/// Submits `call` as a general (worker-key authorized) transaction.
-	fn submit(&self, call: RuntimeCall) -> Result<(), String> {
+	fn submit(&self, call: RuntimeCall) -> Result<(), NotSubmitted> {
+		use sc_transaction_pool_api::error::{Error as PoolError, IntoPoolError};
 		let xt = cinder_runtime::extrinsic::general(call);
 		let opaque = sp_runtime::OpaqueExtrinsic::decode(&mut &xt.encode()[..])
-			.map_err(|e| e.to_string())?;
+			.map_err(|e| NotSubmitted::Failed(e.to_string()))?;
 		let best = self.client.info().best_hash;
 		futures::executor::block_on(self.pool.submit_one(best, TransactionSource::Local, opaque))
-			.map_err(|e| format!("transaction pool: {e}"))?;
-		Ok(())
+			.map(|_| ())
+			.map_err(|e| match e.into_pool_error() {
+				Ok(PoolError::AlreadyImported(_) | PoolError::TooLowPriority { .. }) => {
+					NotSubmitted::Duplicate
+				}
+				Ok(e) => NotSubmitted::Failed(format!("transaction pool: {e}")),
+				Err(e) => NotSubmitted::Failed(format!("transaction pool: {e}")),
+			})
 	}
 
 	/// Keeps `run` for the dispute it may lead to.

@@ -98,7 +98,7 @@ where
 				if playing.moves.contains(&step) {
 					continue;
 				}
-				if tx.try_send(Job::Play { key: *key, party, view }).is_ok() {
+				if tx.try_send(Job::Play { key: *key, party, view, step }).is_ok() {
 					playing.moves.insert(step);
 				}
 			}
@@ -130,6 +130,14 @@ where
 		);
 		if let Some(m) = &self.metrics {
 			m.disputes.with_label_values(&[word]).inc();
+		}
+	}
+
+	/// Forgets that move `step` was made (it failed), so the next block
+	/// tries it again.
+	pub(super) fn retry(&self, step: Move) {
+		if let Ok(mut playing) = self.playing.lock() {
+			playing.moves.remove(&step);
 		}
 	}
 
@@ -200,8 +208,11 @@ where
 				(call, "proved its step")
 			}
 		};
-		self.submit(RuntimeCall::Disputes(call))?;
-		Ok(what)
+		match self.submit(RuntimeCall::Disputes(call)) {
+			Ok(()) => Ok(what),
+			Err(super::NotSubmitted::Duplicate) => Ok("found its move already pending"),
+			Err(e) => Err(e.into()),
+		}
 	}
 
 	/// The run `party` plays `view`'s dispute from: the worker re-executes

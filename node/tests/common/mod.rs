@@ -94,6 +94,12 @@ impl Node {
 		panic!("{}'s RPC did not come up:\n{}", self.name, self.log_tail());
 	}
 
+	/// The lines of the node's log that contain `pattern`.
+	pub fn log_lines(&self, pattern: &str) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		text.lines().filter(|l| l.contains(pattern)).collect::<Vec<_>>().join("\n")
+	}
+
 	/// The last lines of the node's log, for failure messages.
 	pub fn log_tail(&self) -> String {
 		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -260,6 +266,33 @@ impl Node {
 		let rpc = HttpClient::new(&url, Duration::from_secs(30)).unwrap();
 		cinder_node::client::account_data(&rpc, who, Some(at))
 			.unwrap_or_else(|e| panic!("account data on {}: {e}", self.name))
+	}
+
+	/// The SCALE value under storage `key` at block `at` (best if `None`).
+	pub fn storage<T: codec::Decode>(&self, key: &[u8], at: Option<H256>) -> Option<T> {
+		let at = at.map(|h| format!("{h:?}"));
+		let value = self.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key)), at]));
+		let bytes = hex::decode(value.as_str()?.trim_start_matches("0x")).unwrap();
+		Some(T::decode(&mut &bytes[..]).unwrap())
+	}
+
+	/// The value of Prometheus metric `name` with (at least) `labels`, if
+	/// the node exposes it.
+	pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+		let mut stream = TcpStream::connect(("127.0.0.1", self.prometheus_port)).ok()?;
+		write!(stream, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+		let mut text = String::new();
+		stream.read_to_string(&mut text).ok()?;
+		let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+		text.lines().find_map(|line| {
+			let rest = line.strip_prefix(name)?;
+			let (set, value) = match rest.strip_prefix('{') {
+				Some(r) => r.split_once("} ")?,
+				None => ("", rest.strip_prefix(' ')?),
+			};
+			let have: Vec<&str> = set.split(',').collect();
+			wanted.iter().all(|w| have.contains(&w.as_str())).then(|| value.trim().parse().ok())?
+		})
 	}
 
 	pub fn nonce(&self, who: Sr25519Keyring) -> u32 {

@@ -51,6 +51,8 @@ extern crate alloc;
 pub use pallet::*;
 
 mod authorize;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 pub mod crypto;
 mod deadlines;
 mod impls;
@@ -371,6 +373,9 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		#[pallet::authorize(Pallet::<T>::authorize_prove_step)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_prove_step())]
+		#[pallet::weight(
+			T::WeightInfo::prove_step_linear().max(T::WeightInfo::prove_step_attention())
+		)]
 		pub fn prove_step(
 			origin: OriginFor<T>,
 			request: RequestId,

@@ -21,7 +21,8 @@ pub trait WeightInfo {
 	fn authorize_challenge() -> Weight;
 	fn reveal(n: u32) -> Weight;
 	fn authorize_reveal(n: u32) -> Weight;
-	fn prove_step() -> Weight;
+	fn prove_step_linear() -> Weight;
+	fn prove_step_attention() -> Weight;
 	fn authorize_prove_step() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn skip_deadline() -> Weight;
@@ -57,7 +58,12 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(2))
 	}
-	fn prove_step() -> Weight {
+	fn prove_step_linear() -> Weight {
+		Weight::from_parts(60_000_000_000, 300_000)
+			.saturating_add(D::get().reads(12))
+			.saturating_add(D::get().writes(12))
+	}
+	fn prove_step_attention() -> Weight {
 		Weight::from_parts(60_000_000_000, 300_000)
 			.saturating_add(D::get().reads(12))
 			.saturating_add(D::get().writes(12))
@@ -91,8 +97,11 @@ impl WeightInfo for () {
 	fn authorize_reveal(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::authorize_reveal(n)
 	}
-	fn prove_step() -> Weight {
-		WeightsWith::<RocksDbWeight>::prove_step()
+	fn prove_step_linear() -> Weight {
+		WeightsWith::<RocksDbWeight>::prove_step_linear()
+	}
+	fn prove_step_attention() -> Weight {
+		WeightsWith::<RocksDbWeight>::prove_step_attention()
 	}
 	fn authorize_prove_step() -> Weight {
 		WeightsWith::<RocksDbWeight>::authorize_prove_step()

@@ -52,6 +52,64 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 			.map(|(id, _)| id)
 			.collect()
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn max_input_tokens() -> u32 {
+		T::MaxInputTokens::get()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn answered_for_benchmark(
+		model: pallet_models::ModelId,
+		input: Vec<u32>,
+		output: Vec<u8>,
+		trace_root: sp_core::H256,
+		steps: u32,
+	) -> (RequestId, (T::AccountId, WorkerKey), (T::AccountId, WorkerKey)) {
+		use frame_support::traits::fungible::{Inspect, Mutate};
+		use sp_runtime::RuntimeAppPublic;
+		let unit = T::Currency::minimum_balance();
+		let funded = |name: &'static str, i: u32| {
+			let who: T::AccountId = frame_benchmarking::account(name, i, 0);
+			T::Currency::set_balance(&who, unit.saturating_mul(1_000_000_000u32.into()));
+			who
+		};
+		let workers: Vec<(T::AccountId, WorkerKey)> = (0..2u32)
+			.map(|i| {
+				let who = funded("disputant", i);
+				T::Staking::make_active(&who, unit.saturating_mul(1_000u32.into()));
+				let key = WorkerKey::generate_pair(None);
+				if let Err(e) = Self::insert_worker(&who, key.clone(), &[model]) {
+					panic!("benchmark worker registers: {e:?}");
+				}
+				(who, key)
+			})
+			.collect();
+		let price = T::Models::terms(model).map(|t| t.price).unwrap_or(unit);
+		let id = match Self::do_request(funded("caller", 0), model, input, price) {
+			Ok(id) => id,
+			Err(e) => panic!("benchmark request: {e:?}"),
+		};
+		let Some(mut req) = Requests::<T>::get(id) else { panic!("benchmark request exists") };
+		let RequestStatus::Assigned { worker, .. } = req.status.clone() else {
+			panic!("benchmark request is assigned")
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
+		req.status =
+			RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
+		Requests::<T>::insert(id, req);
+		WorkerAssignments::<T>::remove(&worker, id);
+		let Ok(output) = OutputOf::<T>::try_from(output) else { panic!("benchmark output fits") };
+		Outputs::<T>::insert(id, output);
+		Self::enqueue(QueueKind::Settlement, challenge_end, id);
+		let (assignee, other): (Vec<_>, Vec<_>) =
+			workers.into_iter().partition(|(w, _)| *w == worker);
+		match (assignee.into_iter().next(), other.into_iter().next()) {
+			(Some(a), Some(o)) => (id, a, o),
+			_ => panic!("benchmark request went to one of its two workers"),
+		}
+	}
 }
 
 impl<T: Config> Pallet<T> {

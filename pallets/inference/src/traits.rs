@@ -73,4 +73,23 @@ pub trait ResultDisputes<AccountId, BlockNumber> {
 	/// Every frozen request. Iterates the open requests (at most
 	/// `MaxOpenRequests`): for try-state, never for blocks.
 	fn frozen_requests() -> Vec<RequestId>;
+
+	/// For another pallet's benchmarks: the longest input accepted
+	/// (`MaxInputTokens`).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn max_input_tokens() -> u32;
+
+	/// For another pallet's benchmarks: two fresh active workers serve
+	/// `model`; a request for it on `input` is answered by its assignee
+	/// with `output`, `trace_root` and `steps` (not checked against the
+	/// program). Returns the request, the assignee and the other worker,
+	/// each with its key (in the keystore).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn answered_for_benchmark(
+		model: ModelId,
+		input: Vec<u32>,
+		output: Vec<u8>,
+		trace_root: H256,
+		steps: u32,
+	) -> (RequestId, (AccountId, WorkerKey), (AccountId, WorkerKey));
 }

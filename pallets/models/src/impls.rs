@@ -166,9 +166,24 @@ impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(owner: &T::AccountId, price: BalanceOf<T>) -> ModelId {
+		let spec = sample_spec(owner.clone(), 8, 8, price);
+		let (arch, weight_root) = (spec.arch, spec.hashes.weight_root);
+		Self::register_arch_for_benchmark(owner, price, arch, weight_root)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_arch_for_benchmark(
+		owner: &T::AccountId,
+		price: BalanceOf<T>,
+		arch: Architecture,
+		weight_root: sp_core::H256,
+	) -> ModelId {
 		use frame_support::traits::fungible::Mutate;
 		let _ = T::Currency::mint_into(owner, Self::deposit_for(64).saturating_mul(4u32.into()));
-		let spec = sample_spec(owner.clone(), 8, 8, price);
+		let mut spec = sample_spec(owner.clone(), 8, 8, price);
+		spec.hashes.program = arch.program_hash();
+		spec.hashes.weight_root = weight_root;
+		spec.arch = arch;
 		match Self::do_register(spec) {
 			Ok(id) => id,
 			Err(e) => panic!("benchmark model registers: {e:?}"),

@@ -32,6 +32,17 @@ pub trait ModelProvider<AccountId, Balance> {
 	/// another pallet's benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(owner: &AccountId, price: Balance) -> ModelId;
+
+	/// Registers an active model of architecture `arch` whose weight tiles
+	/// have Merkle root `weight_root`, owned by `owner`, for another
+	/// pallet's benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_arch_for_benchmark(
+		owner: &AccountId,
+		price: Balance,
+		arch: Architecture,
+		weight_root: H256,
+	) -> ModelId;
 }
 
 /// Whether open work still refers to a model, so it must not be removed.

@@ -1,0 +1,241 @@
+//! End to end, the fraud-proof game on a live network: Alice, Bob and
+//! Charlie validate the `local` chain as three processes, each with a
+//! worker auditing every result; Charlie's worker lies
+//! (`--fault corrupt-step=300`: step 300's output changed, the trace
+//! committed to the lie). Ferdie's requests that land on Charlie are
+//! audited and challenged by the others without anyone's help; Charlie
+//! defends with its own trace and loses at step 300; the offence is
+//! reported and staking schedules the slash of Charlie and its nominator
+//! (exact amounts); Charlie gets no further assignments; every request
+//! settles with the embedding this machine's engine computes, and no honest
+//! result is ever challenged successfully.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use cinder_runtime::{genesis_config_presets::minilm, AccountId, Balance, RuntimeCall};
+use codec::Encode;
+use common::{test_dir, Node};
+use serde_json::{json, Value};
+use sp_io::hashing::{twox_128, twox_64};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Ferdie};
+use sp_runtime::Perbill;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const LIE_AT: u64 = 300;
+
+const TEXTS: [&str; 8] = [
+	"Validators run the model and post the result.",
+	"A wrong answer is caught by another worker.",
+	"The runtime recomputes one step of the trace.",
+	"Whoever lied loses its stake or its bond.",
+	"Nominators share the fees and the slashes.",
+	"Sentence embeddings for decentralized search.",
+	"The challenge window is ten blocks long.",
+	"Requests are reassigned when a worker is expelled.",
+];
+
+fn state(view: &Value) -> String {
+	view["state"]["state"].as_str().unwrap_or_default().to_string()
+}
+
+fn worker_of(view: &Value) -> Option<String> {
+	view["state"]["worker"].as_str().map(str::to_string)
+}
+
+/// Storage key of `pallet.item` under `suffix` (already hashed).
+fn key(pallet: &str, item: &str, suffix: &[u8]) -> Vec<u8> {
+	[&twox_128(pallet.as_bytes())[..], &twox_128(item.as_bytes())[..], suffix].concat()
+}
+
+/// A `Twox64Concat` key part.
+fn twox64_concat(data: &[u8]) -> Vec<u8> {
+	[&twox_64(data)[..], data].concat()
+}
+
+#[test]
+fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
+	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
+	let models = cinder_engine::models_dir().display().to_string();
+	let dir = test_dir("fraud");
+	let node = |name: &str, who: &str, p2p_key: u8, extra: &[&str], boot: Option<&str>| {
+		let base = dir.path().join(name).display().to_string();
+		let node_key = format!("{p2p_key:064x}");
+		let mut args = vec![
+			"--chain", "local", who, "--base-path", &base, "--node-key", &node_key, "--worker",
+			"--models-dir", &models, "--worker-threads", "1",
+		];
+		args.extend_from_slice(extra);
+		if let Some(boot) = boot {
+			args.extend_from_slice(&["--bootnodes", boot]);
+		}
+		Node::start(name, dir.path(), &args)
+	};
+	let alice = node("alice", "--alice", 1, &[], None);
+	let boot = alice.multiaddr();
+	let bob = node("bob", "--bob", 2, &[], Some(&boot));
+	let fault = format!("corrupt-step={LIE_AT}");
+	let charlie = node("charlie", "--charlie", 3, &["--fault", &fault], Some(&boot));
+	for n in [&alice, &bob, &charlie] {
+		n.wait_until("two peers", MINUTE, |n| n.peers() >= 2);
+	}
+	alice.wait_until("block #2", 2 * MINUTE, |n| n.best_number() >= 2);
+
+	let engine = cinder_engine::Model::load(&minilm_dir).unwrap();
+	let tokens: Vec<Vec<u32>> = TEXTS.iter().map(|t| engine.tokenize(t).unwrap()).collect();
+	let charlie_id = Charlie.to_account_id().to_string();
+	let honest = [Alice.to_account_id().to_string(), Bob.to_account_id().to_string()];
+
+	// Ferdie sends batches of requests until at least one is assigned to
+	// Charlie (assignment is stake-weighted at random).
+	let mut requests: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+	let mut lied_to: Vec<u64> = Vec::new();
+	for _batch in 0..5 {
+		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		for ids in &tokens {
+			let call = RuntimeCall::Inference(pallet_inference::Call::request {
+				model: 0,
+				input: ids.clone(),
+				max_fee: minilm::PRICE,
+			});
+			alice.submit(Ferdie, call);
+		}
+		let ids: Vec<u64> = (first..first + tokens.len() as u64).collect();
+		for (id, input) in ids.iter().zip(&tokens) {
+			requests.insert(*id, input.clone());
+		}
+		// Charlie is assigned at request time; it answers at once.
+		alice.wait_until("the batch is assigned", 2 * MINUTE, |n| {
+			ids.iter().all(|id| n.try_rpc("inference_request", json!([id])).is_ok())
+		});
+		for id in &ids {
+			let view = alice.rpc("inference_request", json!([id]));
+			if worker_of(&view).as_deref() == Some(&charlie_id) {
+				lied_to.push(*id);
+			}
+		}
+		if !lied_to.is_empty() {
+			break;
+		}
+	}
+	assert!(!lied_to.is_empty(), "no request was assigned to Charlie in five batches");
+
+	// Every request settles, Charlie's after a dispute and a rerun.
+	for id in requests.keys() {
+		alice.wait_until(&format!("request {id} settled"), 6 * MINUTE, |n| {
+			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
+			state(&view) == "settled"
+		});
+	}
+	let mut challengers = Vec::new();
+	for (id, input) in &requests {
+		let view = alice.rpc("inference_request", json!([id]));
+		let worker = worker_of(&view).unwrap();
+		assert!(honest.contains(&worker), "request {id} paid {worker}, not an honest worker");
+		let output = hex::decode(view["outputHex"].as_str().unwrap().trim_start_matches("0x"));
+		let expected: Vec<u8> =
+			engine.embed(input, 1).unwrap().vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+		assert_eq!(output.unwrap(), expected, "request {id}'s embedding");
+
+		let dispute = alice.try_rpc("inference_dispute", json!([id]));
+		if lied_to.contains(id) {
+			// Charlie's lie was challenged by an honest worker and proven at
+			// the step it changed.
+			let d = dispute.unwrap_or_else(|e| panic!("request {id}: no dispute: {e:?}"));
+			let ok = d["worker"] == json!(charlie_id) &&
+				honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string()) &&
+				d["stage"] == "ended" &&
+				d["firstDifferingStep"] == json!(LIE_AT) &&
+				d["outcome"]["ending"] == "proved" &&
+				d["outcome"]["workerLied"] == true &&
+				d["outcome"]["challengerLied"] == false;
+			assert!(
+				ok,
+				"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}",
+				charlie.log_lines("request"),
+				alice.log_lines("request"),
+				bob.log_lines("request")
+			);
+			challengers.push(d["challenger"].as_str().unwrap().to_string());
+		} else {
+			// No honest result was challenged at all.
+			assert!(dispute.is_err(), "request {id}: honest result disputed: {dispute:?}");
+		}
+	}
+
+	// The honest workers counted audits and won every dispute; Charlie lost.
+	let disputes = |n: &Node, outcome: &str| {
+		n.metric("cinder_worker_disputes_total", &[("outcome", outcome)]).unwrap_or(0.0)
+	};
+	for n in [&alice, &bob] {
+		assert_eq!(disputes(n, "lost"), 0.0, "{} lost a dispute", n.name);
+		let agreed = n.metric("cinder_worker_audits_total", &[("finding", "agreed")]).unwrap_or(0.0);
+		assert!(agreed >= 1.0, "{} audited nothing", n.name);
+	}
+	assert_eq!(disputes(&alice, "won") + disputes(&bob, "won"), lied_to.len() as f64);
+	assert_eq!(disputes(&charlie, "lost"), lied_to.len() as f64);
+
+	// Charlie is out of the marketplace: new requests go to the others.
+	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+	for ids in &tokens {
+		let call = RuntimeCall::Inference(pallet_inference::Call::request {
+			model: 0,
+			input: ids.clone(),
+			max_fee: minilm::PRICE,
+		});
+		alice.submit(Ferdie, call);
+	}
+	let last = first + tokens.len() as u64 - 1;
+	alice.wait_until("the last batch is assigned", 2 * MINUTE, |n| {
+		n.try_rpc("inference_request", json!([last])).is_ok()
+	});
+	for id in first..=last {
+		let view = alice.rpc("inference_request", json!([id]));
+		assert_ne!(worker_of(&view), Some(charlie_id.clone()), "request {id} went to Charlie");
+	}
+
+	// Staking scheduled the slash: 10% of Charlie's own stake and of its
+	// nominator's exposure, 7 eras after era 0, the first challenger
+	// reporting it.
+	let charlie_acc = Charlie.to_account_id();
+	let era = 0u32;
+	let overview: sp_staking::PagedExposureMetadata<Balance> = alice
+		.storage(&key("Staking", "ErasStakersOverview", &[twox64_concat(&era.encode()), twox64_concat(&charlie_acc.encode())].concat()), None)
+		.expect("Charlie's exposure in era 0");
+	let page: sp_staking::ExposurePage<AccountId, Balance> = alice
+		.storage(
+			&key(
+				"Staking",
+				"ErasStakersPaged",
+				&[
+					twox64_concat(&era.encode()),
+					twox64_concat(&charlie_acc.encode()),
+					twox64_concat(&0u32.encode()),
+				]
+				.concat(),
+			),
+			None,
+		)
+		.expect("Charlie's nominators in era 0");
+	assert!(!page.others.is_empty(), "Charlie has a nominator");
+	let slashes: Vec<pallet_staking::UnappliedSlash<AccountId, Balance>> = alice
+		.storage(&key("Staking", "UnappliedSlashes", &twox64_concat(&(era + 7 + 1).encode())), None)
+		.unwrap_or_default();
+	let charlies: Vec<_> = slashes.iter().filter(|s| s.validator == charlie_acc).collect();
+	assert!(!charlies.is_empty(), "no slash scheduled for Charlie: {slashes:?}");
+	let fraction = Perbill::from_percent(10);
+	assert_eq!(charlies.iter().map(|s| s.own).sum::<Balance>(), fraction * overview.own);
+	for nominator in &page.others {
+		let slashed: Balance = charlies
+			.iter()
+			.flat_map(|s| s.others.iter())
+			.filter(|(who, _)| *who == nominator.who)
+			.map(|(_, v)| *v)
+			.sum();
+		assert_eq!(slashed, fraction * nominator.value, "nominator {}", nominator.who);
+	}
+	let first_challenger: AccountId = challengers[0].parse().unwrap();
+	assert_eq!(charlies[0].reporters, vec![first_challenger]);
+}
