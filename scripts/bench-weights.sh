@@ -30,7 +30,7 @@ fi
 cargo build --locked -p cinder-runtime --features runtime-benchmarks
 wasm="$CARGO_TARGET_DIR/debug/wbuild/cinder-runtime/cinder_runtime.compact.compressed.wasm"
 
-for pallet in pallet_models pallet_inference; do
+for pallet in pallet_models pallet_inference pallet_disputes; do
 	out="pallets/${pallet#pallet_}/src/weights.rs"
 	"$bencher" v1 benchmark pallet \
 		--runtime "$wasm" \

@@ -19,7 +19,7 @@ start=$(date +%s)
 cargo test --workspace --locked "$@" -- --test-threads=1
 if [ $# -eq 0 ]; then
 	# The pallets' FRAME benchmarks, run as tests on their mock runtimes.
-	cargo test --locked -p pallet-models -p pallet-inference --features runtime-benchmarks
+	cargo test --locked -p pallet-models -p pallet-inference -p pallet-disputes --features runtime-benchmarks
 	# Formatting and lints: the workspace denies unwrap/expect (and unchecked
 	# arithmetic in runtime code); clippy's warnings count as failures.
 	cargo fmt --all --check

@@ -92,8 +92,13 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	// Charlie (assignment is stake-weighted at random).
 	let mut requests: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
 	let mut lied_to: Vec<u64> = Vec::new();
+	let mut watched = BTreeMap::new();
 	for _batch in 0..5 {
 		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		// Watch each request from before it exists.
+		for id in first..first + tokens.len() as u64 {
+			watched.insert(id, bob.subscribe("inference_subscribeRequest", json!([id])));
+		}
 		for ids in &tokens {
 			let call = RuntimeCall::Inference(pallet_inference::Call::request {
 				model: 0,
@@ -165,6 +170,25 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		}
 	}
 
+	// The subscription told the dapp: the result was challenged (frozen,
+	// with its dispute), the dispute moved to the proof and ended, and the
+	// request settled.
+	let mut sub = watched.remove(&lied_to[0]).unwrap();
+	let mut seen: Vec<(String, String)> = Vec::new();
+	while let Some(n) = sub.notification(Duration::from_secs(5)) {
+		let stage = n["dispute"]["stage"].as_str().unwrap_or("-").to_string();
+		if seen.last() != Some(&(state(&n), stage.clone())) {
+			seen.push((state(&n), stage));
+		}
+	}
+	let has = |s: &str, d: &str| seen.contains(&(s.to_string(), d.to_string()));
+	assert!(has("frozen", "reveal") && has("frozen", "prove"), "notifications: {seen:?}");
+	assert_eq!(
+		seen.last(),
+		Some(&("settled".to_string(), "ended".to_string())),
+		"notifications: {seen:?}"
+	);
+
 	// The honest workers counted audits and won every dispute; Charlie lost.
 	let disputes = |n: &Node, outcome: &str| {
 		n.metric("cinder_worker_disputes_total", &[("outcome", outcome)]).unwrap_or(0.0)
@@ -176,6 +200,18 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	}
 	assert_eq!(disputes(&alice, "won") + disputes(&bob, "won"), lied_to.len() as f64);
 	assert_eq!(disputes(&charlie, "lost"), lied_to.len() as f64);
+	for n in [&alice, &bob] {
+		let sum = n.metric("cinder_worker_audit_seconds_sum", &[]).unwrap_or(0.0);
+		let count = n.metric("cinder_worker_audit_seconds_count", &[]).unwrap_or(0.0);
+		let serve = n.metric("cinder_worker_inference_seconds_sum", &[]).unwrap_or(0.0) /
+			n.metric("cinder_worker_inference_seconds_count", &[]).unwrap_or(1.0);
+		eprintln!(
+			"{}: {count} audits, {:.1} ms of re-execution each (serving: {:.1} ms a request)",
+			n.name,
+			1000.0 * sum / count.max(1.0),
+			1000.0 * serve
+		);
+	}
 
 	// Charlie is out of the marketplace: new requests go to the others.
 	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();

@@ -5,6 +5,7 @@ frame_benchmarking::define_benchmarks!(
 	[frame_system, SystemBench::<Runtime>]
 	[pallet_models, Models]
 	[pallet_inference, Inference]
+	[pallet_disputes, Disputes]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -9,6 +9,7 @@ use cinder_kernel::{
 	KernelError, Tile,
 };
 use codec::{Decode, Encode};
+use pallet_disputes::WeightInfo;
 use sc_executor::WasmExecutor;
 use sc_executor_common::runtime_blob::RuntimeBlob;
 
@@ -159,6 +160,21 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 		}
 	}
 	assert_eq!(heaviest.len(), 6);
+	// The heaviest proof fits one block: by weight as the runtime charges
+	// it, by length with room for the call's other fields.
+	let weights = cinder_runtime::configs::RuntimeBlockWeights::get();
+	let normal = weights.get(frame_support::dispatch::DispatchClass::Normal);
+	let charged = pallet_disputes::weights::SubstrateWeight::<cinder_runtime::Runtime>::prove_step_linear()
+		.max(pallet_disputes::weights::SubstrateWeight::<cinder_runtime::Runtime>::prove_step_attention());
+	let max_extrinsic = normal.max_extrinsic.unwrap_or(weights.max_block);
+	assert!(charged.all_lte(max_extrinsic), "prove_step {charged:?} over {max_extrinsic:?}");
+	eprintln!(
+		"prove_step is charged {:.1} ms of compute and {} bytes of proof: {:.1}% of a block's time",
+		charged.ref_time() as f64 / 1e9,
+		charged.proof_size(),
+		100.0 * charged.ref_time() as f64 / weights.max_block.ref_time() as f64
+	);
+	let max_length = *cinder_runtime::configs::RuntimeBlockLength::get().max.get(frame_support::dispatch::DispatchClass::Normal);
 	for (i, bytes) in heaviest.into_values() {
 		let step = &program.steps[i];
 		let inputs: Vec<Tile> = inputs_of(step).into_iter().cloned().collect();
@@ -180,6 +196,7 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 			})
 			.collect();
 		let proof_bytes = proofs.encode().len();
+		assert!(proof_bytes + 1024 < max_length as usize, "step {i}: {proof_bytes} bytes");
 		let wasm = Tile::from_bytes(&call_wasm(step, &inputs).unwrap()).unwrap();
 		assert_eq!(
 			cinder_kernel::merkle::tile_leaf(i as u32, &wasm),

@@ -24,10 +24,14 @@ use frame_support::{
 	traits::{fungible::Mutate, Authorize, UnfilteredDispatchable},
 };
 use frame_system::RawOrigin;
-use pallet_inference::{ResultDisputes, WorkerKey, WorkerSignature};
+use pallet_inference::{RequestId, ResultDisputes, WorkerKey, WorkerSignature};
 use pallet_models::{Architecture, ModelId, ModelProvider};
 use sp_core::H256;
-use sp_runtime::{traits::Zero, RuntimeAppPublic};
+use frame_support::traits::Get;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	RuntimeAppPublic,
+};
 
 /// all-MiniLM-L6-v2's shape, as the chain registers it.
 fn minilm() -> BertShape {
@@ -372,5 +376,9 @@ mod benchmarks {
 		assert!(!Disputes::<T>::contains_key(p.request));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::without_workers().build(),
+		crate::mock::Test
+	);
 }

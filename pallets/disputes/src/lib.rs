@@ -39,9 +39,14 @@
 //! (like `pallet_inference::submit_result`), so a validator's node plays the
 //! game with the key it already holds, and pays no fee; the bond and the
 //! dispute's own bounds are what keep it from being spammed. Deadlines run
-//! from `on_initialize`, at most `MaxQueueWork` per block. The logic is in
-//! `impls.rs` (calls and outcomes), `authorize.rs`, `deadlines.rs`,
-//! `views.rs` (for the runtime API) and `invariants.rs` (try-state).
+//! from `on_initialize`, at most `MaxQueueWork` per block. How each dispute
+//! ended is kept for `ResolutionRetention` blocks (`Resolutions`), for the
+//! node and RPC clients. The logic is in `impls.rs` (calls and outcomes),
+//! `authorize.rs`, `deadlines.rs`, `views.rs` (for the runtime API) and
+//! `invariants.rs` (try-state); `prover.rs` (std) builds a party's reveals
+//! and proofs from its trace, for nodes and tests; `benchmarking.rs`
+//! measures each call at its worst (a one-step proof at the heaviest
+//! all-MiniLM-L6-v2 steps at 512 tokens).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]

@@ -107,7 +107,8 @@ impl pallet_inference::Config for Test {
 	type FraudBan = ConstU64<20>;
 	type ResultRetention = ConstU64<6>;
 	type MaxInputTokens = ConstU32<16>;
-	type MaxOutputBytes = ConstU32<256>;
+	// MiniLM's 1,536 bytes: the benchmarks prove its steps.
+	type MaxOutputBytes = ConstU32<1536>;
 	type MaxWorkers = ConstU32<4>;
 	type MaxModelsPerWorker = ConstU32<2>;
 	type MaxOpenRequests = ConstU32<8>;
@@ -204,6 +205,12 @@ impl Default for ExtBuilder {
 }
 
 impl ExtBuilder {
+	/// No workers at genesis (benchmarks register their own).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn without_workers() -> Self {
+		Self { workers: Vec::new() }
+	}
+
 	pub fn build(self) -> sp_io::TestExternalities {
 		let mut storage = frame_system::GenesisConfig::<Test>::default()
 			.build_storage()
@@ -224,6 +231,10 @@ impl ExtBuilder {
 		Stakes::set(self.workers.iter().copied().collect());
 		Reports::set(Vec::new());
 		let mut ext = sp_io::TestExternalities::new(storage);
+		// Benchmarks generate worker keys.
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

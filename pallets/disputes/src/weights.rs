@@ -32,6 +32,9 @@ pub trait WeightInfo {
 /// Estimated weights, with database accesses priced by `D`.
 pub struct WeightsWith<D>(PhantomData<D>);
 
+/// The weights with the runtime's database weights.
+pub type SubstrateWeight<T> = WeightsWith<<T as frame_system::Config>::DbWeight>;
+
 /// Per revealed hash: decoding, a Merkle node's share of the rebuild, the
 /// comparison and the storage of a waiting reveal.
 const PER_HASH: u64 = 2_000_000;

@@ -85,7 +85,9 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 				(who, key)
 			})
 			.collect();
-		let price = T::Models::terms(model).map(|t| t.price).unwrap_or(unit);
+		let price = <T::Models as pallet_models::ModelProvider<_, _>>::terms(model)
+			.map(|t| t.price)
+			.unwrap_or(unit);
 		let id = match Self::do_request(funded("caller", 0), model, input, price) {
 			Ok(id) => id,
 			Err(e) => panic!("benchmark request: {e:?}"),

@@ -126,6 +126,5 @@ impl pallet_disputes::Config for Runtime {
 	/// As long as a settled request's record (`ResultRetention`, an hour):
 	/// a client that sees the request can see how its dispute ended.
 	type ResolutionRetention = super::inference::ResultRetention;
-	type WeightInfo =
-		pallet_disputes::weights::WeightsWith<<Runtime as frame_system::Config>::DbWeight>;
+	type WeightInfo = pallet_disputes::weights::SubstrateWeight<Runtime>;
 }
