@@ -45,6 +45,18 @@ fn worker_of(view: &Value) -> Option<String> {
 	view["state"]["worker"].as_str().map(str::to_string)
 }
 
+/// Ferdie requests an embedding of each of `inputs` through `node`.
+fn send(node: &Node, inputs: &[Vec<u32>]) {
+	for input in inputs {
+		let call = RuntimeCall::Inference(pallet_inference::Call::request {
+			model: 0,
+			input: input.clone(),
+			max_fee: minilm::PRICE,
+		});
+		node.submit(Ferdie, call);
+	}
+}
+
 /// Storage key of `pallet.item` under `suffix` (already hashed).
 fn key(pallet: &str, item: &str, suffix: &[u8]) -> Vec<u8> {
 	[&twox_128(pallet.as_bytes())[..], &twox_128(item.as_bytes())[..], suffix].concat()
@@ -64,8 +76,18 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		let base = dir.path().join(name).display().to_string();
 		let node_key = format!("{p2p_key:064x}");
 		let mut args = vec![
-			"--chain", "local", who, "--base-path", &base, "--node-key", &node_key, "--worker",
-			"--models-dir", &models, "--worker-threads", "1",
+			"--chain",
+			"local",
+			who,
+			"--base-path",
+			&base,
+			"--node-key",
+			&node_key,
+			"--worker",
+			"--models-dir",
+			&models,
+			"--worker-threads",
+			"1",
 		];
 		args.extend_from_slice(extra);
 		if let Some(boot) = boot {
@@ -99,14 +121,7 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		for id in first..first + tokens.len() as u64 {
 			watched.insert(id, bob.subscribe("inference_subscribeRequest", json!([id])));
 		}
-		for ids in &tokens {
-			let call = RuntimeCall::Inference(pallet_inference::Call::request {
-				model: 0,
-				input: ids.clone(),
-				max_fee: minilm::PRICE,
-			});
-			alice.submit(Ferdie, call);
-		}
+		send(&alice, &tokens);
 		let ids: Vec<u64> = (first..first + tokens.len() as u64).collect();
 		for (id, input) in ids.iter().zip(&tokens) {
 			requests.insert(*id, input.clone());
@@ -149,13 +164,13 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 			// Charlie's lie was challenged by an honest worker and proven at
 			// the step it changed.
 			let d = dispute.unwrap_or_else(|e| panic!("request {id}: no dispute: {e:?}"));
-			let ok = d["worker"] == json!(charlie_id) &&
-				honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string()) &&
-				d["stage"] == "ended" &&
-				d["firstDifferingStep"] == json!(LIE_AT) &&
-				d["outcome"]["ending"] == "proved" &&
-				d["outcome"]["workerLied"] == true &&
-				d["outcome"]["challengerLied"] == false;
+			let ok = d["worker"] == json!(charlie_id)
+				&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
+				&& d["stage"] == "ended"
+				&& d["firstDifferingStep"] == json!(LIE_AT)
+				&& d["outcome"]["ending"] == "proved"
+				&& d["outcome"]["workerLied"] == true
+				&& d["outcome"]["challengerLied"] == false;
 			assert!(
 				ok,
 				"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}",
@@ -195,7 +210,8 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	};
 	for n in [&alice, &bob] {
 		assert_eq!(disputes(n, "lost"), 0.0, "{} lost a dispute", n.name);
-		let agreed = n.metric("cinder_worker_audits_total", &[("finding", "agreed")]).unwrap_or(0.0);
+		let agreed =
+			n.metric("cinder_worker_audits_total", &[("finding", "agreed")]).unwrap_or(0.0);
 		assert!(agreed >= 1.0, "{} audited nothing", n.name);
 	}
 	assert_eq!(disputes(&alice, "won") + disputes(&bob, "won"), lied_to.len() as f64);
@@ -203,8 +219,8 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	for n in [&alice, &bob] {
 		let sum = n.metric("cinder_worker_audit_seconds_sum", &[]).unwrap_or(0.0);
 		let count = n.metric("cinder_worker_audit_seconds_count", &[]).unwrap_or(0.0);
-		let serve = n.metric("cinder_worker_inference_seconds_sum", &[]).unwrap_or(0.0) /
-			n.metric("cinder_worker_inference_seconds_count", &[]).unwrap_or(1.0);
+		let serve = n.metric("cinder_worker_inference_seconds_sum", &[]).unwrap_or(0.0)
+			/ n.metric("cinder_worker_inference_seconds_count", &[]).unwrap_or(1.0);
 		eprintln!(
 			"{}: {count} audits, {:.1} ms of re-execution each (serving: {:.1} ms a request)",
 			n.name,
@@ -215,14 +231,7 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 
 	// Charlie is out of the marketplace: new requests go to the others.
 	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
-	for ids in &tokens {
-		let call = RuntimeCall::Inference(pallet_inference::Call::request {
-			model: 0,
-			input: ids.clone(),
-			max_fee: minilm::PRICE,
-		});
-		alice.submit(Ferdie, call);
-	}
+	send(&alice, &tokens);
 	let last = first + tokens.len() as u64 - 1;
 	alice.wait_until("the last batch is assigned", 2 * MINUTE, |n| {
 		n.try_rpc("inference_request", json!([last])).is_ok()
@@ -238,7 +247,14 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let charlie_acc = Charlie.to_account_id();
 	let era = 0u32;
 	let overview: sp_staking::PagedExposureMetadata<Balance> = alice
-		.storage(&key("Staking", "ErasStakersOverview", &[twox64_concat(&era.encode()), twox64_concat(&charlie_acc.encode())].concat()), None)
+		.storage(
+			&key(
+				"Staking",
+				"ErasStakersOverview",
+				&[twox64_concat(&era.encode()), twox64_concat(&charlie_acc.encode())].concat(),
+			),
+			None,
+		)
 		.expect("Charlie's exposure in era 0");
 	let page: sp_staking::ExposurePage<AccountId, Balance> = alice
 		.storage(

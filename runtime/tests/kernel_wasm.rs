@@ -174,7 +174,9 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 		charged.proof_size(),
 		100.0 * charged.ref_time() as f64 / weights.max_block.ref_time() as f64
 	);
-	let max_length = *cinder_runtime::configs::RuntimeBlockLength::get().max.get(frame_support::dispatch::DispatchClass::Normal);
+	let max_length = *cinder_runtime::configs::RuntimeBlockLength::get()
+		.max
+		.get(frame_support::dispatch::DispatchClass::Normal);
 	for (i, bytes) in heaviest.into_values() {
 		let step = &program.steps[i];
 		let inputs: Vec<Tile> = inputs_of(step).into_iter().cloned().collect();

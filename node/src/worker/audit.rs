@@ -32,8 +32,8 @@ pub struct AuditState {
 /// Whether a worker auditing `share` percent of results audits `request`.
 pub fn selected(share: u8, request: RequestId, auditor: &AccountId) -> bool {
 	let draw = sp_io::hashing::blake2_256(&(b"cinder/audit", request, auditor).encode());
-	u64::from_le_bytes([draw[0], draw[1], draw[2], draw[3], draw[4], draw[5], draw[6], draw[7]]) %
-		100 < u64::from(share.min(100))
+	u64::from_le_bytes([draw[0], draw[1], draw[2], draw[3], draw[4], draw[5], draw[6], draw[7]])
+		% 100 < u64::from(share.min(100))
 }
 
 /// What an audit found.
@@ -78,10 +78,10 @@ where
 		};
 		let open: HashSet<RequestId> = results.iter().map(|(id, _)| *id).collect();
 		for (request, result) in results {
-			if mine.contains(&result.worker) ||
-				state.seen.contains(&request) ||
-				!selected(self.audit_share, request, auditor) ||
-				self.models.get(result.model).is_none()
+			if mine.contains(&result.worker)
+				|| state.seen.contains(&request)
+				|| !selected(self.audit_share, request, auditor)
+				|| self.models.get(result.model).is_none()
 			{
 				continue;
 			}
@@ -173,9 +173,8 @@ mod tests {
 		assert!((800..1200).contains(&ten), "{ten}");
 		// Another auditor draws other requests.
 		let other = AccountId::from([8u8; 32]);
-		let both = (0..10_000)
-			.filter(|r| selected(10, *r, &auditor) && selected(10, *r, &other))
-			.count();
+		let both =
+			(0..10_000).filter(|r| selected(10, *r, &auditor) && selected(10, *r, &other)).count();
 		assert!(both < 200, "{both}");
 	}
 }

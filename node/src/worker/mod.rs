@@ -218,7 +218,8 @@ pub fn start<C, P>(
 		audit_share: config.audit_share.unwrap_or(0).min(100),
 		audits: Mutex::new(audit::AuditState::default()),
 		playing: Mutex::new(play::Playing::default()),
-		runs: Mutex::new(runs::Runs::new(8)),
+		// A trace at 512 tokens is tens of megabytes: keep four.
+		runs: Mutex::new(runs::Runs::new(4)),
 		known: Mutex::new(Vec::new()),
 	});
 	let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));

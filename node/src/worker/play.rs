@@ -103,13 +103,14 @@ where
 				}
 			}
 		}
-		let ended: Vec<_> =
-			playing.parties.keys().filter(|r| !open.contains(r)).copied().collect();
+		let ended: Vec<_> = playing.parties.keys().filter(|r| !open.contains(r)).copied().collect();
 		for request in ended {
 			let Some((party, _)) = playing.parties.remove(&request) else { continue };
 			match api.resolution(hash, request) {
 				Ok(Some(resolution)) => self.score(request, party, &resolution),
-				Ok(None) => log::warn!(target: "worker", "request {request}: dispute ended, no record"),
+				Ok(None) => {
+					log::warn!(target: "worker", "request {request}: dispute ended, no record")
+				}
 				Err(e) => log::warn!(target: "worker", "runtime API: {e}"),
 			}
 		}

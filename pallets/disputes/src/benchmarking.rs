@@ -8,7 +8,6 @@
 
 use super::*;
 use crate::{crypto, types::*};
-use codec::Encode;
 use alloc::{vec, vec::Vec};
 use cinder_kernel::{
 	merkle::{self, Hash},
@@ -18,7 +17,9 @@ use cinder_kernel::{
 	},
 	Tile,
 };
+use codec::Encode;
 use frame_benchmarking::v2::*;
+use frame_support::traits::Get;
 use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{fungible::Mutate, Authorize, UnfilteredDispatchable},
@@ -27,7 +28,6 @@ use frame_system::RawOrigin;
 use pallet_inference::{RequestId, ResultDisputes, WorkerKey, WorkerSignature};
 use pallet_models::{Architecture, ModelId, ModelProvider};
 use sp_core::H256;
-use frame_support::traits::Get;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	RuntimeAppPublic,
@@ -114,8 +114,7 @@ fn reveal_round<T: Config>(n: u32) -> (RequestId, Call<T>) {
 	if let Err(e) = Pallet::<T>::do_challenge(p.request, p.challenger.0.clone(), their_root) {
 		panic!("benchmark challenge: {e:?}");
 	}
-	if let Err(e) = Pallet::<T>::do_reveal(p.request, Party::Challenger, hashes(&theirs), vec![])
-	{
+	if let Err(e) = Pallet::<T>::do_reveal(p.request, Party::Challenger, hashes(&theirs), vec![]) {
 		panic!("benchmark reveal: {e:?}");
 	}
 	let Some(dispute) = Disputes::<T>::get(p.request) else { panic!("benchmark dispute") };
@@ -133,7 +132,10 @@ fn reveal_round<T: Config>(n: u32) -> (RequestId, Call<T>) {
 		&output_proof,
 	);
 	let signature = sign(&p.worker.1, &payload);
-	(p.request, Call::reveal { request: p.request, party: Party::Worker, hashes, output_proof, signature })
+	(
+		p.request,
+		Call::reveal { request: p.request, party: Party::Worker, hashes, output_proof, signature },
+	)
 }
 
 /// A dispute at the proof of the heaviest step of kind `kind` (the one
@@ -178,7 +180,10 @@ fn proof_at_heaviest<T: Config>(kind: fn(&Op) -> bool) -> (RequestId, Call<T>) {
 		.map(|(k, s)| {
 			let (rows, cols) = source_shape(s);
 			let data = (0..rows.saturating_mul(cols))
-				.map(|i| ((i.wrapping_mul(2_654_435_761).wrapping_add(k as u32) % 1_000) as f32) * 1e-3 - 0.5)
+				.map(|i| {
+					((i.wrapping_mul(2_654_435_761).wrapping_add(k as u32) % 1_000) as f32) * 1e-3
+						- 0.5
+				})
 				.collect();
 			Tile::new(rows, cols, data).unwrap_or_else(|e| panic!("benchmark tile: {e:?}"))
 		})

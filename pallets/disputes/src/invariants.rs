@@ -22,7 +22,7 @@ impl<T: Config> Pallet<T> {
 	///   they fall due);
 	/// - waiting reveals belong to a reveal round in which one party has
 	///   revealed, and hold that round's node count;
-/// - every kept resolution has its expiry scheduled;
+	/// - every kept resolution has its expiry scheduled;
 	/// - the dispute counter is right.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();

@@ -64,10 +64,10 @@ mod impls;
 mod invariants;
 #[cfg(test)]
 mod mock;
-#[cfg(test)]
-mod tests;
 #[cfg(feature = "std")]
 pub mod prover;
+#[cfg(test)]
+mod tests;
 pub mod traits;
 pub mod types;
 mod views;
@@ -179,8 +179,7 @@ pub mod pallet {
 	/// How each request's last dispute ended, until `ResolutionRetention`
 	/// blocks later (its expiry is scheduled in `Deadlines`).
 	#[pallet::storage]
-	pub type Resolutions<T: Config> =
-		StorageMap<_, Twox64Concat, RequestId, ResolutionOf<T>>;
+	pub type Resolutions<T: Config> = StorageMap<_, Twox64Concat, RequestId, ResolutionOf<T>>;
 
 	/// Stage deadlines (and resolution expiries): the disputes whose stage ends before the block of
 	/// the first key (each stage's `deadline + 1`).

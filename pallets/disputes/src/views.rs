@@ -104,9 +104,8 @@ impl<T: Config> Pallet<T> {
 			}
 			Stage::Prove { step, deadline, .. } => StageView::Prove { step, deadline },
 		};
-		let (model, input) = T::Results::result(request)
-			.map(|r| (r.model, r.input))
-			.unwrap_or_default();
+		let (model, input) =
+			T::Results::result(request).map(|r| (r.model, r.input)).unwrap_or_default();
 		DisputeView {
 			request,
 			model,

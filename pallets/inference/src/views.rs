@@ -81,6 +81,10 @@ pub enum QuoteError {
 	NoEligibleWorker,
 }
 
+/// A posted result of this runtime's types.
+pub type PostedResultOf<T> =
+	crate::PostedResult<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
 impl<T: Config> Pallet<T> {
 	/// The view of request `id`, open or within retention.
 	pub fn request_view(
@@ -141,10 +145,7 @@ impl<T: Config> Pallet<T> {
 	/// Results still open to challenge among requests `from..from + limit`
 	/// (`limit` capped at 1,024 ids), by request: what an auditor
 	/// re-executes. Frozen ones are left out (already disputed).
-	pub fn open_results(
-		from: RequestId,
-		limit: u32,
-	) -> Vec<(RequestId, crate::PostedResult<T::AccountId, BlockNumberFor<T>>)> {
+	pub fn open_results(from: RequestId, limit: u32) -> Vec<(RequestId, PostedResultOf<T>)> {
 		use crate::ResultDisputes;
 		let end = from.saturating_add(u64::from(limit.min(1024)));
 		(from..end.min(NextRequestId::<T>::get()))

@@ -108,10 +108,7 @@ pub struct RequestInfo<AccountId, Balance, BlockNumber> {
 }
 
 impl<A, B, N> RequestInfo<A, B, N> {
-	fn from_view(
-		mut view: RequestView<A, B, N>,
-		dispute: Option<DisputeInfo<A, B, N>>,
-	) -> Self {
+	fn from_view(mut view: RequestView<A, B, N>, dispute: Option<DisputeInfo<A, B, N>>) -> Self {
 		let output = view.output.take();
 		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
 			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
@@ -365,7 +362,9 @@ where
 		self.dispute_at(self.at(at), id)?.ok_or_else(|| {
 			error(
 				ErrorCode::NoDispute,
-				format!("request {id} has no dispute (none was opened, or it ended past retention)"),
+				format!(
+					"request {id} has no dispute (none was opened, or it ended past retention)"
+				),
 			)
 		})
 	}

@@ -10,8 +10,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_disputes::{DisputeView, Ending, Party, Resolution, StageView};
 pub use pallet_inference::{
-	Assignment, FeeQuote, PostedResult, QuoteError, RequestId, RequestState, RequestView,
-	WorkerKey,
+	Assignment, FeeQuote, PostedResult, QuoteError, RequestId, RequestState, RequestView, WorkerKey,
 };
 pub use pallet_models::{ModelId, ModelSummary};
 
