@@ -23,7 +23,9 @@ tools="$HOME/.cache/cinder/tools"
 bencher="$tools/bin/frame-omni-bencher"
 if ! [ -x "$bencher" ]; then
 	echo "installing frame-omni-bencher 0.28.0 (polkadot-sdk 2609) into $tools"
-	CARGO_TARGET_DIR="$HOME/.cache/cinder/omni-target" \
+	# SKIP_WASM_BUILD: the bencher's own test runtime (for storage
+	# benchmarks, unused here) does not build its wasm under `cargo install`.
+	CARGO_TARGET_DIR="$HOME/.cache/cinder/omni-target" SKIP_WASM_BUILD=1 \
 		cargo install --locked frame-omni-bencher@0.28.0 --root "$tools"
 fi
 

@@ -1,7 +1,7 @@
 //! Weights of `pallet_inference`, measured by `scripts/bench-weights.sh` with the
-//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 20 steps,
-//! 10 repeats, Compiled wasm execution, on
-//! `Intel(R) Xeon(R) Processor`. Generated: rerun the script instead of editing.
+//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 50 steps,
+//! 20 repeats, Compiled wasm execution, on
+//! `AMD EPYC`. Generated: rerun the script instead of editing.
 
 #![allow(unused_parens, unused_imports, missing_docs)]
 
@@ -35,97 +35,96 @@ pub type SubstrateWeight<T> = WeightsWith<<T as frame_system::Config>::DbWeight>
 impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// `m` in `[1, 16]`.
 	fn register_worker(m: u32) -> Weight {
-		// Proof size: measured 1246, estimated 3614 bytes.
-		// Fastest run: 105_601 ns.
-		Weight::from_parts(127_629_527, 3614)
-			.saturating_add(Weight::from_parts(24_107_189, 0).saturating_mul(m.into()))
+		// Proof size: measured 1233, estimated 3614 bytes.
+		// Fastest run: 64_341 ns.
+		Weight::from_parts(57_043_421, 3614)
+			.saturating_add(Weight::from_parts(11_806_827, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 5689).saturating_mul(m.into()))
-			.saturating_add(D::get().reads(3))
+			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(D::get().writes(1))
 			.saturating_add(D::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	fn deregister_worker() -> Weight {
 		// Proof size: measured 1068, estimated 92014 bytes.
-		// Fastest run: 112_701 ns.
-		Weight::from_parts(216_533_000, 92014)
+		// Fastest run: 95_499 ns.
+		Weight::from_parts(99_537_000, 92014)
 			.saturating_add(D::get().reads(18))
 			.saturating_add(D::get().writes(18))
 	}
 	/// `n` in `[1, 512]`.
 	/// `w` in `[1, 100]`.
-	fn request(n: u32, w: u32) -> Weight {
-		// Proof size: measured 1383, estimated 6679 bytes.
-		// Fastest run: 308_842 ns.
-		Weight::from_parts(317_692_000, 6679)
-			.saturating_add(Weight::from_parts(314_815, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(20_199_377, 0).saturating_mul(w.into()))
+	fn request(_n: u32, w: u32) -> Weight {
+		// Proof size: measured 1367, estimated 6679 bytes.
+		// Fastest run: 149_651 ns.
+		Weight::from_parts(227_857_827, 6679)
+			.saturating_add(Weight::from_parts(10_606_540, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(13))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
-			.saturating_add(D::get().writes(8))
+			.saturating_add(D::get().writes(9))
 	}
 	fn submit_result() -> Weight {
 		// Proof size: measured 836, estimated 5773 bytes.
-		// Fastest run: 65_024 ns.
-		Weight::from_parts(137_236_000, 5773)
+		// Fastest run: 50_685 ns.
+		Weight::from_parts(52_418_000, 5773)
 			.saturating_add(D::get().reads(3))
-			.saturating_add(D::get().writes(4))
+			.saturating_add(D::get().writes(5))
 	}
 	fn authorize_submit_result() -> Weight {
-		// Proof size: measured 612, estimated 5773 bytes.
-		// Fastest run: 95_360 ns.
-		Weight::from_parts(163_763_000, 5773)
+		// Proof size: measured 646, estimated 5773 bytes.
+		// Fastest run: 73_478 ns.
+		Weight::from_parts(75_161_000, 5773)
 			.saturating_add(D::get().reads(3))
 			.saturating_add(D::get().writes(0))
 	}
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured 66, estimated 8490 bytes.
-		// Fastest run: 11_607 ns.
-		Weight::from_parts(19_949_000, 8490)
-			.saturating_add(D::get().reads(3))
+		// Fastest run: 10_240 ns.
+		Weight::from_parts(10_871_000, 8490)
+			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().writes(0))
 	}
 	fn skip_entry() -> Weight {
 		// Proof size: measured 66, estimated 5773 bytes.
-		// Fastest run: 6_068 ns.
-		Weight::from_parts(10_127_000, 5773)
+		// Fastest run: 5_050 ns.
+		Weight::from_parts(5_490_000, 5773)
 			.saturating_add(D::get().reads(1))
 			.saturating_add(D::get().writes(0))
 	}
 	/// `w` in `[2, 100]`.
 	fn expire_reassign(w: u32) -> Weight {
-		// Proof size: measured 1215, estimated 6679 bytes.
-		// Fastest run: 160_475 ns.
-		Weight::from_parts(121_553_335, 6679)
-			.saturating_add(Weight::from_parts(22_897_128, 0).saturating_mul(w.into()))
+		// Proof size: measured 1237, estimated 6679 bytes.
+		// Fastest run: 83_327 ns.
+		Weight::from_parts(63_678_172, 6679)
+			.saturating_add(Weight::from_parts(10_904_883, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(6))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
-			.saturating_add(D::get().writes(4))
+			.saturating_add(D::get().writes(6))
 	}
 	/// `w` in `[1, 100]`.
 	fn expire_refund(w: u32) -> Weight {
-		// Proof size: measured 2049, estimated 13825 bytes.
-		// Fastest run: 221_643 ns.
-		Weight::from_parts(269_517_517, 13825)
-			.saturating_add(Weight::from_parts(7_530_087, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 2341).saturating_mul(w.into()))
+		// Proof size: measured 2090, estimated 6679 bytes.
+		// Fastest run: 115_617 ns.
+		Weight::from_parts(126_707_978, 6679)
+			.saturating_add(Weight::from_parts(3_856_155, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 2452).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(11))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(w.into())))
-			.saturating_add(D::get().writes(9))
+			.saturating_add(D::get().writes(10))
 	}
 	fn settle() -> Weight {
 		// Proof size: measured 1172, estimated 8799 bytes.
-		// Fastest run: 226_529 ns.
-		Weight::from_parts(412_605_000, 8799)
+		// Fastest run: 189_516 ns.
+		Weight::from_parts(194_705_000, 8799)
 			.saturating_add(D::get().reads(9))
 			.saturating_add(D::get().writes(11))
 	}
 	fn prune() -> Weight {
 		// Proof size: measured 0, estimated 0 bytes.
-		// Fastest run: 4_811 ns.
-		Weight::from_parts(9_612_000, 0)
+		// Fastest run: 4_358 ns.
+		Weight::from_parts(4_678_000, 0)
 			.saturating_add(D::get().reads(0))
 			.saturating_add(D::get().writes(2))
 	}

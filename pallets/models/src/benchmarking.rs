@@ -3,6 +3,7 @@
 use super::*;
 use crate::pallet::{BalanceOf, Models};
 use crate::types::sample_spec;
+use alloc::boxed::Box;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
 	fungible::{Inspect, Mutate},

@@ -1,7 +1,7 @@
 //! Weights of `pallet_models`, measured by `scripts/bench-weights.sh` with the
-//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 20 steps,
-//! 10 repeats, Compiled wasm execution, on
-//! `Intel(R) Xeon(R) Processor`. Generated: rerun the script instead of editing.
+//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 50 steps,
+//! 20 repeats, Compiled wasm execution, on
+//! `AMD EPYC`. Generated: rerun the script instead of editing.
 
 #![allow(unused_parens, unused_imports, missing_docs)]
 
@@ -30,31 +30,31 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// `m` in `[0, 512]`.
 	fn register(n: u32, m: u32) -> Weight {
 		// Proof size: measured 297, estimated 4295 bytes.
-		// Fastest run: 98_583 ns.
-		Weight::from_parts(184_947_682, 4295)
-			.saturating_add(Weight::from_parts(19_119, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(2_056, 0).saturating_mul(m.into()))
+		// Fastest run: 84_168 ns.
+		Weight::from_parts(87_466_198, 4295)
+			.saturating_add(Weight::from_parts(448, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(1_094, 0).saturating_mul(m.into()))
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(5))
 	}
 	fn set_price() -> Weight {
 		// Proof size: measured 431, estimated 4295 bytes.
-		// Fastest run: 26_912 ns.
-		Weight::from_parts(53_492_000, 4295)
+		// Fastest run: 24_816 ns.
+		Weight::from_parts(26_370_000, 4295)
 			.saturating_add(D::get().reads(1))
 			.saturating_add(D::get().writes(1))
 	}
 	fn retire() -> Weight {
 		// Proof size: measured 431, estimated 4295 bytes.
-		// Fastest run: 27_906 ns.
-		Weight::from_parts(52_768_000, 4295)
+		// Fastest run: 24_846 ns.
+		Weight::from_parts(26_450_000, 4295)
 			.saturating_add(D::get().reads(1))
 			.saturating_add(D::get().writes(1))
 	}
 	fn remove() -> Weight {
 		// Proof size: measured 693, estimated 4295 bytes.
-		// Fastest run: 89_456 ns.
-		Weight::from_parts(163_807_000, 4295)
+		// Fastest run: 75_472 ns.
+		Weight::from_parts(78_848_000, 4295)
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(4))
 	}
