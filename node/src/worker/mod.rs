@@ -13,13 +13,16 @@
 //! It also keeps the others honest: it re-executes a share of their
 //! results while they are open to challenge and challenges a mismatch
 //! ([`audit`]), and it plays every dispute it is a party of to the end
-//! ([`play`]), re-executing the request to do so.
+//! ([`play`]), re-executing the request to do so. Dispute moves have a
+//! queue of their own that the executor empties first ([`queue`]): their
+//! deadlines are a few blocks away, a queue of inference is not.
 
 mod audit;
 mod fault;
 mod metrics;
 pub mod models;
 mod play;
+mod queue;
 mod runs;
 
 pub use fault::Fault;
@@ -88,8 +91,8 @@ impl<C> WorkerClient for C where
 pub struct WorkerConfig {
 	/// Threads the engine uses per request.
 	pub threads: usize,
-	/// Most requests waiting to run; beyond it new ones wait for a later
-	/// block.
+	/// Most requests and audits waiting to run (and, separately, dispute
+	/// moves); beyond it new ones wait for a later block.
 	pub queue: usize,
 	/// A deliberate fault (development and local chains only).
 	pub fault: Option<Fault>,
@@ -222,10 +225,10 @@ pub fn start<C, P>(
 		runs: Mutex::new(runs::Runs::new(4)),
 		known: Mutex::new(Vec::new()),
 	});
-	let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
+	let (tx, rx) = queue::channels::<Job>(config.queue);
 	let runner = shared.clone();
 	let spawned = std::thread::Builder::new().name("cinder-worker".into()).spawn(move || {
-		while let Ok(job) = rx.recv() {
+		while let Some(job) = rx.next() {
 			runner.run(job);
 		}
 	});
@@ -259,7 +262,7 @@ where
 {
 	/// At best block `hash`: queues the new assignments of every local
 	/// worker key, the moves its disputes owe and the audits it draws.
-	fn scan(&self, hash: H256, tx: &mpsc::SyncSender<Job>) {
+	fn scan(&self, hash: H256, tx: &queue::Senders<Job>) {
 		let api = self.client.runtime_api();
 		let mut accounts = Vec::new();
 		for key in self.keystore.sr25519_public_keys(KEY_TYPE) {
@@ -286,11 +289,11 @@ where
 			}
 			Err(_) => accounts.clone(),
 		};
-		self.scan_disputes(hash, &known, tx);
-		self.scan_assignments(hash, &accounts, tx);
+		self.scan_disputes(hash, &known, &tx.moves);
+		self.scan_assignments(hash, &accounts, &tx.work);
 		let mine: Vec<AccountId> = accounts.iter().map(|(_, a)| a.clone()).collect();
 		if let Some((key, auditor)) = accounts.first() {
-			self.scan_audits(hash, *key, auditor, &mine, tx);
+			self.scan_audits(hash, *key, auditor, &mine, &tx.work);
 		}
 	}
 
