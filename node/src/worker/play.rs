@@ -231,3 +231,54 @@ where
 		Ok(run)
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn view(stage: StageView<BlockNumber>) -> View {
+		DisputeView {
+			request: 7,
+			model: 0,
+			input: vec![101, 102],
+			worker: AccountId::from([1u8; 32]),
+			challenger: AccountId::from([2u8; 32]),
+			worker_root: H256::repeat_byte(1),
+			challenger_root: H256::repeat_byte(2),
+			bond: 100,
+			steps: 627,
+			opened: 30,
+			stage,
+		}
+	}
+
+	fn reveal(revealed: Option<Party>, node_index: u32) -> StageView<BlockNumber> {
+		StageView::Reveal {
+			node_level: 10,
+			node_index,
+			level: 0,
+			start: 0,
+			end: 627,
+			revealed,
+			output_bound: false,
+			deadline: 40,
+		}
+	}
+
+	#[test]
+	fn each_party_owes_each_move_once() {
+		// Nobody has revealed: both owe the same round, once each.
+		let round = due(&view(reveal(None, 0)), Party::Worker).unwrap();
+		assert_eq!(due(&view(reveal(None, 0)), Party::Challenger), Some(round));
+		assert!(!round.prove);
+		// The challenger revealed: only the worker still owes the round.
+		assert_eq!(due(&view(reveal(Some(Party::Challenger), 0)), Party::Challenger), None);
+		assert_eq!(due(&view(reveal(Some(Party::Challenger), 0)), Party::Worker), Some(round));
+		// The next round, at another node, is another move.
+		assert_ne!(due(&view(reveal(None, 3)), Party::Worker), Some(round));
+		// The proof is a move of either party, keyed by the step.
+		let prove = due(&view(StageView::Prove { step: 300, deadline: 45 }), Party::Worker);
+		assert_eq!(prove.map(|m| (m.prove, m.index)), Some((true, 300)));
+		assert_ne!(prove, Some(round));
+	}
+}
