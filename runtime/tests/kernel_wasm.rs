@@ -180,23 +180,17 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 	for (i, bytes) in heaviest.into_values() {
 		let step = &program.steps[i];
 		let inputs: Vec<Tile> = inputs_of(step).into_iter().cloned().collect();
-		// What `prove_step` carries for it: each tile with its Merkle siblings,
-		// SCALE-encoded as `Vec<TileProof>` is.
-		let proofs: Vec<(Vec<u8>, Vec<[u8; 32]>)> = step
-			.resolve(&ids, model.shape.vocab)
-			.unwrap()
-			.into_iter()
-			.zip(&inputs)
-			.map(|(r, tile)| {
-				let siblings = match r {
-					cinder_kernel::program::Resolved::Step(j) => {
-						cinder_kernel::merkle::proof(&trace.leaves, j).unwrap()
-					}
-					cinder_kernel::program::Resolved::Weight(j) => model.weight_proof(j).unwrap(),
-				};
-				(tile.to_bytes(), siblings)
-			})
-			.collect();
+		// What `prove_step` carries for it: each tile with its Merkle siblings.
+		let proofs = pallet_disputes::prover::Prover {
+			input: &ids,
+			vocab: model.shape.vocab,
+			outputs: &trace.outputs,
+			leaves: &trace.leaves,
+			weights: &model.weights,
+			weight_leaves: &model.weight_leaves,
+		}
+		.step_proof(step)
+		.unwrap();
 		let proof_bytes = proofs.encode().len();
 		assert!(proof_bytes + 1024 < max_length as usize, "step {i}: {proof_bytes} bytes");
 		let wasm = Tile::from_bytes(&call_wasm(step, &inputs).unwrap()).unwrap();

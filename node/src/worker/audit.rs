@@ -135,7 +135,7 @@ where
 		if self.client.info().best_number.saturating_add(1) >= window_end {
 			return Ok(Finding::TooLate);
 		}
-		self.runs_put(RunKey { request, model: result.model, own: false }, run);
+		self.runs_put(RunKey { request, own: false }, run);
 		log::warn!(
 			target: "worker",
 			"🔎 request {request}: {}'s result differs from this node's run (root {:?}, ours {root:?}); challenging",

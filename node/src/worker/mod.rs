@@ -460,7 +460,7 @@ where
 		let signature = self.sign(&key, &payload)?;
 		self.submit(RuntimeCall::Inference(pallet_inference::Call::submit_result {
 			request: a.request,
-			output: run.output.clone(),
+			output: run.output,
 			trace_root,
 			steps,
 			signature,

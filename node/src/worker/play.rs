@@ -220,7 +220,7 @@ where
 	/// what it posted (its fault included), a challenger the honest run.
 	fn run_for(&self, party: Party, view: &View) -> Result<Arc<Run>, String> {
 		let own = party == Party::Worker;
-		let key = RunKey { request: view.request, model: view.model, own };
+		let key = RunKey { request: view.request, own };
 		if let Some(run) = self.runs.lock().ok().and_then(|r| r.get(key)) {
 			return Ok(run);
 		}

@@ -8,7 +8,7 @@ use std::{collections::VecDeque, sync::Arc};
 use cinder_engine::{Model, Trace};
 use cinder_kernel::Program;
 use pallet_disputes::prover::Prover;
-use pallet_inference_runtime_api::{ModelId, RequestId};
+use pallet_inference_runtime_api::RequestId;
 
 use super::Fault;
 
@@ -55,11 +55,10 @@ impl Run {
 }
 
 /// Which run: a request's honest run, or this node's own (possibly
-/// faulty) one.
+/// faulty) one. The request fixes the model and input.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct RunKey {
 	pub request: RequestId,
-	pub model: ModelId,
 	pub own: bool,
 }
 

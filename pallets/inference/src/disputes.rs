@@ -92,19 +92,12 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 			Ok(id) => id,
 			Err(e) => panic!("benchmark request: {e:?}"),
 		};
-		let Some(mut req) = Requests::<T>::get(id) else { panic!("benchmark request exists") };
+		let Some(req) = Requests::<T>::get(id) else { panic!("benchmark request exists") };
 		let RequestStatus::Assigned { worker, .. } = req.status.clone() else {
 			panic!("benchmark request is assigned")
 		};
-		let now = frame_system::Pallet::<T>::block_number();
-		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
-		req.status =
-			RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
-		Requests::<T>::insert(id, req);
-		WorkerAssignments::<T>::remove(&worker, id);
 		let Ok(output) = OutputOf::<T>::try_from(output) else { panic!("benchmark output fits") };
-		Outputs::<T>::insert(id, output);
-		Self::enqueue(QueueKind::Settlement, challenge_end, id);
+		Self::record_answer(id, req, worker.clone(), output, trace_root, steps);
 		let (assignee, other): (Vec<_>, Vec<_>) =
 			workers.into_iter().partition(|(w, _)| *w == worker);
 		match (assignee.into_iter().next(), other.into_iter().next()) {

@@ -209,7 +209,7 @@ impl<T: Config> Pallet<T> {
 		trace_root: H256,
 		steps: u32,
 	) -> DispatchResult {
-		let mut req = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
+		let req = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
 		let RequestStatus::Assigned { worker, deadline } = req.status.clone() else {
 			return Err(Error::<T>::NotAssigned.into());
 		};
@@ -222,7 +222,21 @@ impl<T: Config> Pallet<T> {
 		let program_len = terms.arch.trace_len(req.input.len() as u32);
 		ensure!(program_len == Ok(steps), Error::<T>::BadStepCount);
 		let output: OutputOf<T> = output.try_into().map_err(|_| Error::<T>::BadOutput)?;
+		Self::record_answer(id, req, worker, output, trace_root, steps);
+		Ok(())
+	}
 
+	/// Records `worker`'s answer to request `id` (checked by the caller):
+	/// the request waits out its challenge window, then settles.
+	pub(crate) fn record_answer(
+		id: RequestId,
+		mut req: RequestOf<T>,
+		worker: T::AccountId,
+		output: OutputOf<T>,
+		trace_root: H256,
+		steps: u32,
+	) {
+		let now = frame_system::Pallet::<T>::block_number();
 		let challenge_end = now.saturating_add(T::ChallengePeriod::get());
 		req.status =
 			RequestStatus::Answered { worker: worker.clone(), trace_root, steps, challenge_end };
@@ -237,7 +251,6 @@ impl<T: Config> Pallet<T> {
 			steps,
 			challenge_end,
 		});
-		Ok(())
 	}
 }
 

@@ -8,7 +8,7 @@
 mod game;
 mod refusals;
 
-use crate::{crypto, mock::*, pallet::*, types::*, StageView};
+use crate::{crypto, mock::*, pallet::*, prover::Prover, types::*, StageView};
 use cinder_kernel::{
 	merkle::{self, Hash},
 	verify::run_reference,
@@ -62,34 +62,35 @@ impl Trace {
 		self.outputs.last().unwrap().data.iter().flat_map(|v| v.to_le_bytes()).collect()
 	}
 
+	/// What proofs are built from: this trace and the model's weights.
+	fn prover<'a>(&'a self, weights: &'a [Tile], weight_leaves: &'a [Hash]) -> Prover<'a> {
+		Prover {
+			input: &INPUT,
+			vocab: 64,
+			outputs: &self.outputs,
+			leaves: &self.leaves,
+			weights,
+			weight_leaves,
+		}
+	}
+
 	/// The nodes a round at (`level`, `index`) reveals.
 	pub fn round(&self, level: u32, index: u32) -> Vec<H256> {
 		let depth = DisputeGame::round_depth().min(level);
 		let (start, end) = merkle::children(self.steps(), level, index, depth).unwrap();
-		merkle::level(&self.leaves, level - depth)[start as usize..end as usize]
-			.iter()
-			.map(|h| H256(*h))
-			.collect()
+		self.prover(&[], &[]).nodes(level - depth, start, end).unwrap()
 	}
 
 	/// The siblings of the last leaf: the worker's output proof.
 	pub fn output_proof(&self) -> Vec<H256> {
-		let last = self.steps() - 1;
-		merkle::proof(&self.leaves, last).unwrap().into_iter().map(H256).collect()
+		self.prover(&[], &[]).output_proof().unwrap()
 	}
 
 	/// A one-step proof of `step` from this trace's tiles.
 	pub fn step_proof(&self, step: u32) -> Vec<TileProof> {
 		let plan = arch().plan(INPUT.len() as u32).unwrap();
 		let (weights, weight_leaves) = (weights(), weight_leaves());
-		let prover = crate::prover::Prover {
-			input: &INPUT,
-			vocab: 64,
-			outputs: &self.outputs,
-			leaves: &self.leaves,
-			weights: &weights,
-			weight_leaves: &weight_leaves,
-		};
+		let prover = self.prover(&weights, &weight_leaves);
 		prover.step_proof(&plan.step(step).unwrap()).unwrap()
 	}
 }
