@@ -1,5 +1,7 @@
 //! Chain specifications: `dev` and `local` are built from the runtime's
-//! genesis presets; anything else is read as a chain spec JSON file.
+//! genesis presets, `local-fast` is `local` with one-minute sessions and an
+//! era every session (for tests of staking payouts); anything else is read
+//! as a chain spec JSON file.
 
 use cinder_runtime::{currency, WASM_BINARY};
 use sc_service::ChainType;
@@ -50,11 +52,45 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.build())
 }
 
-/// Resolves `--chain`: `dev`, `local`, or a path to a chain spec file.
+/// Blocks in a session on `local-fast`: a minute.
+pub const FAST_EPOCH_BLOCKS: u64 = 20;
+
+/// `local` with eras a minute long: BABE epochs (and so sessions) of
+/// [`FAST_EPOCH_BLOCKS`] blocks, set in the genesis storage of the runtime's
+/// `EpochDuration` parameter, and staking forced to start a new era every
+/// session (`forceEra: ForceAlways`). Everything else is as on `local`
+/// (slash deferral and bonding duration count eras, so they pass 60 times
+/// faster too).
+pub fn local_fast_chain_spec() -> Result<ChainSpec, String> {
+	use codec::Encode;
+	use sc_service::ChainSpec as _;
+	let mut genesis = cinder_runtime::genesis_config_presets::local_testnet_genesis();
+	if let Some(staking) = genesis.get_mut("staking").and_then(|s| s.as_object_mut()) {
+		staking.insert("forceEra".into(), json!("ForceAlways"));
+	}
+	let mut spec = ChainSpec::builder(wasm()?, None)
+		.with_name("Cinder Local Testnet (fast eras)")
+		.with_id("cinder_local_fast")
+		.with_protocol_id("cinder")
+		.with_chain_type(ChainType::Local)
+		.with_genesis_config_patch(genesis)
+		.with_properties(properties())
+		.build();
+	let mut storage = spec.as_storage_builder().build_storage()?;
+	storage
+		.top
+		.insert(cinder_runtime::configs::EpochDuration::key().to_vec(), FAST_EPOCH_BLOCKS.encode());
+	spec.set_storage(storage);
+	Ok(spec)
+}
+
+/// Resolves `--chain`: `dev`, `local`, `local-fast`, or a path to a chain
+/// spec file.
 pub fn load_spec(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development_chain_spec()?),
 		"" | "local" => Box::new(local_chain_spec()?),
+		"local-fast" => Box::new(local_fast_chain_spec()?),
 		path => Box::new(ChainSpec::from_json_file(std::path::PathBuf::from(path))?),
 	})
 }

@@ -114,4 +114,8 @@ pub enum Subcommand {
 
 	/// Measure request latency and throughput against a running chain.
 	Load(crate::client::LoadCmd),
+
+	/// Stake from the shell: bond, nominate, unbond, withdraw, chill, pay
+	/// out an era, and show a validator's or a nominator's inference income.
+	Stake(crate::stake::StakeCmd),
 }

@@ -107,6 +107,7 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		Some(Subcommand::Embed(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Load(cmd)) => client_result(cmd.run()),
+		Some(Subcommand::Stake(cmd)) => client_result(cmd.run()),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let worker = cli.worker.config(cli.run.shared_params.dev);

@@ -11,7 +11,8 @@
 //!
 //! The crate is a library with a thin binary: [`run`] is the whole command
 //! line, [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses
-//! and [`client`] the commands built on it; the end-to-end tests share both.
+//! and [`client`] the commands built on it, [`stake`] the token holder's
+//! commands; the end-to-end tests share them.
 
 // `sc_cli::Error` and `sc_service::Error` are large, and they are the error
 // types of the Substrate APIs this crate plugs into.
@@ -24,6 +25,7 @@ mod command;
 pub mod jsonrpc;
 mod rpc;
 mod service;
+pub mod stake;
 mod worker;
 
 pub use command::run;

@@ -109,6 +109,7 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	);
 	let before = node.block_hash(node.best_number()).unwrap();
 	let (bob0, alice0) = (node.total_balance(Bob, before), node.total_balance(Alice, before));
+	let pot0 = node.total_balance_of(&cinder_runtime::configs::StakingPot::get(), before);
 	let treasury0 = genesis_treasury;
 	let max_fee = 2 * minilm::PRICE;
 	node.submit(Bob, request_call(ids.clone(), max_fee));
@@ -134,13 +135,16 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	assert_eq!(output, expected);
 
 	// Exactly the price for Bob (plus his transaction fee, which went to the
-	// treasury with the cut); exactly the worker's share for Alice.
+	// treasury with the cut); exactly the worker's share into the staking
+	// pot, as Alice's income for the era's payout.
 	let settled_at: u32 = view["state"]["at"].as_u64().unwrap() as u32;
 	let after = node.block_hash(settled_at).unwrap();
 	let treasury1 = node.total_balance_of(&cinder_runtime::configs::TreasuryAccount::get(), after);
 	let bob_fee = treasury1 - treasury0 - cut;
 	assert_eq!(node.total_balance(Bob, after), bob0 - minilm::PRICE - bob_fee);
-	assert_eq!(node.total_balance(Alice, after), alice0 + minilm::PRICE - cut);
+	assert_eq!(node.total_balance(Alice, after), alice0);
+	let pot = cinder_runtime::configs::StakingPot::get();
+	assert_eq!(node.total_balance_of(&pot, after), pot0 + minilm::PRICE - cut);
 	assert!(bob_fee > 0 && bob_fee < minilm::PRICE * 100, "a plausible fee: {bob_fee}");
 	assert_eq!(node.held_balance(Bob, after), 0);
 

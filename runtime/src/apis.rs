@@ -119,7 +119,7 @@ impl_runtime_apis! {
 			let epoch_config = Babe::epoch_config().unwrap_or(BABE_GENESIS_EPOCH_CONFIG);
 			sp_consensus_babe::BabeConfiguration {
 				slot_duration: Babe::slot_duration(),
-				epoch_length: crate::time::EPOCH_DURATION_IN_SLOTS,
+				epoch_length: crate::configs::EpochDuration::get(),
 				c: epoch_config.c,
 				authorities: Babe::authorities().to_vec(),
 				randomness: Babe::randomness(),
@@ -311,6 +311,14 @@ impl_runtime_apis! {
 			limit: u32,
 		) -> Vec<(pallet_inference::RequestId, pallet_inference::PostedResult<AccountId, BlockNumber>)> {
 			crate::Inference::open_results(from, limit)
+		}
+
+		fn validators() -> Vec<pallet_inference::ValidatorView<AccountId, Balance>> {
+			crate::income::validators()
+		}
+
+		fn nominator(who: AccountId) -> pallet_inference::NominatorView<AccountId, Balance> {
+			crate::income::nominator(who)
 		}
 	}
 

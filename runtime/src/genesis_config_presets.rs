@@ -13,7 +13,7 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::Perbill;
 
 use crate::{
-	configs::TreasuryAccount,
+	configs::{StakingPot, TreasuryAccount},
 	currency::{EXISTENTIAL_DEPOSIT, UNITS},
 	AccountId, BabeConfig, Balance, BalancesConfig, InferenceConfig, ModelsConfig,
 	RuntimeGenesisConfig, SessionConfig, SessionKeys, StakerStatus, StakingConfig, SudoConfig,
@@ -151,6 +151,8 @@ pub fn cinder_genesis(
 	let mut balances: Vec<(AccountId, Balance)> =
 		endowed.into_iter().map(|who| (who, ENDOWMENT)).collect();
 	balances.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
+	// So is the staking pot, which worker shares wait in for the era payout.
+	balances.push((StakingPot::get(), EXISTENTIAL_DEPOSIT));
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },

@@ -30,6 +30,7 @@ pub mod configs;
 #[cfg(feature = "std")]
 pub mod extrinsic;
 pub mod genesis_config_presets;
+pub mod income;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

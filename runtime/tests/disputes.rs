@@ -259,9 +259,11 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 			minilm::PRICE
 		);
 
-		// The honest worker answers and is paid after the window.
+		// The honest worker answers and is paid after the window (into the
+		// staking pot, as its income for the era's payout).
 		let next_pair: sr25519::Pair = keyring(&next).pair();
-		let (next_free, treasury_free) = (Balances::balance(&next), Balances::balance(&treasury));
+		let pot = cinder_runtime::configs::StakingPot::get();
+		let (pot_free, treasury_free) = (Balances::balance(&pot), Balances::balance(&treasury));
 		let result =
 			extrinsic::submit_result(&next_pair, genesis(), 0, honest.output(), honest.root(), 627);
 		chain.block(vec![result]);
@@ -269,7 +271,8 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 			chain.block(vec![]);
 		}
 		let (share, cut) = pallet_inference::Pallet::<Runtime>::split_price(minilm::PRICE);
-		assert_eq!(Balances::balance(&next), next_free + share);
+		assert_eq!(Balances::balance(&pot), pot_free + share);
+		assert_eq!(pallet_inference::ErasWork::<Runtime>::get(0, &next).income, share);
 		assert_eq!(Balances::balance(&treasury), treasury_free + cut);
 		assert_eq!(Balances::balance(&liar), liar_free);
 		assert_eq!(

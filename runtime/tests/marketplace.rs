@@ -65,6 +65,8 @@ fn a_request_is_assigned_answered_and_settled() {
 		let alice = Sr25519Keyring::Alice.to_account_id();
 		let bob = Sr25519Keyring::Bob.to_account_id();
 		let treasury = TreasuryAccount::get();
+		let pot = cinder_runtime::configs::StakingPot::get();
+		let pot0 = Balances::balance(&pot);
 		let issuance = Balances::total_issuance();
 		let (alice0, bob0, treasury0) =
 			(Balances::balance(&alice), Balances::balance(&bob), Balances::balance(&treasury));
@@ -131,12 +133,19 @@ fn a_request_is_assigned_answered_and_settled() {
 			request: 0,
 			worker: alice.clone(),
 			worker_share: minilm::PRICE - cut,
+			era: Some(0),
 			protocol_cut: cut,
 			released: max_fee - minilm::PRICE,
 		}));
 		assert_eq!(Balances::balance_on_hold(&escrow, &bob), 0);
 		assert_eq!(Balances::balance(&bob), bob0 - minilm::PRICE - bob_fee);
-		assert_eq!(Balances::balance(&alice), alice0 + minilm::PRICE - cut);
+		// Alice's share waits in the staking pot for era 0's payout.
+		assert_eq!(Balances::balance(&alice), alice0);
+		assert_eq!(Balances::balance(&pot), pot0 + minilm::PRICE - cut);
+		assert_eq!(
+			pallet_inference::ErasWork::<Runtime>::get(0, &alice).income,
+			minilm::PRICE - cut
+		);
 		assert_eq!(Balances::balance(&treasury), treasury0 + cut + bob_fee);
 		assert_eq!(Balances::total_issuance(), issuance);
 		pallet_inference::Pallet::<Runtime>::do_try_state().unwrap();

@@ -342,7 +342,7 @@ impl<T: Config> Pallet<T> {
 			T::Fraud::report(request, &dispute.worker, reporter);
 		}
 		let verdict = if worker_lied { Verdict::Fraud } else { Verdict::Upheld };
-		if let Err(e) = T::Results::resolve(request, verdict) {
+		if let Err(e) = T::Results::resolve(request, verdict, &dispute.challenger) {
 			log::error!(target: "runtime::disputes", "request {request}: resolve failed: {e:?}");
 		}
 		let now = frame_system::Pallet::<T>::block_number();

@@ -58,6 +58,9 @@ parameter_types! {
 	pub static Stakes: BTreeMap<u64, u64> = BTreeMap::new();
 	pub static Reports: Vec<(u64, Option<u64>)> = Vec::new();
 	pub const TreasuryAccount: u64 = TREASURY;
+	pub const StakingPotAccount: u64 = POT;
+	/// The active staking era.
+	pub static Era: Option<u32> = Some(1);
 	pub const Cut: Perbill = Perbill::from_percent(10);
 	pub const Half: Perbill = Perbill::from_percent(50);
 }
@@ -66,6 +69,9 @@ pub struct TableStaking;
 impl ValidatorStaking<u64, u64> for TableStaking {
 	fn active_stake(who: &u64) -> Option<u64> {
 		Stakes::get().get(who).copied()
+	}
+	fn active_era() -> Option<u32> {
+		Era::get()
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &u64, stake: u64) {
@@ -99,6 +105,8 @@ impl pallet_inference::Config for Test {
 	type Staking = TableStaking;
 	type Randomness = TestRandomness;
 	type Treasury = TreasuryAccount;
+	type StakingPot = StakingPotAccount;
+	type EraHistory = ConstU32<3>;
 	type ProtocolCut = Cut;
 	type ResultTimeout = ConstU64<5>;
 	type MaxAttempts = ConstU32<3>;
@@ -142,6 +150,8 @@ pub const ALICE: u64 = 1;
 pub const POOR: u64 = 3;
 pub const OWNER: u64 = 50;
 pub const TREASURY: u64 = 99;
+/// The staking pot: worker shares wait here for the era payout.
+pub const POT: u64 = 98;
 pub const W1: u64 = 10;
 pub const W2: u64 = 11;
 pub const W3: u64 = 12;
@@ -215,7 +225,7 @@ impl ExtBuilder {
 		let mut storage = frame_system::GenesisConfig::<Test>::default()
 			.build_storage()
 			.unwrap_or_else(|e| panic!("system genesis: {e}"));
-		let mut balances = vec![(ALICE, ENDOWMENT), (POOR, 1), (OWNER, ENDOWMENT), (TREASURY, 1)];
+		let mut balances = vec![(ALICE, ENDOWMENT), (POOR, 1), (OWNER, ENDOWMENT), (TREASURY, 1), (POT, 1)];
 		balances.extend([W1, W2, W3].map(|w| (w, ENDOWMENT)));
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
@@ -229,6 +239,7 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap_or_else(|e| panic!("inference genesis: {e}"));
 		Stakes::set(self.workers.iter().copied().collect());
+		Era::set(Some(1));
 		Reports::set(Vec::new());
 		let mut ext = sp_io::TestExternalities::new(storage);
 		// Benchmarks generate worker keys.

@@ -282,6 +282,30 @@ mod benchmarks {
 		assert!(!Completions::<T>::contains_key(id));
 	}
 
+	/// An era ends with `v` validators' records to read and as many to
+	/// forget from the era leaving the history window.
+	#[benchmark]
+	fn end_era(v: Linear<0, { T::MaxWorkers::get() }>) {
+		let era: EraIndex = T::EraHistory::get().saturating_add(5);
+		let leaving = era.saturating_sub(T::EraHistory::get());
+		OldestEra::<T>::put(leaving);
+		let work = EraWork { income: price::<T>(), served: 1, ..Default::default() };
+		for i in 0..v {
+			let who: T::AccountId = account("validator", i, 0);
+			ErasWork::<T>::insert(era, &who, work.clone());
+			ErasWork::<T>::insert(leaving, &who, work.clone());
+		}
+
+		let incomes;
+		#[block]
+		{
+			incomes = Pallet::<T>::end_era(era);
+		}
+
+		assert_eq!(incomes.len(), v as usize);
+		assert_eq!(ErasWork::<T>::iter_prefix(leaving).count(), 0);
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::mock::ExtBuilder::default().workers(&[]).build(),

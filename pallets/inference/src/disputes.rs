@@ -38,8 +38,8 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 		Self::do_freeze(id)
 	}
 
-	fn resolve(id: RequestId, verdict: Verdict) -> DispatchResult {
-		Self::do_resolve(id, verdict)
+	fn resolve(id: RequestId, verdict: Verdict, challenger: &T::AccountId) -> DispatchResult {
+		Self::do_resolve(id, verdict, challenger)
 	}
 
 	fn is_frozen(id: RequestId) -> bool {
@@ -126,12 +126,23 @@ impl<T: Config> Pallet<T> {
 	/// Ends a freeze: an upheld result gets a fresh challenge window; a
 	/// fraudulent one is dropped, its worker expelled and the request given to
 	/// another worker without counting an attempt (refunded if none is left).
-	pub(crate) fn do_resolve(id: RequestId, verdict: Verdict) -> DispatchResult {
+	/// The winner and the loser each get it in their era record.
+	pub(crate) fn do_resolve(
+		id: RequestId,
+		verdict: Verdict,
+		challenger: &T::AccountId,
+	) -> DispatchResult {
 		let mut req = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
 		let RequestStatus::Frozen { worker, trace_root, steps } = req.status.clone() else {
 			return Err(Error::<T>::NotFrozen.into());
 		};
 		let now = frame_system::Pallet::<T>::block_number();
+		let (winner, loser) = match verdict {
+			Verdict::Upheld => (&worker, challenger),
+			Verdict::Fraud => (challenger, &worker),
+		};
+		Self::note_work(winner, |w| w.disputes_won = w.disputes_won.saturating_add(1));
+		Self::note_work(loser, |w| w.disputes_lost = w.disputes_lost.saturating_add(1));
 		match verdict {
 			Verdict::Upheld => {
 				let challenge_end = now.saturating_add(T::ChallengePeriod::get());

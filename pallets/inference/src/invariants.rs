@@ -1,6 +1,6 @@
 //! try-state: escrow adds up, records and indexes agree, queues are whole.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, ValidatorStaking};
 use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 use frame_support::{
 	ensure,
@@ -28,6 +28,7 @@ impl<T: Config> Pallet<T> {
 	/// - outputs belong to open answered requests or to settled completions;
 	/// - the worker index by model matches the workers' own lists;
 	/// - every queue holds exactly the entries `head..tail`;
+	/// - era records lie in the history window, none past the active era;
 	/// - counts are within their bounds.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let mut queued: BTreeMap<QueueKind, BTreeSet<(u64, BlockNumberOf<T>)>> = BTreeMap::new();
@@ -141,6 +142,13 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(escrow.is_empty(), "a caller with open requests has no account");
+
+		let oldest = OldestEra::<T>::get();
+		let active = T::Staking::active_era();
+		for era in ErasWork::<T>::iter_keys().map(|(era, _)| era) {
+			ensure!(era >= oldest, "an era record is older than the history window");
+			ensure!(active.is_some_and(|a| era <= a), "an era record is past the active era");
+		}
 		Ok(())
 	}
 }

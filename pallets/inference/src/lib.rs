@@ -13,8 +13,11 @@
 //!    deadline; a missed deadline demotes the worker and the request is
 //!    reassigned, at most `MaxAttempts` times, then refunded in full;
 //! 4. when the challenge window closes the request **settles**: the price
-//!    goes to the worker minus the protocol cut (to the treasury), the rest
-//!    of `max_fee` back to the caller. A result can instead be challenged:
+//!    minus the protocol cut (to the treasury) is the worker's share, paid
+//!    into the **staking pot** and counted as its validator's income in the
+//!    active era, which the era's staking payout hands to the validator and
+//!    its nominators by FRAME's rules (see the README's worked example); the
+//!    rest of `max_fee` goes back to the caller. A result can instead be challenged:
 //!    the dispute game (`pallet-disputes`) freezes it and later resolves it
 //!    through [`ResultDisputes`] — upheld (it settles after a fresh window)
 //!    or fraud (the worker is expelled and the request goes to another).
@@ -23,7 +26,8 @@
 //! queues in `on_initialize`, at most `MaxQueueWork` entries per queue and
 //! block. Calls are thin; the logic is in `impls.rs` (calls),
 //! `assignment.rs`, `queues.rs` (per-block work), `disputes.rs` (freezing and
-//! resolving for the dispute game) and `invariants.rs` (try-state).
+//! resolving for the dispute game), `eras.rs` (each validator's record per
+//! era, which the era payout reads) and `invariants.rs` (try-state).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]
@@ -37,6 +41,7 @@ mod assignment;
 mod benchmarking;
 pub mod crypto;
 mod disputes;
+mod eras;
 mod impls;
 mod invariants;
 #[cfg(test)]
@@ -52,7 +57,10 @@ pub mod weights;
 pub use crypto::{WorkerKey, WorkerSignature};
 pub use traits::{PostedResult, ResultDisputes, ValidatorStaking, Verdict};
 pub use types::*;
-pub use views::{Assignment, FeeQuote, QuoteError, RequestState, RequestView};
+pub use views::{
+	Assignment, Backing, EraIncome, FeeQuote, NominatorView, QuoteError, RequestState, RequestView,
+	ValidatorView,
+};
 pub use weights::WeightInfo;
 
 // FRAME's macros expand to `expect` calls on what they have checked; the
@@ -115,6 +123,14 @@ pub mod pallet {
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 		/// Receives the protocol's cut of every settled fee.
 		type Treasury: Get<Self::AccountId>;
+		/// Receives the worker's share of every settled fee while the worker
+		/// is an active validator, for the era's staking payout to
+		/// distribute. Must exist (hold the existential deposit) from
+		/// genesis.
+		type StakingPot: Get<Self::AccountId>;
+		/// Eras each validator's work record is kept for.
+		#[pallet::constant]
+		type EraHistory: Get<u32>;
 		/// The treasury's share of a settled fee.
 		#[pallet::constant]
 		type ProtocolCut: Get<Perbill>;
@@ -212,6 +228,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Banned<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, BlockNumberFor<T>>;
 
+	/// What each validator's worker did in each of the last `EraHistory`
+	/// eras. An era holds at most one record per validator active in it
+	/// (only active validators serve and challenge).
+	#[pallet::storage]
+	pub type ErasWork<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EraIndex,
+		Twox64Concat,
+		T::AccountId,
+		EraWork<BalanceOf<T>>,
+		ValueQuery,
+	>;
+
+	/// The oldest era whose records are kept.
+	#[pallet::storage]
+	pub type OldestEra<T> = StorageValue<_, EraIndex, ValueQuery>;
+
 	/// Queue entries: `(due block, request)` by queue and position.
 	#[pallet::storage]
 	pub type Queue<T: Config> = StorageDoubleMap<
@@ -288,14 +322,18 @@ pub mod pallet {
 			/// The worker.
 			worker: T::AccountId,
 		},
-		/// A request settled: the worker was paid.
+		/// A request settled: the worker's share was paid.
 		Settled {
 			/// The request.
 			request: RequestId,
 			/// The worker.
 			worker: T::AccountId,
-			/// Paid to the worker.
+			/// The worker's share of the price.
 			worker_share: BalanceOf<T>,
+			/// The era whose staking payout distributes `worker_share` (paid
+			/// into the staking pot); `None` when the worker was no longer an
+			/// active validator and was paid directly.
+			era: Option<EraIndex>,
 			/// Paid to the treasury.
 			protocol_cut: BalanceOf<T>,
 			/// Released back to the caller (`max_fee` minus price).

@@ -56,6 +56,9 @@ parameter_types! {
 	/// Mixed into the randomness, so property tests see different draws.
 	pub static Salt: u64 = 0;
 	pub const TreasuryAccount: u64 = TREASURY;
+	pub const StakingPotAccount: u64 = POT;
+	/// The active staking era.
+	pub static Era: Option<u32> = Some(1);
 	pub const Cut: Perbill = Perbill::from_percent(10);
 }
 
@@ -64,6 +67,9 @@ pub struct TableStaking;
 impl ValidatorStaking<u64, u64> for TableStaking {
 	fn active_stake(who: &u64) -> Option<u64> {
 		Stakes::get().get(who).copied()
+	}
+	fn active_era() -> Option<u32> {
+		Era::get()
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &u64, stake: u64) {
@@ -91,6 +97,8 @@ impl pallet_inference::Config for Test {
 	type Staking = TableStaking;
 	type Randomness = TestRandomness;
 	type Treasury = TreasuryAccount;
+	type StakingPot = StakingPotAccount;
+	type EraHistory = ConstU32<3>;
 	type ProtocolCut = Cut;
 	type ResultTimeout = ConstU64<5>;
 	type MaxAttempts = ConstU32<3>;
@@ -114,6 +122,8 @@ pub const POOR: u64 = 3;
 /// Owns the models.
 pub const OWNER: u64 = 50;
 pub const TREASURY: u64 = 99;
+/// The staking pot: worker shares wait here for the era payout.
+pub const POT: u64 = 98;
 /// Validators with workers.
 pub const W1: u64 = 10;
 pub const W2: u64 = 11;
@@ -160,7 +170,7 @@ impl ExtBuilder {
 			.build_storage()
 			.unwrap_or_else(|e| panic!("system genesis: {e}"));
 		let mut balances =
-			vec![(ALICE, ENDOWMENT), (BOB, ENDOWMENT), (OWNER, ENDOWMENT), (TREASURY, 1)];
+			vec![(ALICE, ENDOWMENT), (BOB, ENDOWMENT), (OWNER, ENDOWMENT), (TREASURY, 1), (POT, 1)];
 		balances.extend([W1, W2, W3, V4].map(|w| (w, ENDOWMENT)));
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
@@ -177,6 +187,7 @@ impl ExtBuilder {
 		stakes.insert(V4, 50);
 		Stakes::set(stakes);
 		Salt::set(0);
+		Era::set(Some(1));
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.register_extension(sp_keystore::KeystoreExt::new(
 			sp_keystore::testing::MemoryKeystore::new(),

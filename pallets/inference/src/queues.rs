@@ -5,7 +5,7 @@
 //! Then, as many again, the open assignments of expelled workers are handed
 //! to other workers (`disputes.rs`).
 
-use crate::{pallet::*, types::*, weights::WeightInfo};
+use crate::{pallet::*, types::*, weights::WeightInfo, ValidatorStaking};
 use frame_support::{
 	pallet_prelude::*,
 	storage::with_storage_layer,
@@ -84,6 +84,7 @@ impl<T: Config> Pallet<T> {
 				w.demoted_until = now.saturating_add(T::MissDemotion::get());
 			}
 		});
+		Self::note_work(&worker, |work| work.missed = work.missed.saturating_add(1));
 		Self::deposit_event(Event::DeadlineMissed { request: id, worker });
 
 		if (req.tried.len() as u32) < T::MaxAttempts::get() {
@@ -115,9 +116,12 @@ impl<T: Config> Pallet<T> {
 		Self::close(id, &req, Outcome::Refunded { amount: released }, now);
 	}
 
-	/// The challenge window of an answered request closed: pay the worker and
-	/// the treasury, release the rest. Should a transfer fail (it cannot while
-	/// the worker and treasury accounts exist), the caller is refunded.
+	/// The challenge window of an answered request closed: pay the worker's
+	/// share and the treasury's cut, release the rest. While the worker is an
+	/// active validator its share goes into the staking pot and counts as its
+	/// income in the active era (the era payout distributes it); otherwise
+	/// it goes to the worker. Should a transfer fail (it cannot while the
+	/// pot, worker and treasury accounts exist), the caller is refunded.
 	pub(crate) fn settle(id: RequestId, now: BlockNumberFor<T>) -> Weight {
 		let Some(req) = Requests::<T>::get(id) else { return T::WeightInfo::skip_entry() };
 		let RequestStatus::Answered { worker, challenge_end, .. } = req.status.clone() else {
@@ -128,6 +132,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let (worker_share, protocol_cut) = Self::split_price(req.price);
 		let released = req.max_fee.saturating_sub(req.price);
+		let era = T::Staking::active_era().filter(|_| T::Staking::active_stake(&worker).is_some());
+		let payee = if era.is_some() { T::StakingPot::get() } else { worker.clone() };
 		let paid = with_storage_layer::<(), DispatchError, _>(|| {
 			let reason = HoldReason::Escrow.into();
 			let pay = |to: &T::AccountId, amount| {
@@ -144,7 +150,7 @@ impl<T: Config> Pallet<T> {
 				}
 				Ok::<_, DispatchError>(())
 			};
-			pay(&worker, worker_share)?;
+			pay(&payee, worker_share)?;
 			pay(&T::Treasury::get(), protocol_cut)?;
 			T::Currency::release(&reason, &req.caller, released, Precision::Exact)?;
 			Ok(())
@@ -160,10 +166,17 @@ impl<T: Config> Pallet<T> {
 				w.served = w.served.saturating_add(1);
 			}
 		});
+		Self::note_work(&worker, |work| {
+			work.served = work.served.saturating_add(1);
+			if era.is_some() {
+				work.income = work.income.saturating_add(worker_share);
+			}
+		});
 		Self::deposit_event(Event::Settled {
 			request: id,
 			worker: worker.clone(),
 			worker_share,
+			era,
 			protocol_cut,
 			released,
 		});

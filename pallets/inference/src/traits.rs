@@ -3,7 +3,10 @@
 //! `pallet-staking` (or its successor) and tests with a table; the dispute
 //! game (`pallet-disputes`) reaches results through [`ResultDisputes`].
 
-use crate::{types::RequestId, WorkerKey};
+use crate::{
+	types::{EraIndex, RequestId},
+	WorkerKey,
+};
 use alloc::vec::Vec;
 use pallet_models::ModelId;
 use sp_core::H256;
@@ -14,6 +17,9 @@ pub trait ValidatorStaking<AccountId, Balance> {
 	/// The total stake (own and nominated) behind `who` in the active era, if
 	/// `who` is an active validator.
 	fn active_stake(who: &AccountId) -> Option<Balance>;
+
+	/// The active era: the era whose payout a settled fee joins.
+	fn active_era() -> Option<EraIndex>;
 
 	/// Makes `who` an active validator with `stake`, for benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
@@ -63,9 +69,10 @@ pub trait ResultDisputes<AccountId, BlockNumber> {
 	/// Takes an answered request off the settlement path.
 	fn freeze(request: RequestId) -> DispatchResult;
 
-	/// Ends the freeze of `request` with `verdict`. A frozen request always
-	/// ends through here: settled later, reassigned or refunded.
-	fn resolve(request: RequestId, verdict: Verdict) -> DispatchResult;
+	/// Ends the freeze of `request` with `verdict`, reached against
+	/// `challenger`. A frozen request always ends through here: settled
+	/// later, reassigned or refunded.
+	fn resolve(request: RequestId, verdict: Verdict, challenger: &AccountId) -> DispatchResult;
 
 	/// Whether `request` is frozen, for the dispute game's try-state.
 	fn is_frozen(request: RequestId) -> bool;

@@ -112,3 +112,25 @@ impl QueueKind {
 	/// Every queue.
 	pub const ALL: [QueueKind; 3] = [QueueKind::Deadline, QueueKind::Settlement, QueueKind::Prune];
 }
+
+/// A staking era, as `pallet-staking` counts them.
+pub type EraIndex = u32;
+
+/// What a validator's worker did in one era: the record token holders read
+/// to choose whom to back, and what the era's payout splits fees by.
+#[derive(Clone, PartialEq, Eq, Default, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct EraWork<Balance> {
+	/// Worker shares of requests settled in the era, paid into the staking
+	/// pot for the era's payout to distribute.
+	pub income: Balance,
+	/// Requests settled.
+	pub served: u32,
+	/// Deadlines missed.
+	pub missed: u32,
+	/// Disputes it won: as the worker, its result upheld; as the
+	/// challenger, the worker proven to have lied.
+	pub disputes_won: u32,
+	/// Disputes it lost: its result proven wrong, or its challenge of a
+	/// sound result failed.
+	pub disputes_lost: u32,
+}

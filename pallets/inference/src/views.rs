@@ -178,3 +178,99 @@ impl<T: Config> Pallet<T> {
 		Ok(FeeQuote { price: terms.price, worker_share, protocol_cut })
 	}
 }
+
+/// One era of a validator's inference work.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EraIncome<Balance> {
+	/// The era.
+	pub era: EraIndex,
+	/// Worker shares settled in it: what its era payout adds for this
+	/// validator and its nominators.
+	pub income: Balance,
+	/// Requests settled.
+	pub served: u32,
+	/// Deadlines missed.
+	pub missed: u32,
+	/// Disputes won (as worker or challenger).
+	pub disputes_won: u32,
+	/// Disputes lost.
+	pub disputes_lost: u32,
+}
+
+impl<Balance> EraIncome<Balance> {
+	/// The record of `era`.
+	pub fn new(era: EraIndex, work: EraWork<Balance>) -> Self {
+		Self {
+			era,
+			income: work.income,
+			served: work.served,
+			missed: work.missed,
+			disputes_won: work.disputes_won,
+			disputes_lost: work.disputes_lost,
+		}
+	}
+}
+
+/// An active validator as a token holder sees it: its terms and stake in the
+/// active era, and what its worker earned this era and the last.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorView<AccountId, Balance> {
+	/// The validator's stash.
+	pub stash: AccountId,
+	/// Its commission in the active era, in billionths.
+	pub commission: u32,
+	/// Its own stake in the active era.
+	pub own: Balance,
+	/// Its own and nominated stake in the active era.
+	pub total: Balance,
+	/// Nominators backing it in the active era.
+	pub nominators: u32,
+	/// Whether its worker is registered now.
+	pub worker: bool,
+	/// The active era so far.
+	pub current: EraIncome<Balance>,
+	/// The era before, if any.
+	pub previous: Option<EraIncome<Balance>>,
+}
+
+/// What a nominator can expect from one validator it backs in an era.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backing<AccountId, Balance> {
+	/// The validator.
+	pub validator: AccountId,
+	/// The era.
+	pub era: EraIndex,
+	/// The nominator's stake behind it in the era.
+	pub stake: Balance,
+	/// The validator's own and nominated stake in the era.
+	pub total: Balance,
+	/// The validator's commission in the era, in billionths.
+	pub commission: u32,
+	/// The validator's inference income in the era.
+	pub income: Balance,
+	/// The nominator's share of that income as staking pays it: income
+	/// minus commission, times stake over total (on top of its share of
+	/// the era's inflation).
+	pub share: Balance,
+}
+
+/// A nominator's inference income: its stake, whom it nominates, and its
+/// expected share from each validator it backs in the active era and the
+/// one before.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NominatorView<AccountId, Balance> {
+	/// The nominator's stash.
+	pub stash: AccountId,
+	/// Its active bond (zero if it is not bonded).
+	pub bonded: Balance,
+	/// Whom it nominates now (takes effect at the next election).
+	pub targets: Vec<AccountId>,
+	/// The active era.
+	pub era: Option<EraIndex>,
+	/// Its backings in the active era (so far) and the era before.
+	pub backings: Vec<Backing<AccountId, Balance>>,
+}

@@ -24,6 +24,7 @@ pub trait WeightInfo {
 	fn expire_refund(w: u32) -> Weight;
 	fn settle() -> Weight;
 	fn prune() -> Weight;
+	fn end_era(v: u32) -> Weight;
 }
 
 /// The measured weights, with database accesses priced by `D`.
@@ -128,6 +129,15 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 			.saturating_add(D::get().reads(0))
 			.saturating_add(D::get().writes(2))
 	}
+	/// `v` in `[0, 100]`.
+	fn end_era(v: u32) -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(D::get().reads(2))
+			.saturating_add(D::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(D::get().writes(1))
+			.saturating_add(D::get().writes((1_u64).saturating_mul(v.into())))
+	}
 }
 
 /// For tests: the measured weights with RocksDB's database weights.
@@ -164,5 +174,8 @@ impl WeightInfo for () {
 	}
 	fn prune() -> Weight {
 		WeightsWith::<RocksDbWeight>::prune()
+	}
+	fn end_era(v: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::end_era(v)
 	}
 }

@@ -13,11 +13,18 @@ use crate::{
 use super::staking::{BondingDuration, SessionsPerEra};
 
 parameter_types! {
-	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+	/// Slots in a BABE epoch, and so blocks in a session: ten minutes. A
+	/// storage parameter, so a test chain's genesis can shorten it (the
+	/// `local-fast` chain spec: a minute); it must never change after
+	/// genesis.
+	pub storage EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+}
+
+parameter_types! {
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 	/// How long an equivocation report stays valid: as long as the offender's
 	/// stake is still bonded.
-	pub const ReportLongevity: u64 = (BondingDuration::get() as u64)
+	pub ReportLongevity: u64 = (BondingDuration::get() as u64)
 		.saturating_mul(SessionsPerEra::get() as u64)
 		.saturating_mul(EpochDuration::get());
 	pub const MaxAuthorities: u32 = 100;

@@ -44,6 +44,10 @@ impl pallet_inference::ValidatorStaking<AccountId, Balance> for StakingAdapter {
 		pallet_staking::ErasStakersOverview::<Runtime>::get(era, who).map(|e| e.total)
 	}
 
+	fn active_era() -> Option<pallet_inference::EraIndex> {
+		pallet_staking::ActiveEra::<Runtime>::get().map(|a| a.index)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &AccountId, stake: Balance) {
 		let era = match pallet_staking::ActiveEra::<Runtime>::get() {
@@ -109,6 +113,9 @@ impl pallet_inference::Config for Runtime {
 	type Staking = StakingAdapter;
 	type Randomness = AssignmentRandomness;
 	type Treasury = super::TreasuryAccount;
+	type StakingPot = super::rewards::StakingPot;
+	/// Every era staking can still pay out keeps its record.
+	type EraHistory = super::staking::HistoryDepth;
 	type ProtocolCut = ProtocolCut;
 	type ResultTimeout = ResultTimeout;
 	type MaxAttempts = ConstU32<3>;
@@ -118,6 +125,8 @@ impl pallet_inference::Config for Runtime {
 	type ResultRetention = ResultRetention;
 	type MaxInputTokens = ConstU32<512>;
 	type MaxOutputBytes = ConstU32<4096>;
+	/// As many as staking elects validators (`MaxActiveValidators`): an
+	/// era's records, one per active validator, are pruned in one go.
 	type MaxWorkers = ConstU32<100>;
 	type MaxModelsPerWorker = ConstU32<16>;
 	type MaxOpenRequests = ConstU32<4096>;

@@ -5,16 +5,21 @@
 //! - [`consensus`]: BABE, GRANDPA, authorship, session, offences;
 //! - [`staking`]: NPoS staking and the on-chain election;
 //! - [`inference`]: the model registry and the inference marketplace;
-//! - [`disputes`]: the fraud-proof game, and fraud as a staking offence.
+//! - [`disputes`]: the fraud-proof game, and fraud as a staking offence;
+//! - [`rewards`]: inference income paid to validators and nominators through
+//!   staking's era payout.
 
 mod consensus;
 mod disputes;
 mod inference;
+pub mod rewards;
 mod staking;
 
+pub use consensus::EpochDuration;
 pub use disputes::{ChallengeBond, InferenceFraud, ReportToOffences};
 pub use inference::{AssignmentRandomness, StakingAdapter};
-pub use staking::TreasuryAccount;
+pub use rewards::StakingPot;
+pub use staking::{BondingDuration, HistoryDepth, MaxActiveValidators, TreasuryAccount};
 
 use frame_support::{
 	derive_impl,

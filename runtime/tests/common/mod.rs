@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use cinder_runtime::{
-	genesis_config_presets, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
+	genesis_config_presets, AccountId, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeGenesisConfig, UncheckedExtrinsic,
 };
+use std::collections::BTreeMap;
 use codec::Encode;
 use serde_json::Value;
 use sp_consensus_babe::{
@@ -56,15 +57,38 @@ pub fn preset_ext(preset: &str) -> sp_io::TestExternalities {
 const SLOT: u64 = 600_000_000;
 
 /// Drives blocks in one externalities: BABE pre-digest and timestamp for
-/// each, extrinsics applied as an author would.
+/// each, extrinsics applied as an author would. Blocks author in turn among
+/// the first `authors` session validators; slots and block numbers can jump
+/// ahead (empty slots), so sessions and eras pass in a few blocks.
 pub struct Chain {
 	parent: H256,
 	number: u32,
+	slot: u64,
+	/// Validators that author in turn (by session index order).
+	pub authors: u32,
+	/// Staking's authoring points as blocks were opened: 20 per block to
+	/// its author, in the era active when the block starts.
+	authored: BTreeMap<(u32, AccountId), u32>,
 }
 
 impl Chain {
 	pub fn new() -> Self {
-		Self { parent: frame_system::BlockHash::<Runtime>::get(0), number: 0 }
+		Self {
+			parent: frame_system::BlockHash::<Runtime>::get(0),
+			number: 0,
+			slot: SLOT,
+			authors: 1,
+			authored: BTreeMap::new(),
+		}
+	}
+
+	/// The authoring points each validator earned in `era`.
+	pub fn authored(&self, era: u32) -> BTreeMap<AccountId, u32> {
+		self.authored
+			.iter()
+			.filter(|((e, _), _)| *e == era)
+			.map(|((_, who), points)| (who.clone(), *points))
+			.collect()
 	}
 
 	/// The number of the last block opened.
@@ -74,16 +98,25 @@ impl Chain {
 
 	pub fn open(&mut self) {
 		self.number += 1;
-		let slot = SLOT + u64::from(self.number);
+		self.slot += 1;
+		let authority_index = self.number % self.authors.max(1);
+		// Authorship notes the author before the session can rotate, so the
+		// points go to the era active when the block starts.
+		if let Some(era) = pallet_staking::ActiveEra::<Runtime>::get() {
+			let validators = pallet_session::Validators::<Runtime>::get();
+			if let Some(author) = validators.get(authority_index as usize) {
+				*self.authored.entry((era.index, author.clone())).or_default() += 20;
+			}
+		}
 		let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
-			authority_index: 0,
-			slot: slot.into(),
+			authority_index,
+			slot: self.slot.into(),
 		});
 		let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre.encode())] };
 		let header =
 			Header::new(self.number, Default::default(), Default::default(), self.parent, digest);
 		Executive::initialize_block(&header);
-		let now = slot * cinder_runtime::time::SLOT_DURATION;
+		let now = self.slot * cinder_runtime::time::SLOT_DURATION;
 		let ts =
 			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
 				now,
@@ -106,4 +139,71 @@ impl Chain {
 		self.close();
 		events
 	}
+
+	/// One block holding those of `xts` that are valid when it is built
+	/// (an author skips what has gone stale, as the pool would have); a
+	/// call's dispatch may fail.
+	pub fn block_best_effort(&mut self, xts: Vec<UncheckedExtrinsic>) -> Vec<RuntimeEvent> {
+		self.open();
+		for xt in xts {
+			let _ = Executive::apply_extrinsic(xt);
+		}
+		let events =
+			frame_system::Pallet::<Runtime>::events().into_iter().map(|r| r.event).collect();
+		self.close();
+		events
+	}
+
+	/// One block in which `f` runs after the timestamp; returns what `f`
+	/// returned and the block's events.
+	pub fn with<R>(&mut self, f: impl FnOnce() -> R) -> (R, Vec<RuntimeEvent>) {
+		self.open();
+		let r = f();
+		let events =
+			frame_system::Pallet::<Runtime>::events().into_iter().map(|r| r.event).collect();
+		self.close();
+		(r, events)
+	}
+
+	/// Empty blocks until block `n` has been built.
+	pub fn run_to(&mut self, n: u32) {
+		while self.number < n {
+			self.block(vec![]);
+		}
+	}
+
+	/// Skips `blocks` block numbers and as many slots, as if the chain had
+	/// been idle (the next block follows the last skipped one).
+	pub fn skip(&mut self, blocks: u32) {
+		self.number += blocks;
+		self.slot += u64::from(blocks);
+		frame_system::Pallet::<Runtime>::set_block_number(self.number);
+	}
+
+	/// Jumps to the first slot of the next BABE epoch and builds that
+	/// block, in which the session rotates. Returns its events.
+	pub fn next_session(&mut self) -> Vec<RuntimeEvent> {
+		let start: u64 = pallet_babe::Pallet::<Runtime>::current_epoch_start().into();
+		let next = start + cinder_runtime::configs::EpochDuration::get();
+		if self.slot + 1 < next {
+			self.slot = next - 1;
+		}
+		self.block(vec![])
+	}
+
+	/// Sessions until the active era changes; returns the events of every
+	/// block built (the era payout's `EraPaid` among them).
+	pub fn next_era(&mut self) -> Vec<RuntimeEvent> {
+		let era = active_era();
+		let mut events = Vec::new();
+		while active_era() == era {
+			events.extend(self.next_session());
+		}
+		events
+	}
+}
+
+/// The active staking era.
+pub fn active_era() -> u32 {
+	pallet_staking::ActiveEra::<Runtime>::get().map(|a| a.index).unwrap_or(0)
 }

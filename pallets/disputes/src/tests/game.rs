@@ -24,9 +24,11 @@ fn honest_rerun_settles(liar: u64) {
 	);
 	let honest = Trace::honest();
 	post(0, next, &honest, honest.output());
-	let (before, liar_before) = (free(next), free(liar));
+	let (before, liar_before) = (free(POT), free(liar));
 	run_to_block(System::block_number() + 5);
-	assert_eq!(free(next), before + 90);
+	// The honest worker's share goes to the staking pot as its income.
+	assert_eq!(free(POT), before + 90);
+	assert_eq!(pallet_inference::ErasWork::<Test>::get(1, next).income, 90);
 	assert_eq!(free(liar), liar_before);
 	assert_eq!(free(ALICE), ENDOWMENT - PRICE);
 	assert_eq!(pallet_inference::Outputs::<Test>::get(0).unwrap().to_vec(), honest.output());
@@ -161,12 +163,15 @@ fn a_lying_challenger_loses_its_bond_and_the_result_settles() {
 		assert_eq!((bond_held(challenger), free(challenger)), (0, ENDOWMENT - BOND));
 		assert_eq!(free(TREASURY), 1 + BOND / 2);
 		assert!(Reports::get().is_empty());
-		// A fresh window, then the worker is paid as usual.
+		// A fresh window, then the worker is paid as usual (into the staking
+		// pot, as its income).
 		let now = System::block_number();
 		run_to_block(now + 3);
 		assert_eq!(free(worker), ENDOWMENT + BOND / 2);
 		run_to_block(now + 4);
-		assert_eq!(free(worker), ENDOWMENT + BOND / 2 + 90);
+		assert_eq!(free(worker), ENDOWMENT + BOND / 2);
+		assert_eq!(free(POT), 1 + 90);
+		assert_eq!(pallet_inference::ErasWork::<Test>::get(1, worker).disputes_won, 1);
 		assert_eq!(free(TREASURY), 1 + BOND / 2 + 10);
 		assert_eq!(free(ALICE), ENDOWMENT - PRICE);
 	});

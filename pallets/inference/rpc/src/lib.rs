@@ -2,8 +2,10 @@
 //! methods and error codes.
 
 mod dispute;
+mod staking;
 
 pub use dispute::{DisputeInfo, OutcomeInfo, RevealInfo};
+pub use staking::{Amount, BackingInfo, EraIncomeInfo, NominatorInfo, ValidatorInfo};
 
 use std::sync::Arc;
 
@@ -174,6 +176,20 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 		at: Option<BlockHash>,
 	) -> RpcResult<DisputeInfo<AccountId, Balance, BlockNumber>>;
 
+	/// Every validator of the active era: commission, own and total stake,
+	/// and its worker's inference income and record this era and the last.
+	#[method(name = "inference_validators")]
+	fn validators(&self, at: Option<BlockHash>) -> RpcResult<Vec<ValidatorInfo<AccountId>>>;
+
+	/// A nominator's bond and targets, and its expected share of the
+	/// inference income of each validator it backs, this era and the last.
+	#[method(name = "inference_nominator")]
+	fn nominator(
+		&self,
+		who: AccountId,
+		at: Option<BlockHash>,
+	) -> RpcResult<NominatorInfo<AccountId>>;
+
 	/// Notifies each change of a request's state on the best chain (a
 	/// challenge, each move of its dispute and the outcome included), and
 	/// ends after it settles or is refunded.
@@ -282,8 +298,15 @@ where
 		+ 'static,
 	C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
 		+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
-	AccountId: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
-	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + 'static,
+	AccountId: Codec
+		+ Clone
+		+ PartialEq
+		+ Send
+		+ Sync
+		+ Serialize
+		+ serde::de::DeserializeOwned
+		+ 'static,
+	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + Into<u128> + 'static,
 	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
 {
 	fn models(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ModelInfo<AccountId, Balance>>> {
@@ -367,6 +390,20 @@ where
 				),
 			)
 		})
+	}
+
+	fn validators(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ValidatorInfo<AccountId>>> {
+		let list = self.client.runtime_api().validators(self.at(at)).map_err(api_error)?;
+		Ok(list.into_iter().map(Into::into).collect())
+	}
+
+	fn nominator(
+		&self,
+		who: AccountId,
+		at: Option<Block::Hash>,
+	) -> RpcResult<NominatorInfo<AccountId>> {
+		let view = self.client.runtime_api().nominator(self.at(at), who).map_err(api_error)?;
+		Ok(view.into())
 	}
 
 	async fn subscribe_request(

@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_disputes::{DisputeView, Ending, Party, Resolution, StageView};
 pub use pallet_inference::{
-	Assignment, FeeQuote, PostedResult, QuoteError, RequestId, RequestState, RequestView, WorkerKey,
+	Assignment, Backing, EraIncome, FeeQuote, NominatorView, PostedResult, QuoteError, RequestId,
+	RequestState, RequestView, ValidatorView, WorkerKey,
 };
 pub use pallet_models::{ModelId, ModelSummary};
 
@@ -38,6 +39,12 @@ sp_api::decl_runtime_apis! {
 		/// Results open to challenge among requests `from..from + limit`
 		/// (`limit` at most 1,024), by request: what an auditor re-executes.
 		fn open_results(from: RequestId, limit: u32) -> Vec<(RequestId, PostedResult<AccountId, BlockNumber>)>;
+		/// Every validator of the active era: commission, own and total
+		/// stake, and its worker's income and record this era and the last.
+		fn validators() -> Vec<ValidatorView<AccountId, Balance>>;
+		/// A nominator's bond, targets, and expected share of the inference
+		/// income of each validator it backs, this era and the last.
+		fn nominator(who: AccountId) -> NominatorView<AccountId, Balance>;
 	}
 
 	/// Read access to the dispute game.

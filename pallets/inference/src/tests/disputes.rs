@@ -41,10 +41,10 @@ fn a_frozen_result_does_not_settle() {
 #[test]
 fn only_a_frozen_result_is_resolved() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(Inference::resolve(0, Verdict::Upheld), Error::<Test>::UnknownRequest);
+		assert_noop!(Inference::resolve(0, Verdict::Upheld, &V4), Error::<Test>::UnknownRequest);
 		answered();
-		assert_noop!(Inference::resolve(0, Verdict::Fraud), Error::<Test>::NotFrozen);
-		assert_noop!(Inference::resolve(0, Verdict::Upheld), Error::<Test>::NotFrozen);
+		assert_noop!(Inference::resolve(0, Verdict::Fraud, &V4), Error::<Test>::NotFrozen);
+		assert_noop!(Inference::resolve(0, Verdict::Upheld, &V4), Error::<Test>::NotFrozen);
 	});
 }
 
@@ -54,16 +54,25 @@ fn an_upheld_result_settles_after_a_fresh_window() {
 		let worker = answered();
 		assert_ok!(Inference::freeze(0));
 		run_to_block(9);
-		assert_ok!(Inference::resolve(0, Verdict::Upheld));
+		assert_ok!(Inference::resolve(0, Verdict::Upheld, &V4));
 		// ChallengePeriod is 4: a fresh window from block 9.
 		assert_eq!(events().last(), Some(&Event::Upheld { request: 0, challenge_end: 13 }));
 		assert_eq!(Inference::result(0).unwrap().challenge_end, Some(13));
 		run_to_block(12);
 		assert_eq!(escrow(ALICE), PRICE);
-		let before = free(worker);
+		let before = free(POT);
 		run_to_block(13);
 		assert_eq!(escrow(ALICE), 0);
-		assert_eq!(free(worker), before + 90);
+		assert_eq!(free(POT), before + 90);
+		// The worker won the dispute and earned the fee; the challenger lost.
+		assert_eq!(
+			ErasWork::<Test>::get(1, worker),
+			EraWork { income: 90, served: 1, disputes_won: 1, ..Default::default() }
+		);
+		assert_eq!(
+			ErasWork::<Test>::get(1, V4),
+			EraWork { disputes_lost: 1, ..Default::default() }
+		);
 		assert!(matches!(
 			Completions::<Test>::get(0).map(|c| c.outcome),
 			Some(Outcome::Settled { worker_share: 90, protocol_cut: 10, .. })
@@ -77,7 +86,7 @@ fn fraud_expels_the_worker_and_reassigns_without_counting_an_attempt() {
 		let liar = answered();
 		let paid_before = free(liar);
 		assert_ok!(Inference::freeze(0));
-		assert_ok!(Inference::resolve(0, Verdict::Fraud));
+		assert_ok!(Inference::resolve(0, Verdict::Fraud, &V4));
 		let evs = events();
 		assert!(evs.contains(&Event::ResultRejected { request: 0, worker: liar }));
 		assert!(evs.contains(&Event::WorkerExpelled { worker: liar }));
@@ -95,10 +104,18 @@ fn fraud_expels_the_worker_and_reassigns_without_counting_an_attempt() {
 		assert!(!Outputs::<Test>::contains_key(0));
 		// The honest worker answers; the request settles and pays it alone.
 		assert_ok!(submit(0, next));
-		let next_before = free(next);
+		let pot_before = free(POT);
 		run_to_block(10);
-		assert_eq!(free(next), next_before + 90);
+		assert_eq!(free(POT), pot_before + 90);
 		assert_eq!(free(liar), paid_before);
+		// The fee is the honest worker's income; the liar earned nothing and
+		// lost the dispute, its challenger won it.
+		assert_eq!(ErasWork::<Test>::get(1, next).income, 90);
+		assert_eq!(
+			ErasWork::<Test>::get(1, liar),
+			EraWork { disputes_lost: 1, ..Default::default() }
+		);
+		assert_eq!(ErasWork::<Test>::get(1, V4).disputes_won, 1);
 		assert_eq!(escrow(ALICE), 0);
 		assert_eq!(free(ALICE), ENDOWMENT - PRICE);
 	});
@@ -109,7 +126,7 @@ fn fraud_with_no_other_worker_refunds_in_full() {
 	ExtBuilder::default().workers(&[(W1, 100)]).build_and_execute(|| {
 		answered();
 		assert_ok!(Inference::freeze(0));
-		assert_ok!(Inference::resolve(0, Verdict::Fraud));
+		assert_ok!(Inference::resolve(0, Verdict::Fraud, &V4));
 		assert_eq!(escrow(ALICE), 0);
 		assert_eq!(free(ALICE), ENDOWMENT);
 		assert!(matches!(
@@ -134,7 +151,7 @@ fn an_expelled_workers_open_assignments_move_on_within_a_few_blocks() {
 		));
 		assert_eq!(Inference::assignments_of(&W1).len(), 5);
 		assert_ok!(Inference::freeze(0));
-		assert_ok!(Inference::resolve(0, Verdict::Fraud));
+		assert_ok!(Inference::resolve(0, Verdict::Fraud, &V4));
 		assert_eq!(assignee(0), V4);
 		assert_eq!(Expelling::<Test>::get().to_vec(), vec![W1]);
 		// MaxQueueWork is 3: three move in the next block, two in the one after.

@@ -5,6 +5,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 mod disputes;
+mod eras;
 mod props;
 mod requests;
 mod results;

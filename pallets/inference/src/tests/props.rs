@@ -83,7 +83,7 @@ fn apply(op: &Op) {
 		Op::Resolve { pick, fraud } => {
 			if let Some(id) = pick_request(*pick, |s| matches!(s, RequestStatus::Frozen { .. })) {
 				let verdict = if *fraud { Verdict::Fraud } else { Verdict::Upheld };
-				assert_ok!(Inference::resolve(id, verdict));
+				assert_ok!(Inference::resolve(id, verdict, &V4));
 			}
 		}
 	}
@@ -107,7 +107,7 @@ proptest! {
 		ExtBuilder::default().build_and_execute(|| {
 			Salt::set(salt);
 			let issuance = Balances::total_issuance();
-			let accounts = [ALICE, BOB, POOR, OWNER, TREASURY, W1, W2, W3, V4];
+			let accounts = [ALICE, BOB, POOR, OWNER, TREASURY, POT, W1, W2, W3, V4];
 			let total = || accounts.iter().map(Balances::total_balance).sum::<u64>();
 			let before = total();
 			for op in &ops {
@@ -119,7 +119,7 @@ proptest! {
 			// Disputes end (the dispute game's deadlines guarantee it); then
 			// every deadline, retry and window ends within this many blocks.
 			while let Some(id) = pick_request(0, |s| matches!(s, RequestStatus::Frozen { .. })) {
-				assert_ok!(Inference::resolve(id, Verdict::Upheld));
+				assert_ok!(Inference::resolve(id, Verdict::Upheld, &V4));
 			}
 			run_to_block(System::block_number() + 40);
 			assert_eq!(Requests::<Test>::count(), 0);

@@ -2,7 +2,7 @@ use super::*;
 use frame_support::assert_ok;
 
 #[test]
-fn settlement_pays_worker_and_treasury_to_the_unit() {
+fn settlement_pays_the_staking_pot_and_treasury_to_the_unit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let issuance = Balances::total_issuance();
 		assert_ok!(request(ALICE, 155));
@@ -13,16 +13,23 @@ fn settlement_pays_worker_and_treasury_to_the_unit() {
 		run_to_block(5);
 		assert_eq!(escrow(ALICE), 155);
 		run_to_block(6);
-		// Price 100, cut 10%: worker 90, treasury 10, caller gets 55 back.
+		// Price 100, cut 10%: the worker's 90 into the staking pot as its
+		// income in era 1, treasury 10, caller gets 55 back.
 		assert_eq!(escrow(ALICE), 0);
 		assert_eq!(free(ALICE), ENDOWMENT - PRICE);
-		assert_eq!(free(worker), ENDOWMENT + 90);
+		assert_eq!(free(worker), ENDOWMENT);
+		assert_eq!(free(POT), 1 + 90);
 		assert_eq!(free(TREASURY), 1 + 10);
 		assert_eq!(Balances::total_issuance(), issuance);
+		assert_eq!(
+			ErasWork::<Test>::get(1, worker),
+			EraWork { income: 90, served: 1, ..Default::default() }
+		);
 		assert!(events().contains(&Event::Settled {
 			request: 0,
 			worker,
 			worker_share: 90,
+			era: Some(1),
 			protocol_cut: 10,
 			released: 55,
 		}));
@@ -49,7 +56,8 @@ fn odd_prices_split_without_losing_a_unit() {
 		run_to_block(10);
 		// 10% of 7 is 0.7: the cut rounds down, the worker keeps the rest.
 		assert_eq!(free(TREASURY), 1);
-		assert_eq!(free(worker), ENDOWMENT + 7);
+		assert_eq!(free(POT), 1 + 7);
+		assert_eq!(free(worker), ENDOWMENT);
 		assert_eq!(free(BOB), ENDOWMENT - 7);
 	});
 }

@@ -1,0 +1,233 @@
+//! End to end, a token holder's view on a live network: Alice, Bob and
+//! Charlie validate the `local-fast` chain (the local testnet with
+//! one-minute sessions and an era every session) as three processes with
+//! workers. Dave nominates Alice and Bob from genesis. Ferdie's requests are
+//! served in an era; when it ends, `cinder-node stake payout` pays Alice's
+//! and Bob's stakers, Dave receives exactly what staking's split of the
+//! era's reward gives him, and `inference_validators`, `inference_nominator`
+//! and `cinder-node stake income` show the income and Dave's share of it.
+//! Dave then re-nominates Charlie alone with `stake nominate`, which the
+//! next era's exposure shows; a refused call is reported in words.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{process::Command, time::Duration};
+
+use cinder_runtime::{genesis_config_presets::minilm, AccountId, Balance, RuntimeCall, Runtime};
+use common::{test_dir, Node};
+use pallet_inference_rpc::{NominatorInfo, ValidatorInfo};
+use serde_json::{json, Value};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};
+use sp_runtime::Perbill;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Runs `cinder-node stake …` against `node`; returns (success, output).
+fn stake(node: &Node, args: &[&str]) -> (bool, String) {
+	let url = format!("http://127.0.0.1:{}", node.rpc_port);
+	let out = Command::new(env!("CARGO_BIN_EXE_cinder-node"))
+		.arg("stake")
+		.args(args)
+		.args(["--url", &url])
+		.output()
+		.expect("cinder-node runs");
+	let text = format!(
+		"{}{}",
+		String::from_utf8_lossy(&out.stdout),
+		String::from_utf8_lossy(&out.stderr)
+	);
+	(out.status.success(), text)
+}
+
+fn active_era(node: &Node) -> u32 {
+	let key = pallet_staking::ActiveEra::<Runtime>::hashed_key();
+	node.storage::<pallet_staking::ActiveEraInfo>(&key, None).map(|a| a.index).unwrap_or(0)
+}
+
+fn nominator(node: &Node, who: &AccountId) -> NominatorInfo<AccountId> {
+	serde_json::from_value(node.rpc("inference_nominator", json!([who.to_string()]))).unwrap()
+}
+
+/// What staking pays `who` for `era`, by FRAME's split, read from the
+/// chain: each validator's part by points, commission first, then by
+/// exposure.
+fn expected_reward(node: &Node, era: u32, who: &AccountId, from: &[AccountId]) -> Balance {
+	let reward: Balance = node
+		.storage(&pallet_staking::ErasValidatorReward::<Runtime>::hashed_key_for(era), None)
+		.unwrap();
+	let points: pallet_staking::EraRewardPoints<AccountId> = node
+		.storage(&pallet_staking::ErasRewardPoints::<Runtime>::hashed_key_for(era), None)
+		.unwrap();
+	let mut total = 0;
+	for v in from {
+		let Some(p) = points.individual.get(v) else { continue };
+		let part = Perbill::from_rational(*p, points.total) * reward;
+		let prefs: pallet_staking::ValidatorPrefs = node
+			.storage(&pallet_staking::ErasValidatorPrefs::<Runtime>::hashed_key_for(era, v), None)
+			.unwrap();
+		let overview: sp_staking::PagedExposureMetadata<Balance> = node
+			.storage(&pallet_staking::ErasStakersOverview::<Runtime>::hashed_key_for(era, v), None)
+			.unwrap();
+		let page: sp_staking::ExposurePage<AccountId, Balance> = node
+			.storage(&pallet_staking::ErasStakersPaged::<Runtime>::hashed_key_for((era, v, 0u32)), None)
+			.unwrap();
+		let leftover = part - prefs.commission * part;
+		if let Some(n) = page.others.iter().find(|n| n.who == *who) {
+			total += Perbill::from_rational(n.value, overview.total) * leftover;
+		}
+	}
+	total
+}
+
+#[test]
+fn a_nominator_is_paid_its_share_of_inference_income() {
+	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
+	let models = cinder_engine::models_dir().display().to_string();
+	let dir = test_dir("staking");
+	let node = |name: &str, who: &str, p2p_key: u8, boot: Option<&str>| {
+		let base = dir.path().join(name).display().to_string();
+		let node_key = format!("{p2p_key:064x}");
+		let mut args = vec![
+			"--chain",
+			"local-fast",
+			who,
+			"--base-path",
+			&base,
+			"--node-key",
+			&node_key,
+			"--worker",
+			"--models-dir",
+			&models,
+			"--worker-threads",
+			"1",
+		];
+		if let Some(boot) = boot {
+			args.extend_from_slice(&["--bootnodes", boot]);
+		}
+		Node::start(name, dir.path(), &args)
+	};
+	let alice = node("alice", "--alice", 1, None);
+	let boot = alice.multiaddr();
+	let bob = node("bob", "--bob", 2, Some(&boot));
+	let charlie = node("charlie", "--charlie", 3, Some(&boot));
+	for n in [&alice, &bob, &charlie] {
+		n.wait_until("two peers", MINUTE, |n| n.peers() >= 2);
+	}
+	// Sessions are a minute: era 1 starts after one.
+	alice.wait_until("era 1", 3 * MINUTE, |n| active_era(n) >= 1);
+	let era = active_era(&alice);
+
+	// Ferdie's requests, served and settled within the era.
+	let engine = cinder_engine::Model::load(&minilm_dir).unwrap();
+	let input = engine.tokenize("Nominators share the fees of the validators they back.").unwrap();
+	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+	for _ in 0..6 {
+		let call = RuntimeCall::Inference(pallet_inference::Call::request {
+			model: 0,
+			input: input.clone(),
+			max_fee: minilm::PRICE,
+		});
+		alice.submit(Ferdie, call);
+	}
+	alice.wait_until("six requests settled", 2 * MINUTE, |n| {
+		(first..first + 6).all(|id| {
+			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
+			view["state"]["state"] == "settled"
+		})
+	});
+	// The requests settled in `era` or (if the era turned meanwhile) the
+	// next; wait for both to end.
+	let settled_era = active_era(&alice);
+	alice.wait_until("the era of the requests ended", 3 * MINUTE, |n| active_era(n) > settled_era);
+
+	// The RPC shows each validator's income in its last era; the eras
+	// between `era` and `settled_era` hold the six requests' fees.
+	let (share, _) = pallet_inference::Pallet::<Runtime>::split_price(minilm::PRICE);
+	let work = |e: u32, who: &AccountId, at| -> pallet_inference::EraWork<Balance> {
+		alice
+			.storage(&pallet_inference::ErasWork::<Runtime>::hashed_key_for(e, who), at)
+			.unwrap_or_default()
+	};
+	let fees: Balance = (era..=settled_era)
+		.flat_map(|e| [Alice, Bob, Charlie].map(|v| work(e, &v.to_account_id(), None).income))
+		.sum();
+	assert_eq!(fees, 6 * share, "every request's worker share is income of its era");
+	// The RPC's figures are the chain's records, this era's and the last.
+	let at = alice.block_hash(alice.best_number()).unwrap();
+	let list: Vec<ValidatorInfo<AccountId>> =
+		serde_json::from_value(alice.rpc("inference_validators", json!([format!("{at:?}")]))).unwrap();
+	assert_eq!(list.len(), 3);
+	let active: pallet_staking::ActiveEraInfo = alice
+		.storage(&pallet_staking::ActiveEra::<Runtime>::hashed_key(), Some(at))
+		.unwrap();
+	for v in &list {
+		assert_eq!(v.current.era, active.index);
+		assert_eq!(v.current.income.0, work(active.index, &v.stash, Some(at)).income);
+		let previous = v.previous.as_ref().unwrap();
+		assert_eq!(previous.income.0, work(active.index - 1, &v.stash, Some(at)).income);
+		assert_eq!(v.own.0, cinder_runtime::genesis_config_presets::VALIDATOR_BOND);
+		assert!(v.worker);
+	}
+
+	// Dave backs Alice and Bob: the RPC gives his share of their income.
+	let dave = Dave.to_account_id();
+	let view = nominator(&alice, &dave);
+	assert_eq!(view.targets.len(), 2);
+	let backed: Vec<AccountId> = view.backings.iter().map(|b| b.validator.clone()).collect();
+	assert!(backed.contains(&Alice.to_account_id()) && backed.contains(&Bob.to_account_id()));
+
+	// Payouts through the CLI: Dave receives exactly FRAME's split of each
+	// era's reward from Alice and Bob.
+	let backed_validators = [Alice.to_account_id(), Bob.to_account_id()];
+	for e in era..=settled_era {
+		let expected = expected_reward(&alice, e, &dave, &backed_validators);
+		let before = alice.total_balance(Dave, alice.block_hash(alice.best_number()).unwrap());
+		for v in ["//Alice", "//Bob"] {
+			let (ok, out) = stake(&alice, &["payout", v, "--era", &e.to_string(), "--suri", "//Ferdie"]);
+			assert!(ok, "payout of era {e} for {v}: {out}");
+			assert!(out.contains(&format!("paid out era {e}")), "{out}");
+		}
+		let after = alice.total_balance(Dave, alice.block_hash(alice.best_number()).unwrap());
+		assert_eq!(after - before, expected, "Dave's reward for era {e}");
+		assert!(expected > 0);
+		// What the RPC said Dave could expect from the income is within it.
+		let from_income: Balance = nominator(&alice, &dave)
+			.backings
+			.iter()
+			.filter(|b| b.era == e)
+			.map(|b| b.share.0)
+			.sum();
+		assert!(from_income <= expected, "era {e}: income share {from_income} of {expected}");
+	}
+	// Paying twice is refused, in words.
+	let (ok, out) = stake(&alice, &["payout", "//Alice", "--era", &era.to_string(), "--suri", "//Ferdie"]);
+	assert!(!ok);
+	assert!(out.contains("already paid"), "{out}");
+
+	// `stake income` prints Dave's backings and shares.
+	let (ok, out) = stake(&alice, &["income", "//Dave"]);
+	assert!(ok, "{out}");
+	assert!(out.contains("nominator") && out.contains("your share"), "{out}");
+	let (ok, out) = stake(&alice, &["income", "//Alice"]);
+	assert!(ok && out.contains("validator") && out.contains("income"), "{out}");
+
+	// Dave moves to Charlie alone: the next era's exposure says so.
+	let (ok, out) = stake(&alice, &["nominate", "//Charlie", "--suri", "//Dave"]);
+	assert!(ok, "{out}");
+	let now = active_era(&alice);
+	alice.wait_until("two more eras", 3 * MINUTE, |n| active_era(n) >= now + 2);
+	let view = nominator(&alice, &dave);
+	assert_eq!(view.targets, vec![Charlie.to_account_id()]);
+	let current: Vec<AccountId> = view
+		.backings
+		.iter()
+		.filter(|b| Some(b.era) == view.era)
+		.map(|b| b.validator.clone())
+		.collect();
+	assert_eq!(current, vec![Charlie.to_account_id()]);
+	// Nominating someone who is not a validator is refused before sending.
+	let (ok, out) = stake(&alice, &["nominate", "//Ferdie", "--suri", "//Dave"]);
+	assert!(!ok && out.contains("is not a validator"), "{out}");
+	drop((bob, charlie));
+}
