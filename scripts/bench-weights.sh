@@ -3,7 +3,10 @@
 # run in the wasm runtime by frame-omni-bencher (installed on first use into
 # ~/.cache/cinder/tools), with scripts/weight-template.hbs.
 #
-#   scripts/bench-weights.sh [--steps N] [--repeat N]
+#   scripts/bench-weights.sh [--steps N] [--repeat N] [PALLET…]
+#
+# PALLET is pallet_models, pallet_inference or pallet_disputes (default:
+# all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -11,13 +14,16 @@ bash scripts/setup.sh
 
 steps=50
 repeat=20
+pallets=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--steps) steps="$2"; shift 2 ;;
 	--repeat) repeat="$2"; shift 2 ;;
-	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	pallet_models|pallet_inference|pallet_disputes) pallets+=("$1"); shift ;;
+	*) echo "unknown argument: $1 (pallets: pallet_models pallet_inference pallet_disputes)" >&2; exit 2 ;;
 	esac
 done
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_models pallet_inference pallet_disputes)
 
 tools="$HOME/.cache/cinder/tools"
 bencher="$tools/bin/frame-omni-bencher"
@@ -32,7 +38,7 @@ fi
 cargo build --locked -p cinder-runtime --features runtime-benchmarks
 wasm="$CARGO_TARGET_DIR/debug/wbuild/cinder-runtime/cinder_runtime.compact.compressed.wasm"
 
-for pallet in pallet_models pallet_inference pallet_disputes; do
+for pallet in "${pallets[@]}"; do
 	out="pallets/${pallet#pallet_}/src/weights.rs"
 	"$bencher" v1 benchmark pallet \
 		--runtime "$wasm" \

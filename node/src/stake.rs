@@ -175,7 +175,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
-	sp_core::bytes::from_hex(s).map_err(|e| ClientError::Other(format!("bad hex from the node: {e}")))
+	sp_core::bytes::from_hex(s)
+		.map_err(|e| ClientError::Other(format!("bad hex from the node: {e}")))
 }
 
 fn other(e: impl std::fmt::Display) -> ClientError {
@@ -200,7 +201,10 @@ fn active_era(rpc: &HttpClient) -> Result<Option<u32>> {
 	Ok(storage::<pallet_staking::ActiveEraInfo>(rpc, key)?.map(|a| a.index))
 }
 
-fn ledger(rpc: &HttpClient, who: &AccountId) -> Result<Option<pallet_staking::StakingLedger<Runtime>>> {
+fn ledger(
+	rpc: &HttpClient,
+	who: &AccountId,
+) -> Result<Option<pallet_staking::StakingLedger<Runtime>>> {
 	let key = pallet_staking::Ledger::<Runtime>::hashed_key_for(who);
 	storage(rpc, key)
 }
@@ -261,8 +265,8 @@ impl Signer {
 			return Ok(None);
 		};
 		// `System::Events` (the storage item is private to frame-system).
-		let key = [sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")]
-			.concat();
+		let key =
+			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		let value = self.rpc.call("state_getStorage", json!([hex(&key), hash]))?;
 		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> = match value.as_str() {
 			Some(text) => Decode::decode(&mut &unhex(text)?[..]).map_err(other)?,
@@ -334,7 +338,8 @@ impl StakeCmd {
 			}
 			StakeAction::Nominate { validators } => {
 				let s = signer()?;
-				let targets = validators.iter().map(|v| parse_account(v)).collect::<Result<Vec<_>>>()?;
+				let targets =
+					validators.iter().map(|v| parse_account(v)).collect::<Result<Vec<_>>>()?;
 				let Some(l) = ledger(&s.rpc, &s.account)? else {
 					return Err(other("the account is not bonded: `bond` first"));
 				};
@@ -396,7 +401,10 @@ impl StakeCmd {
 					return Err(other("the account is not bonded: nothing to chill"));
 				}
 				s.send(RuntimeCall::Staking(pallet_staking::Call::chill {}))?;
-				println!("{} stops nominating and validating from the next era", s.account.to_ss58check());
+				println!(
+					"{} stops nominating and validating from the next era",
+					s.account.to_ss58check()
+				);
 			}
 			StakeAction::Payout { validator, era } => {
 				let s = signer()?;
@@ -404,14 +412,17 @@ impl StakeCmd {
 				let active = active_era(&s.rpc)?.ok_or_else(|| other("no era has started yet"))?;
 				let era = match era {
 					Some(e) => *e,
-					None => active.checked_sub(1).ok_or_else(|| other("no era has finished yet"))?,
+					None => {
+						active.checked_sub(1).ok_or_else(|| other("no era has finished yet"))?
+					}
 				};
 				if era >= active {
 					return Err(other(format!(
 						"era {era} has not finished (the active era is {active})"
 					)));
 				}
-				let key = pallet_staking::ErasStakersOverview::<Runtime>::hashed_key_for(era, &validator);
+				let key =
+					pallet_staking::ErasStakersOverview::<Runtime>::hashed_key_for(era, &validator);
 				if storage::<sp_staking::PagedExposureMetadata<Balance>>(&s.rpc, key)?.is_none() {
 					return Err(other(format!(
 						"{} was not an active validator in era {era}",
@@ -425,7 +436,12 @@ impl StakeCmd {
 				let events = s.send(RuntimeCall::Staking(call))?;
 				println!("paid out era {era} for validator {}:", validator.to_ss58check());
 				for event in events {
-					if let RuntimeEvent::Staking(pallet_staking::Event::Rewarded { stash, amount, .. }) = event {
+					if let RuntimeEvent::Staking(pallet_staking::Event::Rewarded {
+						stash,
+						amount,
+						..
+					}) = event
+					{
 						println!("  {} received {}", stash.to_ss58check(), format_amount(amount));
 					}
 				}
@@ -490,7 +506,10 @@ fn show_income(rpc: &HttpClient, who: Option<AccountId>) -> Result<()> {
 	}
 	println!("nominator {}: bonded {}", who.to_ss58check(), format_amount(nominator.bonded.0));
 	let targets: Vec<String> = nominator.targets.iter().map(|t| t.to_ss58check()).collect();
-	println!("  nominates {}", if targets.is_empty() { "nobody".into() } else { targets.join(", ") });
+	println!(
+		"  nominates {}",
+		if targets.is_empty() { "nobody".into() } else { targets.join(", ") }
+	);
 	for b in &nominator.backings {
 		println!(
 			"  era {}: {} of {} behind {} (commission {}): its income {}, your share {}",
@@ -516,7 +535,17 @@ mod tests {
 		assert_eq!(parse_amount("12.5").ok(), Some(12 * UNITS + UNITS / 2));
 		assert_eq!(parse_amount("0.000000000001").ok(), Some(1));
 		assert_eq!(parse_amount(".5").ok(), Some(UNITS / 2));
-		for bad in ["", ".", "abc", "1.2.3", "-1", "0", "0.0000000000001", "1e3", "999999999999999999999999999999"] {
+		for bad in [
+			"",
+			".",
+			"abc",
+			"1.2.3",
+			"-1",
+			"0",
+			"0.0000000000001",
+			"1e3",
+			"999999999999999999999999999999",
+		] {
 			assert!(parse_amount(bad).is_err(), "{bad:?} parses");
 		}
 		assert_eq!(format_amount(12 * UNITS + UNITS / 2), "12.5 CDR");

@@ -5,7 +5,7 @@
 
 use alloc::vec::Vec;
 use pallet_inference::{Backing, EraIncome, NominatorView, ValidatorView};
-use pallet_staking::{ActiveEra, ErasStakersOverview, ErasValidatorPrefs, EraInfo};
+use pallet_staking::{ActiveEra, EraInfo, ErasStakersOverview, ErasValidatorPrefs};
 use sp_runtime::Perbill;
 
 use crate::{AccountId, Balance, Runtime};
@@ -22,18 +22,21 @@ fn income(era: u32, who: &AccountId) -> EraIncome<Balance> {
 /// last era's record.
 pub fn validators() -> Vec<ValidatorView<AccountId, Balance>> {
 	let Some(era) = active_era() else { return Vec::new() };
-	let mut out: Vec<ValidatorView<AccountId, Balance>> = ErasStakersOverview::<Runtime>::iter_prefix(era)
-		.map(|(stash, exposure)| ValidatorView {
-			commission: ErasValidatorPrefs::<Runtime>::get(era, &stash).commission.deconstruct(),
-			own: exposure.own,
-			total: exposure.total,
-			nominators: exposure.nominator_count,
-			worker: pallet_inference::Workers::<Runtime>::contains_key(&stash),
-			current: income(era, &stash),
-			previous: era.checked_sub(1).map(|last| income(last, &stash)),
-			stash,
-		})
-		.collect();
+	let mut out: Vec<ValidatorView<AccountId, Balance>> =
+		ErasStakersOverview::<Runtime>::iter_prefix(era)
+			.map(|(stash, exposure)| ValidatorView {
+				commission: ErasValidatorPrefs::<Runtime>::get(era, &stash)
+					.commission
+					.deconstruct(),
+				own: exposure.own,
+				total: exposure.total,
+				nominators: exposure.nominator_count,
+				worker: pallet_inference::Workers::<Runtime>::contains_key(&stash),
+				current: income(era, &stash),
+				previous: era.checked_sub(1).map(|last| income(last, &stash)),
+				stash,
+			})
+			.collect();
 	out.sort_by(|a, b| a.stash.cmp(&b.stash));
 	out
 }
@@ -86,7 +89,15 @@ fn backings_in(era: u32, who: &AccountId) -> Vec<Backing<AccountId, Balance>> {
 
 /// A nominator's part of a validator's `income` as `payout_stakers` splits
 /// it: commission off the top, then stake over total, each a Perbill.
-pub fn nominator_share(income: Balance, commission: Perbill, stake: Balance, total: Balance) -> Balance {
+// `Perbill * Balance` is staking's own rounding (to nearest); it cannot
+// overflow: the product is at most the balance.
+#[allow(clippy::arithmetic_side_effects)]
+pub fn nominator_share(
+	income: Balance,
+	commission: Perbill,
+	stake: Balance,
+	total: Balance,
+) -> Balance {
 	let leftover = income.saturating_sub(commission * income);
 	Perbill::from_rational(stake, total) * leftover
 }

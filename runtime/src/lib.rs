@@ -6,8 +6,10 @@
 //! path) plus Cinder's own inference marketplace pallets.
 //!
 //! Layout follows the polkadot-sdk templates: this file holds the `#[runtime]`
-//! block and the primitive types, [`configs`] the pallet configurations,
-//! [`apis`] the runtime APIs the node calls, and [`genesis_config_presets`] the
+//! block and the primitive types, [`configs`] the pallet configurations
+//! (`configs::rewards`: how inference income reaches stakers through the era
+//! payout), [`apis`] the runtime APIs the node calls, [`income`] the token
+//! holders' views those APIs return, and [`genesis_config_presets`] the
 //! `development` and `local_testnet` presets.
 
 #![cfg_attr(not(feature = "std"), no_std)]

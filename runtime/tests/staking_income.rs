@@ -103,7 +103,14 @@ fn answer(chain: &mut Chain, ids: &[u64]) {
 		.iter()
 		.map(|id| {
 			let pair: sr25519::Pair = keyring(&assigned(*id)).pair();
-			extrinsic::submit_result(&pair, genesis(), *id, vec![0u8; 1536], H256::repeat_byte(7), STEPS)
+			extrinsic::submit_result(
+				&pair,
+				genesis(),
+				*id,
+				vec![0u8; 1536],
+				H256::repeat_byte(7),
+				STEPS,
+			)
 		})
 		.collect();
 	chain.block(xts);
@@ -161,7 +168,8 @@ fn frame_split(era: u32) -> BTreeMap<AccountId, Balance> {
 		*out.entry(v.clone()).or_default() +=
 			Perbill::from_rational(exposure.own, exposure.total) * leftover + cut;
 		for n in exposure.others {
-			*out.entry(n.who).or_default() += Perbill::from_rational(n.value, exposure.total) * leftover;
+			*out.entry(n.who).or_default() +=
+				Perbill::from_rational(n.value, exposure.total) * leftover;
 		}
 	}
 	out.retain(|_, amount| *amount > 0);
@@ -173,7 +181,9 @@ fn remainders(events: &[RuntimeEvent]) -> Balance {
 	events
 		.iter()
 		.filter_map(|e| match e {
-			RuntimeEvent::Staking(pallet_staking::Event::EraPaid { remainder, .. }) => Some(*remainder),
+			RuntimeEvent::Staking(pallet_staking::Event::EraPaid { remainder, .. }) => {
+				Some(*remainder)
+			}
 			_ => None,
 		})
 		.sum()
@@ -215,9 +225,11 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 		// The era ends: the payout is the curve's inflation plus the fees.
 		let events = chain.next_era();
 		let paid_event = events.iter().find_map(|e| match e {
-			RuntimeEvent::Staking(pallet_staking::Event::EraPaid { era_index: 1, validator_payout, .. }) => {
-				Some(*validator_payout)
-			}
+			RuntimeEvent::Staking(pallet_staking::Event::EraPaid {
+				era_index: 1,
+				validator_payout,
+				..
+			}) => Some(*validator_payout),
 			_ => None,
 		});
 		let reward = paid_event.expect("era 1 paid");
@@ -231,9 +243,13 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 		let authored = chain.authored(1);
 		let authored_total: u32 = authored.values().sum();
 		for v in validators() {
-			let part = Perbill::from_rational(points.individual.get(&v).copied().unwrap_or(0), points.total) * reward;
+			let part = Perbill::from_rational(
+				points.individual.get(&v).copied().unwrap_or(0),
+				points.total,
+			) * reward;
 			let a = u128::from(authored.get(&v).copied().unwrap_or(0));
-			let want = inflation * a / u128::from(authored_total) + income.get(&v).copied().unwrap_or(0);
+			let want =
+				inflation * a / u128::from(authored_total) + income.get(&v).copied().unwrap_or(0);
 			let tolerance = reward / 1_000_000_000 * 4 + 4;
 			assert!(part.abs_diff(want) <= tolerance, "{v}: part {part}, want {want}");
 		}
@@ -249,7 +265,10 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 			assert_eq!(total(who), before[who] + amount, "{who} was paid {amount}");
 		}
 		let paid_total: Balance = paid.values().sum();
-		assert!(paid_total.abs_diff(reward) <= reward / 100_000_000 + 10, "rounding moves only dust");
+		assert!(
+			paid_total.abs_diff(reward) <= reward / 100_000_000 + 10,
+			"rounding moves only dust"
+		);
 		assert_eq!(Balances::balance(&pot), ed);
 		assert_eq!(Balances::total_issuance(), issuance + paid_total - fees);
 		// Every nominator earned from the fees of the validators it backed.
@@ -297,7 +316,10 @@ fn renominating_and_unbonding_move_future_income() {
 		// Era 1's exposures: Dave behind Charlie only, Eve behind nobody.
 		assert!(exposure(alice()).others.is_empty());
 		assert!(exposure(bob()).others.is_empty());
-		assert_eq!(exposure(charlie()).others.iter().map(|n| n.who.clone()).collect::<Vec<_>>(), vec![dave()]);
+		assert_eq!(
+			exposure(charlie()).others.iter().map(|n| n.who.clone()).collect::<Vec<_>>(),
+			vec![dave()]
+		);
 		let paid = payout(&mut chain, 1);
 		assert_eq!(paid, frame_split(1));
 		assert!(!paid.contains_key(&eve()), "an unbonded nominator earns nothing");
@@ -317,7 +339,8 @@ fn renominating_and_unbonding_move_future_income() {
 		assert_eq!(last[0].validator, charlie());
 		assert_eq!(
 			last[0].share,
-			Perbill::from_rational(e.others[0].value, e.total) * incomes(1).get(&charlie()).copied().unwrap_or(0)
+			Perbill::from_rational(e.others[0].value, e.total)
+				* incomes(1).get(&charlie()).copied().unwrap_or(0)
 		);
 	});
 }
@@ -325,7 +348,8 @@ fn renominating_and_unbonding_move_future_income() {
 /// Opens a dispute over request `id` by `challenger` with a made-up trace,
 /// reveals it, and lets the worker stay silent: the worker loses.
 fn prove_fraud(chain: &mut Chain, id: u64, challenger: &AccountId) -> Vec<RuntimeEvent> {
-	let leaves: Vec<merkle::Hash> = (0..STEPS).map(|i| sp_io::hashing::blake2_256(&i.to_le_bytes())).collect();
+	let leaves: Vec<merkle::Hash> =
+		(0..STEPS).map(|i| sp_io::hashing::blake2_256(&i.to_le_bytes())).collect();
 	let root = H256(merkle::root(&leaves));
 	let sign = |payload: &[u8]| {
 		let pair: sr25519::Pair = keyring(challenger).pair();
@@ -342,8 +366,15 @@ fn prove_fraud(chain: &mut Chain, id: u64, challenger: &AccountId) -> Vec<Runtim
 	let dispute = pallet_disputes::Disputes::<Runtime>::get(id).unwrap();
 	let Stage::Reveal { level, .. } = dispute.stage else { panic!("revealing") };
 	let hashes: Vec<H256> = leaves.iter().copied().map(H256).collect();
-	let payload =
-		crypto::reveal_payload(genesis(), id, dispute.opened, Party::Challenger, level, &hashes, &[]);
+	let payload = crypto::reveal_payload(
+		genesis(),
+		id,
+		dispute.opened,
+		Party::Challenger,
+		level,
+		&hashes,
+		&[],
+	);
 	let call = pallet_disputes::Call::reveal {
 		request: id,
 		party: Party::Challenger,

@@ -163,7 +163,14 @@ impl World {
 					.into_iter()
 					.map(|(id, worker)| {
 						let pair: sr25519::Pair = keyring(&worker).pair();
-						extrinsic::submit_result(&pair, genesis(), id, vec![0u8; 1536], H256::repeat_byte(7), STEPS)
+						extrinsic::submit_result(
+							&pair,
+							genesis(),
+							id,
+							vec![0u8; 1536],
+							H256::repeat_byte(7),
+							STEPS,
+						)
 					})
 					.collect();
 				self.block(xts);
@@ -183,8 +190,9 @@ impl World {
 				}) else {
 					return;
 				};
-				let leaves: Vec<merkle::Hash> =
-					(0..STEPS).map(|i| sp_io::hashing::blake2_256(&(id, i).encode_pair())).collect();
+				let leaves: Vec<merkle::Hash> = (0..STEPS)
+					.map(|i| sp_io::hashing::blake2_256(&(id, i).encode_pair()))
+					.collect();
 				let root = H256(merkle::root(&leaves));
 				let pair: sr25519::Pair = keyring(&challenger).pair();
 				let sign = |payload: &[u8]| WorkerSignature::from(pair.sign(payload));

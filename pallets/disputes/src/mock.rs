@@ -225,7 +225,8 @@ impl ExtBuilder {
 		let mut storage = frame_system::GenesisConfig::<Test>::default()
 			.build_storage()
 			.unwrap_or_else(|e| panic!("system genesis: {e}"));
-		let mut balances = vec![(ALICE, ENDOWMENT), (POOR, 1), (OWNER, ENDOWMENT), (TREASURY, 1), (POT, 1)];
+		let mut balances =
+			vec![(ALICE, ENDOWMENT), (POOR, 1), (OWNER, ENDOWMENT), (TREASURY, 1), (POT, 1)];
 		balances.extend([W1, W2, W3].map(|w| (w, ENDOWMENT)));
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut storage)

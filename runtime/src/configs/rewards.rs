@@ -16,6 +16,11 @@
 //!    mints back out of the pot, as far as the pot holds undistributed
 //!    income: fees are moved to stakers, never minted. Issuance grows by
 //!    the inflation only.
+//!
+//! Staking's `MaxStakedRewards` (unset here) would cap the fees with the
+//! inflation, sending the capped part to the treasury as newly minted
+//! remainder while the pot kept the fees: leave it unset, or lower the
+//! curve instead.
 
 use alloc::collections::btree_map::BTreeMap;
 use frame_support::{
@@ -135,8 +140,11 @@ pub struct PayFromPot;
 impl OnUnbalanced<Debt<AccountId, Balances>> for PayFromPot {
 	fn on_nonzero_unbalanced(minted: Debt<AccountId, Balances>) {
 		let pot = StakingPot::get();
-		let available =
-			<Balances as Inspect<_>>::reducible_balance(&pot, Preservation::Preserve, Fortitude::Polite);
+		let available = <Balances as Inspect<_>>::reducible_balance(
+			&pot,
+			Preservation::Preserve,
+			Fortitude::Polite,
+		);
 		let take = available.min(minted.peek());
 		if take.is_zero() {
 			return;

@@ -7,7 +7,6 @@ use cinder_runtime::{
 	genesis_config_presets, AccountId, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeGenesisConfig, UncheckedExtrinsic,
 };
-use std::collections::BTreeMap;
 use codec::Encode;
 use serde_json::Value;
 use sp_consensus_babe::{
@@ -20,6 +19,7 @@ use sp_runtime::{
 	generic::{Digest, DigestItem},
 	traits::Header as HeaderT,
 };
+use std::collections::BTreeMap;
 
 /// Applies a JSON merge patch (RFC 7386 without deletions): objects merge
 /// key by key, everything else is replaced.

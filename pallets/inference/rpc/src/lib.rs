@@ -298,14 +298,8 @@ where
 		+ 'static,
 	C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
 		+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
-	AccountId: Codec
-		+ Clone
-		+ PartialEq
-		+ Send
-		+ Sync
-		+ Serialize
-		+ serde::de::DeserializeOwned
-		+ 'static,
+	AccountId:
+		Codec + Clone + PartialEq + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
 	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + Into<u128> + 'static,
 	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
 {

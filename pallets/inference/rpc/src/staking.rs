@@ -3,9 +3,7 @@
 //! expected share of it. Amounts are decimal strings ([`Amount`]), so a
 //! JavaScript client reads every planck exactly.
 
-use pallet_inference_runtime_api::{
-	Backing, EraIncome, NominatorView, ValidatorView,
-};
+use pallet_inference_runtime_api::{Backing, EraIncome, NominatorView, ValidatorView};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An amount in plancks, sent as a decimal string (JSON numbers lose

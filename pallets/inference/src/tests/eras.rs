@@ -16,10 +16,9 @@ fn a_worker_that_left_the_validator_set_is_paid_directly() {
 		run_to_block(10);
 		assert_eq!(free(worker), ENDOWMENT + 90);
 		assert_eq!(free(POT), 1);
-		assert!(events().iter().any(|e| matches!(
-			e,
-			Event::Settled { request: 0, era: None, worker_share: 90, .. }
-		)));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::Settled { request: 0, era: None, worker_share: 90, .. })));
 		// Not a validator of era 1 any more: no record, no income for the
 		// era payout.
 		assert_eq!(ErasWork::<Test>::iter_prefix(1).count(), 0);
@@ -84,7 +83,11 @@ fn records_are_kept_for_era_history_eras() {
 	ExtBuilder::default().build_and_execute(|| {
 		// EraHistory is 3.
 		for era in 0..6u32 {
-			ErasWork::<Test>::insert(era, W1, EraWork { income: u64::from(era) + 1, ..Default::default() });
+			ErasWork::<Test>::insert(
+				era,
+				W1,
+				EraWork { income: u64::from(era) + 1, ..Default::default() },
+			);
 			ErasWork::<Test>::insert(era, W2, EraWork { missed: 1, ..Default::default() });
 		}
 		// Era 3 ends: eras 1..=3 stay, era 0 goes (one era per call).
