@@ -204,7 +204,8 @@ impl World {
 					signature: sign(&payload),
 				};
 				self.block(vec![extrinsic::general(RuntimeCall::Disputes(call))]);
-				let dispute = pallet_disputes::Disputes::<Runtime>::get(id).unwrap();
+				// The window may have closed as the block began: no dispute.
+				let Some(dispute) = pallet_disputes::Disputes::<Runtime>::get(id) else { return };
 				let Stage::Reveal { level, .. } = dispute.stage else { panic!("revealing") };
 				let hashes: Vec<H256> = leaves.iter().copied().map(H256).collect();
 				let payload = crypto::reveal_payload(
