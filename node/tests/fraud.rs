@@ -70,30 +70,9 @@ fn twox64_concat(data: &[u8]) -> Vec<u8> {
 #[test]
 fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
-	let models = cinder_engine::models_dir().display().to_string();
 	let dir = test_dir("fraud");
 	let node = |name: &str, who: &str, p2p_key: u8, extra: &[&str], boot: Option<&str>| {
-		let base = dir.path().join(name).display().to_string();
-		let node_key = format!("{p2p_key:064x}");
-		let mut args = vec![
-			"--chain",
-			"local",
-			who,
-			"--base-path",
-			&base,
-			"--node-key",
-			&node_key,
-			"--worker",
-			"--models-dir",
-			&models,
-			"--worker-threads",
-			"1",
-		];
-		args.extend_from_slice(extra);
-		if let Some(boot) = boot {
-			args.extend_from_slice(&["--bootnodes", boot]);
-		}
-		Node::start(name, dir.path(), &args)
+		common::start_validator(dir.path(), "local", name, who, p2p_key, extra, boot)
 	};
 	let alice = node("alice", "--alice", 1, &[], None);
 	let boot = alice.multiaddr();

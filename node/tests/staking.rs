@@ -83,29 +83,9 @@ fn expected_reward(node: &Node, era: u32, who: &AccountId, from: &[AccountId]) -
 #[test]
 fn a_nominator_is_paid_its_share_of_inference_income() {
 	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
-	let models = cinder_engine::models_dir().display().to_string();
 	let dir = test_dir("staking");
 	let node = |name: &str, who: &str, p2p_key: u8, boot: Option<&str>| {
-		let base = dir.path().join(name).display().to_string();
-		let node_key = format!("{p2p_key:064x}");
-		let mut args = vec![
-			"--chain",
-			"local-fast",
-			who,
-			"--base-path",
-			&base,
-			"--node-key",
-			&node_key,
-			"--worker",
-			"--models-dir",
-			&models,
-			"--worker-threads",
-			"1",
-		];
-		if let Some(boot) = boot {
-			args.extend_from_slice(&["--bootnodes", boot]);
-		}
-		Node::start(name, dir.path(), &args)
+		common::start_validator(dir.path(), "local-fast", name, who, p2p_key, &[], boot)
 	};
 	let alice = node("alice", "--alice", 1, None);
 	let boot = alice.multiaddr();

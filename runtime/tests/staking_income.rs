@@ -14,19 +14,17 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use cinder_kernel::merkle;
 use cinder_runtime::{
 	configs::{rewards::POINTS_SCALE, StakingPot, TreasuryAccount},
 	extrinsic,
 	genesis_config_presets::minilm,
 	AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
 };
-use common::{active_era, Chain};
+use common::{active_era, keyring, Chain};
 use frame_support::traits::fungible::Inspect;
-use pallet_disputes::{crypto, Party, Stage};
-use pallet_inference::{RequestStatus, WorkerSignature};
+use pallet_inference::RequestStatus;
 use pallet_staking::ValidatorPrefs;
-use sp_core::{sr25519, Pair, H256};
+use sp_core::{sr25519, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::Perbill;
 
@@ -40,10 +38,6 @@ const STEPS: u32 = 627;
 
 fn genesis() -> H256 {
 	frame_system::BlockHash::<Runtime>::get(0)
-}
-
-fn keyring(who: &AccountId) -> Sr25519Keyring {
-	Sr25519Keyring::iter().find(|k| k.to_account_id() == *who).expect("a dev account")
 }
 
 fn alice() -> AccountId {
@@ -348,41 +342,9 @@ fn renominating_and_unbonding_move_future_income() {
 /// Opens a dispute over request `id` by `challenger` with a made-up trace,
 /// reveals it, and lets the worker stay silent: the worker loses.
 fn prove_fraud(chain: &mut Chain, id: u64, challenger: &AccountId) -> Vec<RuntimeEvent> {
-	let leaves: Vec<merkle::Hash> =
-		(0..STEPS).map(|i| sp_io::hashing::blake2_256(&i.to_le_bytes())).collect();
-	let root = H256(merkle::root(&leaves));
-	let sign = |payload: &[u8]| {
-		let pair: sr25519::Pair = keyring(challenger).pair();
-		WorkerSignature::from(pair.sign(payload))
-	};
-	let payload = crypto::challenge_payload(genesis(), id, challenger, &root);
-	let call = pallet_disputes::Call::challenge {
-		request: id,
-		challenger: challenger.clone(),
-		root,
-		signature: sign(&payload),
-	};
-	chain.block(vec![extrinsic::general(RuntimeCall::Disputes(call))]);
-	let dispute = pallet_disputes::Disputes::<Runtime>::get(id).unwrap();
-	let Stage::Reveal { level, .. } = dispute.stage else { panic!("revealing") };
-	let hashes: Vec<H256> = leaves.iter().copied().map(H256).collect();
-	let payload = crypto::reveal_payload(
-		genesis(),
-		id,
-		dispute.opened,
-		Party::Challenger,
-		level,
-		&hashes,
-		&[],
-	);
-	let call = pallet_disputes::Call::reveal {
-		request: id,
-		party: Party::Challenger,
-		hashes,
-		output_proof: vec![],
-		signature: sign(&payload),
-	};
-	chain.block(vec![extrinsic::general(RuntimeCall::Disputes(call))]);
+	let leaves = common::made_up_leaves(id, STEPS);
+	chain.block(vec![common::challenge_xt(id, challenger, &leaves)]);
+	chain.block(vec![common::reveal_xt(id, challenger, &leaves).expect("a dispute is open")]);
 	let mut events = Vec::new();
 	for _ in 0..11 {
 		events.extend(chain.block(vec![]));

@@ -14,17 +14,15 @@
 
 mod common;
 
-use cinder_kernel::merkle;
 use cinder_runtime::{
 	configs::StakingPot, extrinsic, genesis_config_presets::minilm, AccountId, Balance, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeOrigin,
 };
-use common::{active_era, Chain};
+use common::{active_era, keyring, Chain};
 use frame_support::traits::fungible::{Inspect, InspectHold};
-use pallet_disputes::{crypto, Party, Stage};
-use pallet_inference::{RequestStatus, WorkerSignature};
+use pallet_inference::RequestStatus;
 use proptest::prelude::*;
-use sp_core::{sr25519, Pair, H256};
+use sp_core::{sr25519, H256};
 use sp_keyring::Sr25519Keyring;
 
 type Balances = pallet_balances::Pallet<Runtime>;
@@ -58,10 +56,6 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn genesis() -> H256 {
 	frame_system::BlockHash::<Runtime>::get(0)
-}
-
-fn keyring(who: &AccountId) -> Sr25519Keyring {
-	Sr25519Keyring::iter().find(|k| k.to_account_id() == *who).expect("a dev account")
 }
 
 fn validators() -> [AccountId; 3] {
@@ -190,41 +184,12 @@ impl World {
 				}) else {
 					return;
 				};
-				let leaves: Vec<merkle::Hash> = (0..STEPS)
-					.map(|i| sp_io::hashing::blake2_256(&(id, i).encode_pair()))
-					.collect();
-				let root = H256(merkle::root(&leaves));
-				let pair: sr25519::Pair = keyring(&challenger).pair();
-				let sign = |payload: &[u8]| WorkerSignature::from(pair.sign(payload));
-				let payload = crypto::challenge_payload(genesis(), id, &challenger, &root);
-				let call = pallet_disputes::Call::challenge {
-					request: id,
-					challenger: challenger.clone(),
-					root,
-					signature: sign(&payload),
-				};
-				self.block(vec![extrinsic::general(RuntimeCall::Disputes(call))]);
+				let leaves = common::made_up_leaves(id, STEPS);
+				self.block(vec![common::challenge_xt(id, &challenger, &leaves)]);
 				// The window may have closed as the block began: no dispute.
-				let Some(dispute) = pallet_disputes::Disputes::<Runtime>::get(id) else { return };
-				let Stage::Reveal { level, .. } = dispute.stage else { panic!("revealing") };
-				let hashes: Vec<H256> = leaves.iter().copied().map(H256).collect();
-				let payload = crypto::reveal_payload(
-					genesis(),
-					id,
-					dispute.opened,
-					Party::Challenger,
-					level,
-					&hashes,
-					&[],
-				);
-				let call = pallet_disputes::Call::reveal {
-					request: id,
-					party: Party::Challenger,
-					hashes,
-					output_proof: vec![],
-					signature: sign(&payload),
-				};
-				self.block(vec![extrinsic::general(RuntimeCall::Disputes(call))]);
+				if let Some(reveal) = common::reveal_xt(id, &challenger, &leaves) {
+					self.block(vec![reveal]);
+				}
 			}
 			Op::Nominate(mask) => {
 				let targets: Vec<_> = validators()
@@ -283,17 +248,6 @@ impl World {
 			self.issuance + self.ledger.remainders + self.ledger.rewarded - drawn,
 			"issuance moves by inflation only"
 		);
-	}
-}
-
-trait EncodePair {
-	fn encode_pair(&self) -> Vec<u8>;
-}
-impl EncodePair for (u64, u32) {
-	fn encode_pair(&self) -> Vec<u8> {
-		let mut v = self.0.to_le_bytes().to_vec();
-		v.extend(self.1.to_le_bytes());
-		v
 	}
 }
 

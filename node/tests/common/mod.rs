@@ -339,6 +339,42 @@ impl Drop for Node {
 	}
 }
 
+/// A validator of `chain` with a worker serving the installed models on one
+/// thread: `who` is `--alice` and friends, `p2p_key` its node key (so its
+/// peer id is known), `extra` more flags, `boot` a bootnode address.
+pub fn start_validator(
+	dir: &Path,
+	chain: &str,
+	name: &str,
+	who: &str,
+	p2p_key: u8,
+	extra: &[&str],
+	boot: Option<&str>,
+) -> Node {
+	let models = cinder_engine::models_dir().display().to_string();
+	let base = dir.join(name).display().to_string();
+	let node_key = format!("{p2p_key:064x}");
+	let mut args = vec![
+		"--chain",
+		chain,
+		who,
+		"--base-path",
+		&base,
+		"--node-key",
+		&node_key,
+		"--worker",
+		"--models-dir",
+		&models,
+		"--worker-threads",
+		"1",
+	];
+	args.extend_from_slice(extra);
+	if let Some(boot) = boot {
+		args.extend_from_slice(&["--bootnodes", boot]);
+	}
+	Node::start(name, dir, &args)
+}
+
 pub fn parse_h256(s: &str) -> H256 {
 	let bytes = hex::decode(s.trim_start_matches("0x")).unwrap();
 	H256::from_slice(&bytes)

@@ -203,6 +203,69 @@ impl Chain {
 	}
 }
 
+/// The dev keyring entry of `who`.
+pub fn keyring(who: &AccountId) -> sp_keyring::Sr25519Keyring {
+	sp_keyring::Sr25519Keyring::iter().find(|k| k.to_account_id() == *who).expect("a dev account")
+}
+
+/// A made-up trace of `steps` leaves for request `id`: what a challenger in
+/// a test commits to and reveals when the worker is to stay silent.
+pub fn made_up_leaves(id: u64, steps: u32) -> Vec<[u8; 32]> {
+	(0..steps).map(|i| sp_io::hashing::blake2_256(&(id, i).encode())).collect()
+}
+
+fn sign_as(who: &AccountId, payload: &[u8]) -> pallet_inference::WorkerSignature {
+	use sp_core::Pair;
+	let pair: sp_core::sr25519::Pair = keyring(who).pair();
+	pallet_inference::WorkerSignature::from(pair.sign(payload))
+}
+
+/// `challenger`'s challenge of request `id` with the root of `leaves`,
+/// signed with its dev worker key.
+pub fn challenge_xt(id: u64, challenger: &AccountId, leaves: &[[u8; 32]]) -> UncheckedExtrinsic {
+	let genesis = frame_system::BlockHash::<Runtime>::get(0);
+	let root = H256(cinder_kernel::merkle::root(leaves));
+	let payload = pallet_disputes::crypto::challenge_payload(genesis, id, challenger, &root);
+	let call = pallet_disputes::Call::challenge {
+		request: id,
+		challenger: challenger.clone(),
+		root,
+		signature: sign_as(challenger, &payload),
+	};
+	cinder_runtime::extrinsic::general(RuntimeCall::Disputes(call))
+}
+
+/// `challenger`'s reveal of every leaf of `leaves` in the open round of the
+/// dispute over request `id`; `None` if no dispute is open.
+pub fn reveal_xt(
+	id: u64,
+	challenger: &AccountId,
+	leaves: &[[u8; 32]],
+) -> Option<UncheckedExtrinsic> {
+	use pallet_disputes::{Party, Stage};
+	let genesis = frame_system::BlockHash::<Runtime>::get(0);
+	let dispute = pallet_disputes::Disputes::<Runtime>::get(id)?;
+	let Stage::Reveal { level, .. } = dispute.stage else { return None };
+	let hashes: Vec<H256> = leaves.iter().copied().map(H256).collect();
+	let payload = pallet_disputes::crypto::reveal_payload(
+		genesis,
+		id,
+		dispute.opened,
+		Party::Challenger,
+		level,
+		&hashes,
+		&[],
+	);
+	let call = pallet_disputes::Call::reveal {
+		request: id,
+		party: Party::Challenger,
+		hashes,
+		output_proof: vec![],
+		signature: sign_as(challenger, &payload),
+	};
+	Some(cinder_runtime::extrinsic::general(RuntimeCall::Disputes(call)))
+}
+
 /// The active staking era.
 pub fn active_era() -> u32 {
 	pallet_staking::ActiveEra::<Runtime>::get().map(|a| a.index).unwrap_or(0)
