@@ -68,27 +68,27 @@ fn connect(url: &str) -> Result<HttpClient> {
 	Ok(HttpClient::new(url, Duration::from_secs(60))?)
 }
 
-fn hex_decode(s: &str) -> Result<Vec<u8>> {
+pub(crate) fn hex_decode(s: &str) -> Result<Vec<u8>> {
 	sp_core::bytes::from_hex(s).map_err(|e| ClientError::Other(format!("bad hex {s}: {e}")))
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
 	sp_core::bytes::to_hex(bytes, false)
 }
 
-/// A paying account connected to a node: what `embed` and `load` submit
-/// requests with. Tracks the nonce locally, so requests can be sent back
-/// to back.
-struct Payer {
-	rpc: HttpClient,
+/// A signing account connected to a node: what `embed`, `load` and `stake`
+/// submit transactions with. Tracks the nonce locally, so transactions can
+/// be sent back to back.
+pub(crate) struct Payer {
+	pub(crate) rpc: HttpClient,
 	pair: sr25519::Pair,
-	account: cinder_runtime::AccountId,
+	pub(crate) account: cinder_runtime::AccountId,
 	genesis: H256,
 	nonce: u32,
 }
 
 impl Payer {
-	fn connect(url: &str, suri: &str) -> Result<Self> {
+	pub(crate) fn connect(url: &str, suri: &str) -> Result<Self> {
 		let rpc = connect(url)?;
 		let pair = sr25519::Pair::from_string(suri, None)
 			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
@@ -102,6 +102,16 @@ impl Payer {
 		Ok(Self { rpc, pair, account, genesis, nonce })
 	}
 
+	/// Signs `call` with the next nonce and submits it; returns its
+	/// encoding and the transaction hash.
+	pub(crate) fn submit(&mut self, call: cinder_runtime::RuntimeCall) -> Result<(Vec<u8>, Value)> {
+		let xt = cinder_runtime::extrinsic::sign(&self.pair, self.nonce, self.genesis, call);
+		let bytes = xt.encode();
+		let hash = self.rpc.call("author_submitExtrinsic", json!([hex_encode(&bytes)]))?;
+		self.nonce += 1;
+		Ok((bytes, hash))
+	}
+
 	/// Signs and submits `inference.request`; returns the transaction hash.
 	fn request(&mut self, model: u32, input: Vec<u32>, max_fee: u128) -> Result<Value> {
 		let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
@@ -109,11 +119,29 @@ impl Payer {
 			input,
 			max_fee,
 		});
-		let xt = cinder_runtime::extrinsic::sign(&self.pair, self.nonce, self.genesis, call);
-		let hash = self.rpc.call("author_submitExtrinsic", json!([hex_encode(&xt.encode())]))?;
-		self.nonce += 1;
-		Ok(hash)
+		self.submit(call).map(|(_, hash)| hash)
 	}
+}
+
+/// The SCALE value under storage `key` (at block `at`, or the best block).
+pub(crate) fn storage<T: Decode>(
+	rpc: &HttpClient,
+	key: &[u8],
+	at: Option<H256>,
+) -> Result<Option<T>> {
+	let at = at.map(|h| format!("{h:?}"));
+	let value = rpc.call("state_getStorage", json!([hex_encode(key), at]))?;
+	let Some(hex) = value.as_str() else { return Ok(None) };
+	T::decode(&mut &hex_decode(hex)?[..])
+		.map(Some)
+		.map_err(|e| ClientError::Other(format!("undecodable storage value: {e}")))
+}
+
+/// The best block's number.
+pub(crate) fn best_block(rpc: &HttpClient) -> Result<u64> {
+	let header = rpc.call("chain_getHeader", json!([]))?;
+	let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
+	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
 }
 
 /// The balances of `who` (at block `at`, or the best block), read from
@@ -124,15 +152,13 @@ pub fn account_data(
 	at: Option<H256>,
 ) -> Result<pallet_balances::AccountData<cinder_runtime::Balance>> {
 	let key = frame_system::Account::<cinder_runtime::Runtime>::hashed_key_for(who);
-	let at = at.map(|h| format!("{h:?}"));
-	let value = rpc.call("state_getStorage", json!([hex_encode(&key), at]))?;
-	let Some(hex) = value.as_str() else { return Ok(Default::default()) };
-	let info = frame_system::AccountInfo::<
-		cinder_runtime::Nonce,
-		pallet_balances::AccountData<cinder_runtime::Balance>,
-	>::decode(&mut &hex_decode(hex)?[..])
-	.map_err(|e| ClientError::Other(format!("account data: {e}")))?;
-	Ok(info.data)
+	let info: Option<
+		frame_system::AccountInfo<
+			cinder_runtime::Nonce,
+			pallet_balances::AccountData<cinder_runtime::Balance>,
+		>,
+	> = storage(rpc, &key, at)?;
+	Ok(info.map(|i| i.data).unwrap_or_default())
 }
 
 /// Polls request `id` until `done` holds for its state name (`assigned`,
@@ -297,12 +323,6 @@ struct Sent {
 }
 
 impl LoadCmd {
-	fn best_block(rpc: &HttpClient) -> Result<u64> {
-		let header = rpc.call("chain_getHeader", json!([]))?;
-		let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
-		u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
-	}
-
 	pub fn run(&self) -> Result<()> {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let text = "Validators run the model and post the result; anyone can challenge it.";
@@ -315,7 +335,7 @@ impl LoadCmd {
 			.unwrap_or(0);
 		let mut send = |n: u32| -> Result<Vec<Sent>> {
 			let first = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
-			let block = Self::best_block(&payer.rpc)?;
+			let block = best_block(&payer.rpc)?;
 			let mut out = Vec::new();
 			for i in 0..n {
 				payer.request(0, ids.clone(), price)?;
@@ -337,7 +357,7 @@ impl LoadCmd {
 			if view["state"]["state"] == "refunded" && want != "refunded" {
 				return Err(ClientError::Other(format!("request {} was refunded", sent.id)));
 			}
-			Ok((sent.at.elapsed().as_secs_f64(), Self::best_block(&rpc)? - sent.block))
+			Ok((sent.at.elapsed().as_secs_f64(), best_block(&rpc)? - sent.block))
 		};
 
 		println!("latency (one request at a time, {} tokens):", ids.len());

@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use codec::{Decode, Encode};
 use pallet_inference_rpc::{Amount, NominatorInfo, ValidatorInfo};
 use serde_json::json;
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
@@ -19,7 +18,7 @@ use cinder_runtime::{
 };
 
 use crate::{
-	client::{account_data, ClientError},
+	client::{account_data, best_block, hex_decode, hex_encode, storage, ClientError, Payer},
 	jsonrpc::HttpClient,
 };
 
@@ -161,44 +160,20 @@ pub fn explain(error: &RuntimeError) -> String {
 	}
 }
 
-/// A signing account connected to a node.
+/// A signing account connected to a node, and how long to wait for a
+/// transaction to land.
 struct Signer {
-	rpc: HttpClient,
-	pair: sr25519::Pair,
-	account: AccountId,
-	genesis: H256,
+	payer: Payer,
 	timeout: Duration,
-}
-
-fn hex(bytes: &[u8]) -> String {
-	sp_core::bytes::to_hex(bytes, false)
-}
-
-fn unhex(s: &str) -> Result<Vec<u8>> {
-	sp_core::bytes::from_hex(s)
-		.map_err(|e| ClientError::Other(format!("bad hex from the node: {e}")))
 }
 
 fn other(e: impl std::fmt::Display) -> ClientError {
 	ClientError::Other(e.to_string())
 }
 
-/// A storage value of the runtime at the best block, decoded.
-fn storage<T: Decode>(rpc: &HttpClient, key: Vec<u8>) -> Result<Option<T>> {
-	let value = rpc.call("state_getStorage", json!([hex(&key)]))?;
-	let Some(text) = value.as_str() else { return Ok(None) };
-	T::decode(&mut &unhex(text)?[..]).map(Some).map_err(other)
-}
-
-fn best_number(rpc: &HttpClient) -> Result<u32> {
-	let header = rpc.call("chain_getHeader", json!([]))?;
-	let number = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
-	u32::from_str_radix(number, 16).map_err(other)
-}
-
 fn active_era(rpc: &HttpClient) -> Result<Option<u32>> {
-	let key = pallet_staking::ActiveEra::<Runtime>::hashed_key().to_vec();
-	Ok(storage::<pallet_staking::ActiveEraInfo>(rpc, key)?.map(|a| a.index))
+	let key = pallet_staking::ActiveEra::<Runtime>::hashed_key();
+	Ok(storage::<pallet_staking::ActiveEraInfo>(rpc, &key, None)?.map(|a| a.index))
 }
 
 fn ledger(
@@ -206,7 +181,7 @@ fn ledger(
 	who: &AccountId,
 ) -> Result<Option<pallet_staking::StakingLedger<Runtime>>> {
 	let key = pallet_staking::Ledger::<Runtime>::hashed_key_for(who);
-	storage(rpc, key)
+	storage(rpc, &key, None)
 }
 
 impl Signer {
@@ -214,31 +189,26 @@ impl Signer {
 		let suri = suri.ok_or_else(|| {
 			ClientError::Other("this action signs: pass the account with --suri".into())
 		})?;
-		let rpc = HttpClient::new(url, Duration::from_secs(60))?;
-		let pair = sr25519::Pair::from_string(suri, None)
-			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
-		let account = AccountId::from(pair.public());
-		let genesis = rpc.call("chain_getBlockHash", json!([0]))?;
-		let genesis = H256::from_slice(&unhex(genesis.as_str().unwrap_or_default())?);
-		Ok(Self { rpc, pair, account, genesis, timeout })
+		Ok(Self { payer: Payer::connect(url, suri)?, timeout })
+	}
+
+	fn rpc(&self) -> &HttpClient {
+		&self.payer.rpc
+	}
+
+	fn account(&self) -> &AccountId {
+		&self.payer.account
 	}
 
 	/// Signs `call`, submits it and waits for the block that includes it;
 	/// returns the events it raised, or the chain's reason for refusing it.
-	fn send(&self, call: RuntimeCall) -> Result<Vec<RuntimeEvent>> {
-		let nonce = self
-			.rpc
-			.call("system_accountNextIndex", json!([self.account.to_ss58check()]))?
-			.as_u64()
-			.ok_or_else(|| other("the node did not give a nonce"))? as u32;
-		let xt = cinder_runtime::extrinsic::sign(&self.pair, nonce, self.genesis, call);
-		let bytes = xt.encode();
-		let from = best_number(&self.rpc)?;
-		self.rpc.call("author_submitExtrinsic", json!([hex(&bytes)]))?;
+	fn send(&mut self, call: RuntimeCall) -> Result<Vec<RuntimeEvent>> {
+		let from = best_block(self.rpc())?;
+		let (bytes, _) = self.payer.submit(call)?;
 		let deadline = Instant::now() + self.timeout;
 		let mut next = from.saturating_add(1);
 		loop {
-			let best = best_number(&self.rpc)?;
+			let best = best_block(self.rpc())?;
 			while next <= best {
 				if let Some(events) = self.find_in_block(next, &bytes)? {
 					return Self::outcome(events);
@@ -256,10 +226,10 @@ impl Signer {
 	}
 
 	/// The events of the extrinsic `bytes` if block `number` holds it.
-	fn find_in_block(&self, number: u32, bytes: &[u8]) -> Result<Option<Vec<RuntimeEvent>>> {
-		let hash = self.rpc.call("chain_getBlockHash", json!([number]))?;
-		let block = self.rpc.call("chain_getBlock", json!([hash]))?;
-		let wanted = hex(bytes);
+	fn find_in_block(&self, number: u64, bytes: &[u8]) -> Result<Option<Vec<RuntimeEvent>>> {
+		let hash = self.rpc().call("chain_getBlockHash", json!([number]))?;
+		let block = self.rpc().call("chain_getBlock", json!([hash]))?;
+		let wanted = hex_encode(bytes);
 		let extrinsics = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
 		let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&wanted)) else {
 			return Ok(None);
@@ -267,11 +237,9 @@ impl Signer {
 		// `System::Events` (the storage item is private to frame-system).
 		let key =
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		let value = self.rpc.call("state_getStorage", json!([hex(&key), hash]))?;
-		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> = match value.as_str() {
-			Some(text) => Decode::decode(&mut &unhex(text)?[..]).map_err(other)?,
-			None => Vec::new(),
-		};
+		let at = H256::from_slice(&hex_decode(hash.as_str().unwrap_or_default())?);
+		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
+			storage(self.rpc(), &key, Some(at))?.unwrap_or_default();
 		Ok(Some(
 			records
 				.into_iter()
@@ -305,22 +273,22 @@ impl StakeCmd {
 		let signer = || Signer::connect(&self.url, self.suri.as_deref(), timeout);
 		match &self.action {
 			StakeAction::Bond { amount, extra } => {
-				let s = signer()?;
+				let mut s = signer()?;
 				let value = parse_amount(amount)?;
-				let free = account_data(&s.rpc, &s.account, None)?.free;
+				let free = account_data(s.rpc(), s.account(), None)?.free;
 				if free < value {
 					return Err(ClientError::InsufficientFunds {
-						account: s.account.to_ss58check(),
+						account: s.account().to_ss58check(),
 						free,
 						needed: value,
 					});
 				}
-				let bonded = ledger(&s.rpc, &s.account)?;
+				let bonded = ledger(s.rpc(), s.account())?;
 				let call = match (bonded, extra) {
 					(Some(l), false) => {
 						return Err(other(format!(
 							"{} already bonds {}: add to it with `bond --extra`",
-							s.account.to_ss58check(),
+							s.account().to_ss58check(),
 							format_amount(l.total)
 						)))
 					}
@@ -334,18 +302,18 @@ impl StakeCmd {
 					(Some(_), true) => pallet_staking::Call::bond_extra { max_additional: value },
 				};
 				s.send(RuntimeCall::Staking(call))?;
-				println!("bonded {} from {}", format_amount(value), s.account.to_ss58check());
+				println!("bonded {} from {}", format_amount(value), s.account().to_ss58check());
 			}
 			StakeAction::Nominate { validators } => {
-				let s = signer()?;
+				let mut s = signer()?;
 				let targets =
 					validators.iter().map(|v| parse_account(v)).collect::<Result<Vec<_>>>()?;
-				let Some(l) = ledger(&s.rpc, &s.account)? else {
+				let Some(l) = ledger(s.rpc(), s.account())? else {
 					return Err(other("the account is not bonded: `bond` first"));
 				};
 				for t in &targets {
 					let key = pallet_staking::Validators::<Runtime>::hashed_key_for(t);
-					if storage::<pallet_staking::ValidatorPrefs>(&s.rpc, key)?.is_none() {
+					if storage::<pallet_staking::ValidatorPrefs>(s.rpc(), &key, None)?.is_none() {
 						return Err(other(format!("{} is not a validator", t.to_ss58check())));
 					}
 				}
@@ -356,15 +324,15 @@ impl StakeCmd {
 				let names: Vec<String> = targets.iter().map(|t| t.to_ss58check()).collect();
 				println!(
 					"{} nominates {} with {} from the next era",
-					s.account.to_ss58check(),
+					s.account().to_ss58check(),
 					names.join(", "),
 					format_amount(l.active)
 				);
 			}
 			StakeAction::Unbond { amount } => {
-				let s = signer()?;
+				let mut s = signer()?;
 				let value = parse_amount(amount)?;
-				let Some(l) = ledger(&s.rpc, &s.account)? else {
+				let Some(l) = ledger(s.rpc(), s.account())? else {
 					return Err(other("the account is not bonded: nothing to unbond"));
 				};
 				if l.active < value {
@@ -374,7 +342,7 @@ impl StakeCmd {
 					)));
 				}
 				s.send(RuntimeCall::Staking(pallet_staking::Call::unbond { value }))?;
-				let era = active_era(&s.rpc)?.unwrap_or(0);
+				let era = active_era(s.rpc())?.unwrap_or(0);
 				let free_at = era + cinder_runtime::configs::BondingDuration::get();
 				println!(
 					"unbonding {}: free to `withdraw` from era {free_at}",
@@ -382,34 +350,34 @@ impl StakeCmd {
 				);
 			}
 			StakeAction::Withdraw => {
-				let s = signer()?;
-				if ledger(&s.rpc, &s.account)?.is_none() {
+				let mut s = signer()?;
+				if ledger(s.rpc(), s.account())?.is_none() {
 					return Err(other("the account is not bonded: nothing to withdraw"));
 				}
-				let before = account_data(&s.rpc, &s.account, None)?;
+				let before = account_data(s.rpc(), s.account(), None)?;
 				let call = pallet_staking::Call::withdraw_unbonded { num_slashing_spans: 0 };
 				s.send(RuntimeCall::Staking(call))?;
-				let after = account_data(&s.rpc, &s.account, None)?;
+				let after = account_data(s.rpc(), s.account(), None)?;
 				println!(
 					"withdrew {}",
 					format_amount(before.reserved.saturating_sub(after.reserved))
 				);
 			}
 			StakeAction::Chill => {
-				let s = signer()?;
-				if ledger(&s.rpc, &s.account)?.is_none() {
+				let mut s = signer()?;
+				if ledger(s.rpc(), s.account())?.is_none() {
 					return Err(other("the account is not bonded: nothing to chill"));
 				}
 				s.send(RuntimeCall::Staking(pallet_staking::Call::chill {}))?;
 				println!(
 					"{} stops nominating and validating from the next era",
-					s.account.to_ss58check()
+					s.account().to_ss58check()
 				);
 			}
 			StakeAction::Payout { validator, era } => {
-				let s = signer()?;
+				let mut s = signer()?;
 				let validator = parse_account(validator)?;
-				let active = active_era(&s.rpc)?.ok_or_else(|| other("no era has started yet"))?;
+				let active = active_era(s.rpc())?.ok_or_else(|| other("no era has started yet"))?;
 				let era = match era {
 					Some(e) => *e,
 					None => {
@@ -423,7 +391,9 @@ impl StakeCmd {
 				}
 				let key =
 					pallet_staking::ErasStakersOverview::<Runtime>::hashed_key_for(era, &validator);
-				if storage::<sp_staking::PagedExposureMetadata<Balance>>(&s.rpc, key)?.is_none() {
+				if storage::<sp_staking::PagedExposureMetadata<Balance>>(s.rpc(), &key, None)?
+					.is_none()
+				{
 					return Err(other(format!(
 						"{} was not an active validator in era {era}",
 						validator.to_ss58check()

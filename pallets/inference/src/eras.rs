@@ -3,9 +3,9 @@
 //! records; at the era's end the runtime's payout reads the incomes (and
 //! the records older than `EraHistory` eras go).
 
-use crate::{pallet::*, types::*, weights::WeightInfo, ValidatorStaking};
+use crate::{pallet::*, types::*, ValidatorStaking};
 use alloc::vec::Vec;
-use frame_support::{pallet_prelude::*, traits::Get};
+use frame_support::traits::Get;
 use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
@@ -30,7 +30,7 @@ impl<T: Config> Pallet<T> {
 	/// to add to the era's reward and split by), and forgets the records
 	/// that fall out of the `EraHistory` window, keeping `era`'s. Called by
 	/// the runtime once per era, from staking's era payout; its weight is
-	/// [`WeightInfo::end_era`] with one record per active validator.
+	/// `WeightInfo::end_era` with one record per active validator.
 	pub fn end_era(era: EraIndex) -> Vec<(T::AccountId, BalanceOf<T>)> {
 		let keep_from = era.saturating_add(1).saturating_sub(T::EraHistory::get());
 		let mut oldest = OldestEra::<T>::get();
@@ -45,10 +45,5 @@ impl<T: Config> Pallet<T> {
 			.filter(|(_, work)| !work.income.is_zero())
 			.map(|(who, work)| (who, work.income))
 			.collect()
-	}
-
-	/// The weight of [`Self::end_era`] for `validators` records.
-	pub fn end_era_weight(validators: u32) -> Weight {
-		T::WeightInfo::end_era(validators)
 	}
 }

@@ -162,9 +162,3 @@ impl OnUnbalanced<Debt<AccountId, Balances>> for PayFromPot {
 		}
 	}
 }
-
-/// Undistributed income in the pot, beyond its existential deposit.
-pub fn pot_balance() -> Balance {
-	<Balances as Inspect<_>>::balance(&StakingPot::get())
-		.saturating_sub(<Balances as Inspect<_>>::minimum_balance())
-}
