@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Cinder's whole test suite: unit, runtime and end-to-end node tests
-# (a dev chain and a three-validator local network on loopback), then
+# (a dev chain and four-validator local networks on loopback), then
 # rustfmt and clippy.
 #
 #   scripts/test.sh            # everything

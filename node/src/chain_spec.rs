@@ -40,7 +40,7 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 		.build())
 }
 
-/// Alice, Bob and Charlie validating, Dave and Eve nominating.
+/// Alice, Bob, Charlie and Dave validating, Eve and Ferdie nominating.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
 		.with_name("Cinder Local Testnet")

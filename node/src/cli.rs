@@ -113,7 +113,7 @@ pub enum Subcommand {
 	Embed(crate::client::EmbedCmd),
 
 	/// Measure request latency and throughput against a running chain.
-	Load(crate::client::LoadCmd),
+	Load(crate::load::LoadCmd),
 
 	/// Stake from the shell: bond, nominate, unbond, withdraw, chill, pay
 	/// out an era, and show a validator's or a nominator's inference income.

@@ -61,10 +61,10 @@ pub enum ClientError {
 	Other(String),
 }
 
-type Result<T> = std::result::Result<T, ClientError>;
+pub(crate) type Result<T> = std::result::Result<T, ClientError>;
 
 /// The node's endpoint; a call waits at most a minute for its answer.
-fn connect(url: &str) -> Result<HttpClient> {
+pub(crate) fn connect(url: &str) -> Result<HttpClient> {
 	Ok(HttpClient::new(url, Duration::from_secs(60))?)
 }
 
@@ -113,7 +113,7 @@ impl Payer {
 	}
 
 	/// Signs and submits `inference.request`; returns the transaction hash.
-	fn request(&mut self, model: u32, input: Vec<u32>, max_fee: u128) -> Result<Value> {
+	pub(crate) fn request(&mut self, model: u32, input: Vec<u32>, max_fee: u128) -> Result<Value> {
 		let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
 			model,
 			input,
@@ -135,6 +135,13 @@ pub(crate) fn storage<T: Decode>(
 	T::decode(&mut &hex_decode(hex)?[..])
 		.map(Some)
 		.map_err(|e| ClientError::Other(format!("undecodable storage value: {e}")))
+}
+
+/// The storage key of `System::Events` (the storage item is private to
+/// `frame-system`): a block's events, as `Vec<EventRecord<RuntimeEvent,
+/// H256>>`.
+pub fn events_key() -> Vec<u8> {
+	[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat()
 }
 
 /// The best block's number.
@@ -164,7 +171,7 @@ pub fn account_data(
 /// Polls request `id` until `done` holds for its state name (`assigned`,
 /// `answered`, `frozen`, `settled`, `refunded`); returns its view. A request
 /// not on chain yet is waited for; any other failure, or `deadline`, ends it.
-fn wait_for_request(
+pub(crate) fn wait_for_request(
 	rpc: &HttpClient,
 	id: u64,
 	deadline: Instant,
@@ -291,104 +298,6 @@ impl EmbedCmd {
 		if let Some(c) = similarity {
 			println!("cosine similarity: {c:.4}");
 		}
-		Ok(())
-	}
-}
-
-/// Measure latency and throughput of requests through a running chain.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LoadCmd {
-	/// The node's HTTP JSON-RPC endpoint.
-	#[arg(long, default_value = "http://127.0.0.1:9944")]
-	pub url: String,
-
-	/// Secret URI of the paying account.
-	#[arg(long, default_value = "//Bob")]
-	pub suri: String,
-
-	/// Requests timed one at a time, for latency.
-	#[arg(long, default_value_t = 3)]
-	pub latency_runs: u32,
-
-	/// Requests sent at once per load step (each step doubles from 4 up to
-	/// this many).
-	#[arg(long, default_value_t = 64)]
-	pub max_burst: u32,
-}
-
-struct Sent {
-	id: u64,
-	at: Instant,
-	block: u64,
-}
-
-impl LoadCmd {
-	pub fn run(&self) -> Result<()> {
-		let mut payer = Payer::connect(&self.url, &self.suri)?;
-		let text = "Validators run the model and post the result; anyone can challenge it.";
-		let ids: Vec<u32> =
-			serde_json::from_value(payer.rpc.call("inference_tokenize", json!([0, text]))?)
-				.map_err(|e| ClientError::Other(e.to_string()))?;
-		let price = payer.rpc.call("inference_estimateFee", json!([0, ids.clone()]))?["price"]
-			.as_u64()
-			.map(u128::from)
-			.unwrap_or(0);
-		let mut send = |n: u32| -> Result<Vec<Sent>> {
-			let first = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
-			let block = best_block(&payer.rpc)?;
-			let mut out = Vec::new();
-			for i in 0..n {
-				payer.request(0, ids.clone(), price)?;
-				out.push(Sent { id: first + u64::from(i), at: Instant::now(), block });
-			}
-			Ok(out)
-		};
-		// `send` holds the payer; waiting polls over a connection of its own.
-		let rpc = connect(&self.url)?;
-		// Seconds and blocks from `sent` until its state is `want` (for
-		// "answered", settling also counts); a refund is an error.
-		let wait = |sent: &Sent, want: &str| -> Result<(f64, u64)> {
-			let deadline = Instant::now() + Duration::from_secs(300);
-			let reached = |state: &str| {
-				state == want || (want == "answered" && state == "settled") || state == "refunded"
-			};
-			let view =
-				wait_for_request(&rpc, sent.id, deadline, Duration::from_millis(100), reached)?;
-			if view["state"]["state"] == "refunded" && want != "refunded" {
-				return Err(ClientError::Other(format!("request {} was refunded", sent.id)));
-			}
-			Ok((sent.at.elapsed().as_secs_f64(), best_block(&rpc)? - sent.block))
-		};
-
-		println!("latency (one request at a time, {} tokens):", ids.len());
-		for _ in 0..self.latency_runs {
-			let sent = send(1)?;
-			let (a_s, a_b) = wait(&sent[0], "answered")?;
-			let (s_s, s_b) = wait(&sent[0], "settled")?;
-			println!(
-				"  request {}: result on chain after {a_s:.1} s ({a_b} blocks), settled after {s_s:.1} s ({s_b} blocks)",
-				sent[0].id
-			);
-		}
-
-		println!("throughput (bursts submitted at once, time until every result is on chain):");
-		let mut burst = 4;
-		while burst <= self.max_burst {
-			let start = Instant::now();
-			let sent = send(burst)?;
-			let mut last = 0.0f64;
-			for s in &sent {
-				last = wait(s, "answered")?.0.max(last);
-			}
-			let elapsed = start.elapsed().as_secs_f64();
-			println!(
-				"  {burst:>4} requests: all answered in {elapsed:.1} s → {:.1} requests/s",
-				f64::from(burst) / elapsed
-			);
-			burst *= 2;
-		}
-		let metrics = self.url.replace(":9944", ":9615");
-		println!("worker inference time: see cinder_worker_inference_seconds at {metrics}/metrics");
 		Ok(())
 	}
 }

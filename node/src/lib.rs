@@ -6,13 +6,13 @@
 //! finds under `--models-dir` with the deterministic engine.
 //!
 //! `cinder-node --dev` starts a single-validator development chain;
-//! `cinder-node --chain local --alice` and friends start the three-validator
-//! local testnet. See the workspace README for the walkthrough.
+//! `cinder-node --chain local --alice` and friends start the four-validator
+//! local testnet (`scripts/local-net.sh` starts all four). See the workspace README for the walkthrough.
 //!
 //! The crate is a library with a thin binary: [`run`] is the whole command
 //! line, [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses
-//! and [`client`] the commands built on it, [`stake`] the token holder's
-//! commands; the end-to-end tests share them.
+//! and [`client`] the commands built on it, [`load`] the load generator,
+//! [`stake`] the token holder's commands; the end-to-end tests share them.
 
 // `sc_cli::Error` and `sc_service::Error` are large, and they are the error
 // types of the Substrate APIs this crate plugs into.
@@ -23,6 +23,7 @@ mod cli;
 pub mod client;
 mod command;
 pub mod jsonrpc;
+pub mod load;
 mod rpc;
 mod service;
 pub mod stake;

@@ -1,5 +1,5 @@
-//! End to end, the fraud-proof game on a live network: Alice, Bob and
-//! Charlie validate the `local` chain as three processes, each with a
+//! End to end, the fraud-proof game on a live network: Alice, Bob, Charlie
+//! and Dave validate the `local` chain as four processes, each with a
 //! worker auditing every result; Charlie's worker lies
 //! (`--fault corrupt-step=300`: step 300's output changed, the trace
 //! committed to the lie). Ferdie's requests that land on Charlie are
@@ -20,7 +20,7 @@ use codec::Encode;
 use common::{test_dir, Node};
 use serde_json::{json, Value};
 use sp_io::hashing::{twox_128, twox_64};
-use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Ferdie};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};
 use sp_runtime::Perbill;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -71,23 +71,18 @@ fn twox64_concat(data: &[u8]) -> Vec<u8> {
 fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
 	let dir = test_dir("fraud");
-	let node = |name: &str, who: &str, p2p_key: u8, extra: &[&str], boot: Option<&str>| {
-		common::start_validator(dir.path(), "local", name, who, p2p_key, extra, boot)
+	let fault = |name: &str| match name {
+		"charlie" => vec!["--fault".to_string(), format!("corrupt-step={LIE_AT}")],
+		_ => Vec::new(),
 	};
-	let alice = node("alice", "--alice", 1, &[], None);
-	let boot = alice.multiaddr();
-	let bob = node("bob", "--bob", 2, &[], Some(&boot));
-	let fault = format!("corrupt-step={LIE_AT}");
-	let charlie = node("charlie", "--charlie", 3, &["--fault", &fault], Some(&boot));
-	for n in [&alice, &bob, &charlie] {
-		n.wait_until("two peers", MINUTE, |n| n.peers() >= 2);
-	}
+	let nodes = common::network::start_network(dir.path(), "local", fault);
+	let [alice, bob, charlie, dave] = &nodes[..] else { unreachable!() };
 	alice.wait_until("block #2", 2 * MINUTE, |n| n.best_number() >= 2);
 
 	let engine = cinder_engine::Model::load(&minilm_dir).unwrap();
 	let tokens: Vec<Vec<u32>> = TEXTS.iter().map(|t| engine.tokenize(t).unwrap()).collect();
 	let charlie_id = Charlie.to_account_id().to_string();
-	let honest = [Alice.to_account_id().to_string(), Bob.to_account_id().to_string()];
+	let honest = [Alice, Bob, Dave].map(|k| k.to_account_id().to_string());
 
 	// Ferdie sends batches of requests until at least one is assigned to
 	// Charlie (assignment is stake-weighted at random).
@@ -100,7 +95,7 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		for id in first..first + tokens.len() as u64 {
 			watched.insert(id, bob.subscribe("inference_subscribeRequest", json!([id])));
 		}
-		send(&alice, &tokens);
+		send(alice, &tokens);
 		let ids: Vec<u64> = (first..first + tokens.len() as u64).collect();
 		for (id, input) in ids.iter().zip(&tokens) {
 			requests.insert(*id, input.clone());
@@ -152,10 +147,11 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 				&& d["outcome"]["challengerLied"] == false;
 			assert!(
 				ok,
-				"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}",
+				"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
 				charlie.log_lines("request"),
 				alice.log_lines("request"),
-				bob.log_lines("request")
+				bob.log_lines("request"),
+				dave.log_lines("request")
 			);
 			challengers.push(d["challenger"].as_str().unwrap().to_string());
 		} else {
@@ -187,15 +183,16 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let disputes = |n: &Node, outcome: &str| {
 		n.metric("cinder_worker_disputes_total", &[("outcome", outcome)]).unwrap_or(0.0)
 	};
-	for n in [&alice, &bob] {
+	for n in [alice, bob, dave] {
 		assert_eq!(disputes(n, "lost"), 0.0, "{} lost a dispute", n.name);
 		let agreed =
 			n.metric("cinder_worker_audits_total", &[("finding", "agreed")]).unwrap_or(0.0);
 		assert!(agreed >= 1.0, "{} audited nothing", n.name);
 	}
-	assert_eq!(disputes(&alice, "won") + disputes(&bob, "won"), lied_to.len() as f64);
-	assert_eq!(disputes(&charlie, "lost"), lied_to.len() as f64);
-	for n in [&alice, &bob] {
+	let won: f64 = [alice, bob, dave].iter().map(|n| disputes(n, "won")).sum();
+	assert_eq!(won, lied_to.len() as f64);
+	assert_eq!(disputes(charlie, "lost"), lied_to.len() as f64);
+	for n in [alice, bob, dave] {
 		let sum = n.metric("cinder_worker_audit_seconds_sum", &[]).unwrap_or(0.0);
 		let count = n.metric("cinder_worker_audit_seconds_count", &[]).unwrap_or(0.0);
 		let serve = n.metric("cinder_worker_inference_seconds_sum", &[]).unwrap_or(0.0)
@@ -210,7 +207,7 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 
 	// Charlie is out of the marketplace: new requests go to the others.
 	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
-	send(&alice, &tokens);
+	send(alice, &tokens);
 	let last = first + tokens.len() as u64 - 1;
 	alice.wait_until("the last batch is assigned", 2 * MINUTE, |n| {
 		n.try_rpc("inference_request", json!([last])).is_ok()

@@ -1,12 +1,12 @@
-//! End to end, a token holder's view on a live network: Alice, Bob and
-//! Charlie validate the `local-fast` chain (the local testnet with
-//! one-minute sessions and an era every session) as three processes with
-//! workers. Dave nominates Alice and Bob from genesis. Ferdie's requests are
+//! End to end, a token holder's view on a live network: Alice, Bob, Charlie
+//! and Dave validate the `local-fast` chain (the local testnet with
+//! one-minute sessions and an era every session) as four processes with
+//! workers. Eve nominates Alice and Bob from genesis. A dapp's requests are
 //! served in an era; when it ends, `cinder-node stake payout` pays Alice's
-//! and Bob's stakers, Dave receives exactly what staking's split of the
-//! era's reward gives him, and `inference_validators`, `inference_nominator`
-//! and `cinder-node stake income` show the income and Dave's share of it.
-//! Dave then re-nominates Charlie alone with `stake nominate`; refused
+//! and Bob's stakers, Eve receives exactly what staking's split of the
+//! era's reward gives her, and `inference_validators`, `inference_nominator`
+//! and `cinder-node stake income` show the income and Eve's share of it.
+//! Eve then re-nominates Charlie alone with `stake nominate`; refused
 //! calls are reported in words.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +18,7 @@ use cinder_runtime::{genesis_config_presets::minilm, AccountId, Balance, Runtime
 use common::{test_dir, Node};
 use pallet_inference_rpc::{NominatorInfo, ValidatorInfo};
 use serde_json::{json, Value};
-use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve};
 use sp_runtime::Perbill;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -84,21 +84,13 @@ fn expected_reward(node: &Node, era: u32, who: &AccountId, from: &[AccountId]) -
 fn a_nominator_is_paid_its_share_of_inference_income() {
 	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
 	let dir = test_dir("staking");
-	let node = |name: &str, who: &str, p2p_key: u8, boot: Option<&str>| {
-		common::start_validator(dir.path(), "local-fast", name, who, p2p_key, &[], boot)
-	};
-	let alice = node("alice", "--alice", 1, None);
-	let boot = alice.multiaddr();
-	let bob = node("bob", "--bob", 2, Some(&boot));
-	let charlie = node("charlie", "--charlie", 3, Some(&boot));
-	for n in [&alice, &bob, &charlie] {
-		n.wait_until("two peers", MINUTE, |n| n.peers() >= 2);
-	}
+	let nodes = common::network::start_network(dir.path(), "local-fast", |_| Vec::new());
+	let alice = &nodes[0];
 	// Sessions are a minute: era 1 starts after one.
 	alice.wait_until("era 1", 3 * MINUTE, |n| active_era(n) >= 1);
-	let era = active_era(&alice);
+	let era = active_era(alice);
 
-	// Ferdie's requests, served and settled within the era.
+	// The dapp's requests, served and settled within the era.
 	let engine = cinder_engine::Model::load(&minilm_dir).unwrap();
 	let input = engine.tokenize("Nominators share the fees of the validators they back.").unwrap();
 	let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
@@ -108,7 +100,7 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 			input: input.clone(),
 			max_fee: minilm::PRICE,
 		});
-		alice.submit(Ferdie, call);
+		alice.submit(common::network::DAPP, call);
 	}
 	alice.wait_until("six requests settled", 2 * MINUTE, |n| {
 		(first..first + 6).all(|id| {
@@ -118,7 +110,7 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 	});
 	// The requests settled in `era` or (if the era turned meanwhile) the
 	// next; wait for both to end.
-	let settled_era = active_era(&alice);
+	let settled_era = active_era(alice);
 	alice.wait_until("the era of the requests ended", 3 * MINUTE, |n| active_era(n) > settled_era);
 
 	// The RPC shows each validator's income in its last era; the eras
@@ -130,7 +122,7 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 			.unwrap_or_default()
 	};
 	let fees: Balance = (era..=settled_era)
-		.flat_map(|e| [Alice, Bob, Charlie].map(|v| work(e, &v.to_account_id(), None).income))
+		.flat_map(|e| [Alice, Bob, Charlie, Dave].map(|v| work(e, &v.to_account_id(), None).income))
 		.sum();
 	assert_eq!(fees, 6 * share, "every request's worker share is income of its era");
 	// The RPC's figures are the chain's records, this era's and the last.
@@ -138,7 +130,7 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 	let list: Vec<ValidatorInfo<AccountId>> =
 		serde_json::from_value(alice.rpc("inference_validators", json!([format!("{at:?}")])))
 			.unwrap();
-	assert_eq!(list.len(), 3);
+	assert_eq!(list.len(), 4);
 	let active: pallet_staking::ActiveEraInfo =
 		alice.storage(&pallet_staking::ActiveEra::<Runtime>::hashed_key(), Some(at)).unwrap();
 	for v in &list {
@@ -150,58 +142,53 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 		assert!(v.worker);
 	}
 
-	// Dave backs Alice and Bob: the RPC gives his share of their income.
-	let dave = Dave.to_account_id();
-	let view = nominator(&alice, &dave);
+	// Eve backs Alice and Bob: the RPC gives her share of their income.
+	let eve = Eve.to_account_id();
+	let view = nominator(alice, &eve);
 	assert_eq!(view.targets.len(), 2);
 	let backed: Vec<AccountId> = view.backings.iter().map(|b| b.validator.clone()).collect();
 	assert!(backed.contains(&Alice.to_account_id()) && backed.contains(&Bob.to_account_id()));
 
-	// Payouts through the CLI: Dave receives exactly FRAME's split of each
+	// Payouts through the CLI: Eve receives exactly FRAME's split of each
 	// era's reward from Alice and Bob.
 	let backed_validators = [Alice.to_account_id(), Bob.to_account_id()];
 	for e in era..=settled_era {
-		let expected = expected_reward(&alice, e, &dave, &backed_validators);
-		let before = alice.total_balance(Dave, alice.block_hash(alice.best_number()).unwrap());
+		let expected = expected_reward(alice, e, &eve, &backed_validators);
+		let before = alice.total_balance(Eve, alice.block_hash(alice.best_number()).unwrap());
 		for v in ["//Alice", "//Bob"] {
 			let (ok, out) =
-				stake(&alice, &["payout", v, "--era", &e.to_string(), "--suri", "//Ferdie"]);
+				stake(alice, &["payout", v, "--era", &e.to_string(), "--suri", "//Ferdie"]);
 			assert!(ok, "payout of era {e} for {v}: {out}");
 			assert!(out.contains(&format!("paid out era {e}")), "{out}");
 		}
-		let after = alice.total_balance(Dave, alice.block_hash(alice.best_number()).unwrap());
-		assert_eq!(after - before, expected, "Dave's reward for era {e}");
+		let after = alice.total_balance(Eve, alice.block_hash(alice.best_number()).unwrap());
+		assert_eq!(after - before, expected, "Eve's reward for era {e}");
 		assert!(expected > 0);
-		// What the RPC said Dave could expect from the income is within it.
-		let from_income: Balance = nominator(&alice, &dave)
-			.backings
-			.iter()
-			.filter(|b| b.era == e)
-			.map(|b| b.share.0)
-			.sum();
+		// What the RPC said Eve could expect from the income is within it.
+		let from_income: Balance =
+			nominator(alice, &eve).backings.iter().filter(|b| b.era == e).map(|b| b.share.0).sum();
 		assert!(from_income <= expected, "era {e}: income share {from_income} of {expected}");
 	}
 	// Paying twice is refused, in words.
 	let (ok, out) =
-		stake(&alice, &["payout", "//Alice", "--era", &era.to_string(), "--suri", "//Ferdie"]);
+		stake(alice, &["payout", "//Alice", "--era", &era.to_string(), "--suri", "//Ferdie"]);
 	assert!(!ok);
 	assert!(out.contains("already paid"), "{out}");
 
-	// `stake income` prints Dave's backings and shares.
-	let (ok, out) = stake(&alice, &["income", "//Dave"]);
+	// `stake income` prints Eve's backings and shares.
+	let (ok, out) = stake(alice, &["income", "//Eve"]);
 	assert!(ok, "{out}");
 	assert!(out.contains("nominator") && out.contains("your share"), "{out}");
-	let (ok, out) = stake(&alice, &["income", "//Alice"]);
+	let (ok, out) = stake(alice, &["income", "//Alice"]);
 	assert!(ok && out.contains("validator") && out.contains("income"), "{out}");
 
-	// Dave moves to Charlie alone (from the next election on; the runtime
+	// Eve moves to Charlie alone (from the next election on; the runtime
 	// tests follow such a move through the eras).
-	let (ok, out) = stake(&alice, &["nominate", "//Charlie", "--suri", "//Dave"]);
+	let (ok, out) = stake(alice, &["nominate", "//Charlie", "--suri", "//Eve"]);
 	assert!(ok, "{out}");
 	assert!(out.contains("from the next era"), "{out}");
-	assert_eq!(nominator(&alice, &dave).targets, vec![Charlie.to_account_id()]);
+	assert_eq!(nominator(alice, &eve).targets, vec![Charlie.to_account_id()]);
 	// Nominating someone who is not a validator is refused before sending.
-	let (ok, out) = stake(&alice, &["nominate", "//Ferdie", "--suri", "//Dave"]);
+	let (ok, out) = stake(alice, &["nominate", "//Ferdie", "--suri", "//Eve"]);
 	assert!(!ok && out.contains("is not a validator"), "{out}");
-	drop((bob, charlie));
 }

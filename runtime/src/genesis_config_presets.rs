@@ -1,6 +1,6 @@
 //! Genesis presets: `development` (Alice the sole validator) and
-//! `local_testnet` (Alice, Bob and Charlie validating, Dave and Eve
-//! nominating). Both register all-MiniLM-L6-v2 as model 0, owned by Alice,
+//! `local_testnet` (Alice, Bob, Charlie and Dave validating, Eve and
+//! Ferdie nominating). Both register all-MiniLM-L6-v2 as model 0, owned by Alice,
 //! and every validator's worker serves it.
 
 use alloc::{vec, vec::Vec};
@@ -194,7 +194,9 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// `local_testnet`: Alice, Bob and Charlie validate; Dave and Eve nominate.
+/// `local_testnet`: Alice, Bob, Charlie and Dave validate (four, so
+/// GRANDPA finalizes with one of them down); Eve nominates Alice and Bob,
+/// Ferdie Bob, Charlie and Dave, so every validator has a nominator.
 pub fn local_testnet_genesis() -> Value {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let bob = Sr25519Keyring::Bob.to_account_id();
@@ -204,10 +206,14 @@ pub fn local_testnet_genesis() -> Value {
 			Authority::dev(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			Authority::dev(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			Authority::dev(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			Authority::dev(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		vec![
-			(Sr25519Keyring::Dave.to_account_id(), vec![alice.clone(), bob.clone()]),
-			(Sr25519Keyring::Eve.to_account_id(), vec![bob, charlie]),
+			(Sr25519Keyring::Eve.to_account_id(), vec![alice.clone(), bob.clone()]),
+			(
+				Sr25519Keyring::Ferdie.to_account_id(),
+				vec![bob, charlie, Sr25519Keyring::Dave.to_account_id()],
+			),
 		],
 		well_known_accounts(),
 		alice,

@@ -1,8 +1,8 @@
 //! A lying worker loses a dispute in the real runtime, and the fraud
 //! becomes a staking slash.
 //!
-//! On the local testnet genesis (Alice, Bob and Charlie validate; Dave
-//! nominates Alice and Bob, Eve Bob and Charlie), Ferdie asks all-MiniLM-L6-v2
+//! On the local testnet genesis (Alice, Bob, Charlie and Dave validate; Eve
+//! nominates Alice and Bob, Ferdie Bob, Charlie and Dave), Ferdie asks all-MiniLM-L6-v2
 //! for an embedding. The assigned worker posts a trace that is honest except
 //! at one step (the heaviest kind: a column block of the output projection,
 //! 1,536 inputs); another validator's worker challenges with the honest
@@ -116,8 +116,13 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 			other => panic!("not assigned: {other:?}"),
 		};
 		let liar = assigned(0);
-		let challenger = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-			.map(|k| k.to_account_id())
+		let challenger = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.map(|k| k.to_account_id())
 			.into_iter()
 			.find(|v| *v != liar)
 			.unwrap();

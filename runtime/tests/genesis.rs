@@ -68,57 +68,59 @@ fn development_has_alice_as_sole_validator() {
 }
 
 #[test]
-fn local_testnet_has_three_validators_and_nominators() {
+fn local_testnet_has_four_validators_and_nominators() {
 	common::preset_ext("local_testnet").execute_with(|| {
-		let [alice, bob, charlie, dave, eve] = [
+		let [alice, bob, charlie, dave, eve, ferdie] = [
 			Sr25519Keyring::Alice,
 			Sr25519Keyring::Bob,
 			Sr25519Keyring::Charlie,
 			Sr25519Keyring::Dave,
 			Sr25519Keyring::Eve,
+			Sr25519Keyring::Ferdie,
 		]
 		.map(acc);
 
 		let mut validators = pallet_session::Validators::<Runtime>::get();
 		validators.sort();
-		let mut expected = vec![alice.clone(), bob.clone(), charlie.clone()];
+		let mut expected = vec![alice.clone(), bob.clone(), charlie.clone(), dave.clone()];
 		expected.sort();
 		assert_eq!(validators, expected);
-		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 3);
-		assert_eq!(pallet_grandpa::Authorities::<Runtime>::get().len(), 3);
-		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 3);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 4);
+		assert_eq!(pallet_grandpa::Authorities::<Runtime>::get().len(), 4);
+		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 4);
 
-		for v in [&alice, &bob, &charlie] {
+		for v in [&alice, &bob, &charlie, &dave] {
 			let ledger = pallet_staking::Ledger::<Runtime>::get(v).expect("validator is bonded");
 			assert_eq!(ledger.active, VALIDATOR_BOND);
 			assert!(pallet_staking::Validators::<Runtime>::contains_key(v));
 		}
-		let dave_targets = pallet_staking::Nominators::<Runtime>::get(&dave).unwrap().targets;
-		assert_eq!(dave_targets.into_inner(), vec![alice.clone(), bob.clone()]);
 		let eve_targets = pallet_staking::Nominators::<Runtime>::get(&eve).unwrap().targets;
-		assert_eq!(eve_targets.into_inner(), vec![bob.clone(), charlie.clone()]);
-		assert_eq!(pallet_staking::Ledger::<Runtime>::get(&dave).unwrap().active, NOMINATOR_BOND);
+		assert_eq!(eve_targets.into_inner(), vec![alice.clone(), bob.clone()]);
+		let ferdie_targets = pallet_staking::Nominators::<Runtime>::get(&ferdie).unwrap().targets;
+		assert_eq!(ferdie_targets.into_inner(), vec![bob.clone(), charlie.clone(), dave.clone()]);
+		for n in [&eve, &ferdie] {
+			assert_eq!(pallet_staking::Ledger::<Runtime>::get(n).unwrap().active, NOMINATOR_BOND);
+		}
 
 		// The genesis election (era 0) backs every validator with its own bond
-		// and spreads the nominators' stake over their targets.
+		// and spreads the nominators' stake over their targets: every
+		// validator has a nominator behind it.
 		let mut backed = 0u128;
-		for v in [&alice, &bob, &charlie] {
+		for v in [&alice, &bob, &charlie, &dave] {
 			let overview = pallet_staking::ErasStakersOverview::<Runtime>::get(0, v)
 				.expect("validator is exposed in era 0");
 			assert_eq!(overview.own, VALIDATOR_BOND);
-			assert!(overview.total >= overview.own);
+			assert!(overview.total > overview.own, "{v} is nominated");
 			backed += overview.total;
 		}
-		assert_eq!(backed, 3 * VALIDATOR_BOND + 2 * NOMINATOR_BOND);
-		let bob_overview = pallet_staking::ErasStakersOverview::<Runtime>::get(0, &bob).unwrap();
-		assert!(bob_overview.total > bob_overview.own, "Bob is nominated by Dave and Eve");
+		assert_eq!(backed, 4 * VALIDATOR_BOND + 2 * NOMINATOR_BOND);
 	});
 }
 
 #[test]
 fn presets_register_minilm_and_every_validators_worker() {
 	use cinder_runtime::genesis_config_presets::minilm;
-	for (preset, validators) in [("development", 1usize), ("local_testnet", 3)] {
+	for (preset, validators) in [("development", 1usize), ("local_testnet", 4)] {
 		common::preset_ext(preset).execute_with(|| {
 			let model = pallet_models::Models::<Runtime>::get(0).expect("MiniLM is model 0");
 			assert_eq!(model.name.to_vec(), minilm::NAME.as_bytes().to_vec());

@@ -4,10 +4,11 @@
 //! and its nominators after the deferral (or nobody, once root cancels it);
 //! re-nominating and unbonding move future income.
 //!
-//! On the local testnet genesis (Alice, Bob and Charlie validate with
-//! 100,000 CDR each; Dave nominates Alice and Bob, Eve Bob and Charlie, with
-//! 50,000 each), sessions are jumped to (empty slots), so an era passes in
-//! six blocks; blocks are authored in turn by the three validators.
+//! On the local testnet genesis (Alice, Bob, Charlie and Dave validate with
+//! 100,000 CDR each; Eve nominates Alice and Bob, Ferdie Bob, Charlie and
+//! Dave, with 50,000 each), sessions are jumped to (empty slots), so an era passes
+//! in six blocks; blocks are authored in turn by the four validators. The
+//! requests are paid by Ferdie's stash, an account with no stake.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -55,8 +56,11 @@ fn dave() -> AccountId {
 fn eve() -> AccountId {
 	Sr25519Keyring::Eve.to_account_id()
 }
-fn validators() -> [AccountId; 3] {
-	[alice(), bob(), charlie()]
+fn ferdie() -> AccountId {
+	Sr25519Keyring::Ferdie.to_account_id()
+}
+fn validators() -> [AccountId; 4] {
+	[alice(), bob(), charlie(), dave()]
 }
 
 /// Everything an account has, free and held.
@@ -71,10 +75,11 @@ fn assigned(id: u64) -> AccountId {
 	}
 }
 
-/// Ferdie asks for `n` embeddings in one block; returns their ids.
+/// A dapp (Ferdie's stash) asks for `n` embeddings in one block; returns
+/// their ids.
 fn request(chain: &mut Chain, n: u64) -> Vec<u64> {
-	let ferdie = Sr25519Keyring::Ferdie;
-	let nonce = frame_system::Pallet::<Runtime>::account_nonce(ferdie.to_account_id());
+	let dapp = Sr25519Keyring::FerdieStash;
+	let nonce = frame_system::Pallet::<Runtime>::account_nonce(dapp.to_account_id());
 	let first = pallet_inference::NextRequestId::<Runtime>::get();
 	let xts = (0..n)
 		.map(|i| {
@@ -83,7 +88,7 @@ fn request(chain: &mut Chain, n: u64) -> Vec<u64> {
 				input: HELLO.to_vec(),
 				max_fee: minilm::PRICE,
 			});
-			extrinsic::sign(&ferdie.pair(), nonce + i as u32, genesis(), call)
+			extrinsic::sign(&dapp.pair(), nonce + i as u32, genesis(), call)
 		})
 		.collect();
 	chain.block(xts);
@@ -127,13 +132,13 @@ fn set_commission(chain: &mut Chain, who: &AccountId, percent: u32) {
 	chain.with(|| Staking::validate(RuntimeOrigin::signed(who.clone()), prefs).unwrap());
 }
 
-/// Pays out `era` for every validator (Ferdie calls it); returns what each
+/// Pays out `era` for every validator (Ferdie's stash calls it); returns what each
 /// staker received.
 fn payout(chain: &mut Chain, era: u32) -> BTreeMap<AccountId, Balance> {
-	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+	let caller = Sr25519Keyring::FerdieStash.to_account_id();
 	let (_, events) = chain.with(|| {
 		for v in validators() {
-			Staking::payout_stakers(RuntimeOrigin::signed(ferdie.clone()), v, era).unwrap();
+			Staking::payout_stakers(RuntimeOrigin::signed(caller.clone()), v, era).unwrap();
 		}
 	});
 	let mut paid = BTreeMap::new();
@@ -196,7 +201,7 @@ fn incomes(era: u32) -> BTreeMap<AccountId, Balance> {
 fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting() {
 	common::preset_ext("local_testnet").execute_with(|| {
 		let mut chain = Chain::new();
-		chain.authors = 3;
+		chain.authors = 4;
 		// Different commissions; Phragmén gives different exposures.
 		set_commission(&mut chain, &bob(), 10);
 		set_commission(&mut chain, &charlie(), 5);
@@ -251,7 +256,9 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 		// Payouts: each staker gets exactly FRAME's split, and issuance grows
 		// by the inflation only: the fees came out of the pot.
 		let before: BTreeMap<AccountId, Balance> =
-			[alice(), bob(), charlie(), dave(), eve()].map(|a| (a.clone(), total(&a))).into();
+			[alice(), bob(), charlie(), dave(), eve(), ferdie()]
+				.map(|a| (a.clone(), total(&a)))
+				.into();
 		let issuance = Balances::total_issuance();
 		let paid = payout(&mut chain, 1);
 		assert_eq!(paid, frame_split(1));
@@ -266,7 +273,7 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 		assert_eq!(Balances::balance(&pot), ed);
 		assert_eq!(Balances::total_issuance(), issuance + paid_total - fees);
 		// Every nominator earned from the fees of the validators it backed.
-		assert!(paid[&dave()] > 0 && paid[&eve()] > 0);
+		assert!(paid[&eve()] > 0 && paid[&ferdie()] > 0);
 	});
 }
 
@@ -274,7 +281,7 @@ fn fees_reach_validators_and_nominators_through_the_era_payout_without_minting()
 fn an_era_without_inference_pays_the_curve_by_blocks_authored() {
 	common::preset_ext("local_testnet").execute_with(|| {
 		let mut chain = Chain::new();
-		chain.authors = 3;
+		chain.authors = 4;
 		chain.next_era();
 		chain.next_era();
 		let authored = chain.authored(1);
@@ -292,13 +299,16 @@ fn an_era_without_inference_pays_the_curve_by_blocks_authored() {
 fn renominating_and_unbonding_move_future_income() {
 	common::preset_ext("local_testnet").execute_with(|| {
 		let mut chain = Chain::new();
-		chain.authors = 3;
-		// Dave moves to Charlie alone; Eve unbonds everything and chills.
+		chain.authors = 4;
+		// Eve moves to Charlie alone; Ferdie unbonds everything and chills.
 		chain.with(|| {
-			Staking::nominate(RuntimeOrigin::signed(dave()), vec![charlie().into()]).unwrap();
-			Staking::chill(RuntimeOrigin::signed(eve())).unwrap();
-			Staking::unbond(RuntimeOrigin::signed(eve()), 50_000 * cinder_runtime::currency::UNITS)
-				.unwrap();
+			Staking::nominate(RuntimeOrigin::signed(eve()), vec![charlie().into()]).unwrap();
+			Staking::chill(RuntimeOrigin::signed(ferdie())).unwrap();
+			Staking::unbond(
+				RuntimeOrigin::signed(ferdie()),
+				50_000 * cinder_runtime::currency::UNITS,
+			)
+			.unwrap();
 		});
 		chain.next_era();
 		assert_eq!(active_era(), 1);
@@ -307,27 +317,27 @@ fn renominating_and_unbonding_move_future_income() {
 		}
 		chain.next_era();
 		let exposure = |v: AccountId| pallet_staking::EraInfo::<Runtime>::get_full_exposure(1, &v);
-		// Era 1's exposures: Dave behind Charlie only, Eve behind nobody.
+		// Era 1's exposures: Eve behind Charlie only, Ferdie behind nobody.
 		assert!(exposure(alice()).others.is_empty());
 		assert!(exposure(bob()).others.is_empty());
 		assert_eq!(
 			exposure(charlie()).others.iter().map(|n| n.who.clone()).collect::<Vec<_>>(),
-			vec![dave()]
+			vec![eve()]
 		);
 		let paid = payout(&mut chain, 1);
 		assert_eq!(paid, frame_split(1));
-		assert!(!paid.contains_key(&eve()), "an unbonded nominator earns nothing");
-		let charlie_part = paid[&charlie()] + paid[&dave()];
-		// Dave's whole reward comes from Charlie's part, in proportion.
+		assert!(!paid.contains_key(&ferdie()), "an unbonded nominator earns nothing");
+		let charlie_part = paid[&charlie()] + paid[&eve()];
+		// Eve's whole reward comes from Charlie's part, in proportion.
 		let e = exposure(charlie());
 		let reward = pallet_staking::ErasValidatorReward::<Runtime>::get(1).unwrap();
 		let points = pallet_staking::ErasRewardPoints::<Runtime>::get(1);
 		let part = Perbill::from_rational(points.individual[&charlie()], points.total) * reward;
 		// (Each Perbill share floors to a billionth of the part.)
 		assert!(part.abs_diff(charlie_part) <= part / 500_000_000 + 2);
-		assert_eq!(paid[&dave()], Perbill::from_rational(e.others[0].value, e.total) * part);
-		// The RPC's view of what Dave may expect from era 1's income.
-		let view = cinder_runtime::income::nominator(dave());
+		assert_eq!(paid[&eve()], Perbill::from_rational(e.others[0].value, e.total) * part);
+		// The RPC's view of what Eve may expect from era 1's income.
+		let view = cinder_runtime::income::nominator(eve());
 		let last: Vec<_> = view.backings.iter().filter(|b| b.era == 1).collect();
 		assert_eq!(last.len(), 1);
 		assert_eq!(last[0].validator, charlie());
@@ -361,6 +371,7 @@ fn fraud_by(chain: &mut Chain, liar: &AccountId) -> (u32, AccountId) {
 		if assigned(ids[0]) == *liar {
 			answer(chain, &ids);
 			let challenger = validators().into_iter().find(|v| v != liar).unwrap();
+			chain.avoid = vec![liar.clone()];
 			let events = prove_fraud(chain, ids[0], &challenger);
 			assert!(events.iter().any(|e| matches!(
 				e,
@@ -376,7 +387,7 @@ fn fraud_by(chain: &mut Chain, liar: &AccountId) -> (u32, AccountId) {
 fn a_proven_fraud_slashes_the_validator_and_its_nominators_after_the_deferral() {
 	common::preset_ext("local_testnet").execute_with(|| {
 		let mut chain = Chain::new();
-		chain.authors = 3;
+		chain.authors = 4;
 		chain.next_era();
 		let liar = bob();
 		let (era, challenger) = fraud_by(&mut chain, &liar);
@@ -387,7 +398,7 @@ fn a_proven_fraud_slashes_the_validator_and_its_nominators_after_the_deferral() 
 		// nominator's exposure to it, applied 7 eras after the slash era
 		// (era + 8), part of it to the reporter, the rest to the treasury.
 		let exposure = pallet_staking::EraInfo::<Runtime>::get_full_exposure(era, &liar);
-		assert!(exposure.others.len() == 2, "Dave and Eve back Bob");
+		assert!(exposure.others.len() == 2, "Eve and Ferdie back Bob");
 		let tenth = Perbill::from_percent(10);
 		let apply_at = era + 8;
 		let slashes = pallet_staking::UnappliedSlashes::<Runtime>::get(apply_at);
@@ -396,7 +407,7 @@ fn a_proven_fraud_slashes_the_validator_and_its_nominators_after_the_deferral() 
 		let mut expected: BTreeMap<AccountId, Balance> =
 			exposure.others.iter().map(|n| (n.who.clone(), tenth * n.value)).collect();
 		expected.insert(liar.clone(), tenth * exposure.own);
-		let watched = [alice(), bob(), charlie(), dave(), eve()];
+		let watched = [alice(), bob(), charlie(), dave(), eve(), ferdie()];
 		let bonded = |who: &AccountId| pallet_staking::Ledger::<Runtime>::get(who).unwrap().active;
 		let before: BTreeMap<AccountId, (Balance, Balance)> =
 			watched.iter().map(|a| (a.clone(), (total(a), bonded(a)))).collect();
@@ -448,7 +459,7 @@ fn a_proven_fraud_slashes_the_validator_and_its_nominators_after_the_deferral() 
 fn root_cancels_a_deferred_slash_and_nobody_is_slashed() {
 	common::preset_ext("local_testnet").execute_with(|| {
 		let mut chain = Chain::new();
-		chain.authors = 3;
+		chain.authors = 4;
 		chain.next_era();
 		let liar = charlie();
 		let (era, _) = fraud_by(&mut chain, &liar);
@@ -458,7 +469,7 @@ fn root_cancels_a_deferred_slash_and_nobody_is_slashed() {
 			Staking::cancel_deferred_slash(RuntimeOrigin::root(), apply_at, vec![0]).unwrap()
 		});
 		assert!(pallet_staking::UnappliedSlashes::<Runtime>::get(apply_at).is_empty());
-		let watched = [alice(), bob(), charlie(), dave(), eve()];
+		let watched = [alice(), bob(), charlie(), dave(), eve(), ferdie()];
 		let before: Vec<Balance> = watched.iter().map(total).collect();
 		while active_era() < apply_at + 1 {
 			chain.next_era();
@@ -473,7 +484,9 @@ fn the_readme_worked_example_holds() {
 	use cinder_runtime::{configs::rewards::combined_points, currency::UNITS};
 	let inflation = 100 * UNITS;
 	let share = 9 * UNITS / 1000;
-	let authored: BTreeMap<AccountId, u32> = validators().into_iter().map(|v| (v, 400)).collect();
+	// Three validators (the README's example), 400 points each.
+	let authored: BTreeMap<AccountId, u32> =
+		[alice(), bob(), charlie()].into_iter().map(|v| (v, 400)).collect();
 	let income = vec![(alice(), 300 * share), (bob(), 500 * share), (charlie(), 200 * share)];
 	let (points, total) = combined_points(&authored, inflation, &income);
 	assert_eq!(points[&alice()], 330_581_039);
@@ -485,7 +498,7 @@ fn the_readme_worked_example_holds() {
 	assert_eq!(part(&alice()), 36_033_333_251_000);
 	assert_eq!(part(&bob()), 37_833_333_309_000);
 	assert_eq!(part(&charlie()), 35_133_333_331_000);
-	// Bob: 10% commission, 100,000 own, 25,000 each from Dave and Eve.
+	// Bob: 10% commission, 100,000 own, 25,000 each from Eve and Ferdie.
 	let bob_part = part(&bob());
 	let cut = Perbill::from_percent(10) * bob_part;
 	let leftover = bob_part - cut;

@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 
+pub mod network;
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -50,6 +52,19 @@ impl Node {
 		};
 		node.spawn();
 		node
+	}
+
+	/// A handle on a node someone else runs, for its RPC alone.
+	pub fn attach(name: &str, rpc_port: u16) -> Node {
+		Node {
+			name: name.into(),
+			rpc_port,
+			p2p_port: 0,
+			prometheus_port: 0,
+			log: PathBuf::new(),
+			args: Vec::new(),
+			child: None,
+		}
 	}
 
 	fn spawn(&mut self) {
@@ -142,6 +157,19 @@ impl Node {
 			}
 			std::thread::sleep(Duration::from_millis(100));
 		}
+	}
+
+	/// Kills the process with SIGKILL (no shutdown at all: a crash, or
+	/// `kill -9`) and reaps it. [`Node::restart`] starts it again.
+	pub fn kill(&mut self) {
+		let mut child = self.child.take().expect("node is running");
+		child.kill().unwrap();
+		child.wait().unwrap();
+	}
+
+	/// The process id, while running.
+	pub fn pid(&self) -> Option<u32> {
+		self.child.as_ref().map(Child::id)
 	}
 
 	/// One JSON-RPC call over HTTP.
@@ -303,11 +331,22 @@ impl Node {
 	/// Signs `call` as `sender` against this chain and submits it; returns
 	/// the extrinsic's hex encoding.
 	pub fn submit(&self, sender: Sr25519Keyring, call: RuntimeCall) -> String {
+		self.try_submit(sender, call).unwrap_or_else(|e| panic!("submit on {}: {e}", self.name))
+	}
+
+	/// [`Node::submit`], with the node's refusal as an error.
+	pub fn try_submit(
+		&self,
+		sender: Sr25519Keyring,
+		call: RuntimeCall,
+	) -> Result<String, CallError> {
 		let genesis = self.block_hash(0).unwrap();
-		let xt = cinder_runtime::extrinsic::sign(&sender.pair(), self.nonce(sender), genesis, call);
+		let ss58 = sender.to_account_id().to_string();
+		let nonce = self.try_rpc("system_accountNextIndex", json!([ss58]))?.as_u64().unwrap_or(0);
+		let xt = cinder_runtime::extrinsic::sign(&sender.pair(), nonce as u32, genesis, call);
 		let hex = format!("0x{}", hex::encode(xt.encode()));
-		self.rpc("author_submitExtrinsic", json!([hex.clone()]));
-		hex
+		self.try_rpc("author_submitExtrinsic", json!([hex.clone()]))?;
+		Ok(hex)
 	}
 
 	/// Finds the finalized block that includes extrinsic `xt` (hex),

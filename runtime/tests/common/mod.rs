@@ -58,7 +58,7 @@ const SLOT: u64 = 600_000_000;
 
 /// Drives blocks in one externalities: BABE pre-digest and timestamp for
 /// each, extrinsics applied as an author would. Blocks author in turn among
-/// the first `authors` session validators; slots and block numbers can jump
+/// the first `authors` session validators (skipping disabled ones); slots and block numbers can jump
 /// ahead (empty slots), so sessions and eras pass in a few blocks.
 pub struct Chain {
 	parent: H256,
@@ -66,6 +66,9 @@ pub struct Chain {
 	slot: u64,
 	/// Validators that author in turn (by session index order).
 	pub authors: u32,
+	/// Validators that do not author: an offender whose block would report
+	/// its own offence is disabled within it, and BABE rejects that block.
+	pub avoid: Vec<AccountId>,
 	/// Staking's authoring points as blocks were opened: 20 per block to
 	/// its author, in the era active when the block starts.
 	authored: BTreeMap<(u32, AccountId), u32>,
@@ -78,6 +81,7 @@ impl Chain {
 			number: 0,
 			slot: SLOT,
 			authors: 1,
+			avoid: Vec::new(),
 			authored: BTreeMap::new(),
 		}
 	}
@@ -99,7 +103,20 @@ impl Chain {
 	pub fn open(&mut self) {
 		self.number += 1;
 		self.slot += 1;
-		let authority_index = self.number % self.authors.max(1);
+		// In turn, passing over validators disabled for an offence (BABE
+		// refuses their blocks) and those to avoid.
+		let authors = self.authors.max(1);
+		let session = pallet_session::Validators::<Runtime>::get();
+		let mut authority_index = self.number % authors;
+		for _ in 0..authors {
+			use frame_support::traits::DisabledValidators;
+			let avoided =
+				session.get(authority_index as usize).is_some_and(|v| self.avoid.contains(v));
+			if !avoided && !pallet_session::Pallet::<Runtime>::is_disabled(authority_index) {
+				break;
+			}
+			authority_index = (authority_index + 1) % authors;
+		}
 		// Authorship notes the author before the session can rotate, so the
 		// points go to the era active when the block starts.
 		if let Some(era) = pallet_staking::ActiveEra::<Runtime>::get() {

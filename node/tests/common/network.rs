@@ -1,0 +1,213 @@
+//! The four-validator network of `scripts/local-net.sh`, in a test: the
+//! genesis validators of the `local` chains (Alice, Bob, Charlie, Dave),
+//! each a separate `cinder-node` process on loopback with a worker, a
+//! persistent base path in the test's directory and a fixed node key,
+//! Alice the bootnode. Plus what the fault tests watch it with: a steady
+//! stream of requests, the chain's events, and the sum of every balance.
+
+use std::{
+	path::Path,
+	sync::{
+		atomic::{AtomicBool, AtomicU64, Ordering},
+		Arc,
+	},
+	thread::JoinHandle,
+	time::{Duration, Instant},
+};
+
+use cinder_runtime::{genesis_config_presets::minilm, Balance, Runtime, RuntimeCall, RuntimeEvent};
+use serde_json::{json, Value};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+
+use super::{start_validator, Node};
+
+/// The genesis validators of `local` and `local-fast`: node name, the
+/// dev-key flag, the node-key seed byte (as in `scripts/local-net.sh`).
+pub const VALIDATORS: [(&str, &str, u8); 4] = [
+	("alice", "--alice", 1),
+	("bob", "--bob", 2),
+	("charlie", "--charlie", 3),
+	("dave", "--dave", 4),
+];
+
+/// Starts the four validators of `chain` (with `extra(name)` more flags
+/// each) and waits until every one has found the other three.
+pub fn start_network(dir: &Path, chain: &str, extra: impl Fn(&str) -> Vec<String>) -> Vec<Node> {
+	let mut nodes: Vec<Node> = Vec::new();
+	let mut boot: Option<String> = None;
+	for (name, flag, key) in VALIDATORS {
+		let more = extra(name);
+		let more: Vec<&str> = more.iter().map(String::as_str).collect();
+		let node = start_validator(dir, chain, name, flag, key, &more, boot.as_deref());
+		if boot.is_none() {
+			boot = Some(node.multiaddr());
+		}
+		nodes.push(node);
+	}
+	for n in &nodes {
+		n.wait_until("three peers", Duration::from_secs(90), |n| n.peers() >= 3);
+	}
+	nodes
+}
+
+/// A dapp sending one MiniLM request every `every` through one node's RPC,
+/// from a thread, until stopped; paid by Ferdie's stash (no stake, so its
+/// balance moves only by what it pays).
+pub struct RequestStream {
+	stop: Arc<AtomicBool>,
+	sent: Arc<AtomicU64>,
+	thread: Option<JoinHandle<()>>,
+	/// The first request id of the stream.
+	pub first: u64,
+}
+
+/// The account the stream pays from.
+pub const DAPP: Sr25519Keyring = Sr25519Keyring::FerdieStash;
+
+const TEXTS: [&str; 4] = [
+	"Validators run the model and post the result.",
+	"A node killed mid-block loses nothing it finalized.",
+	"Requests are reassigned when a worker misses its deadline.",
+	"Every escrow is paid out or refunded.",
+];
+
+impl RequestStream {
+	pub fn start(node: &Node, every: Duration) -> Self {
+		let inputs: Vec<Vec<u32>> = TEXTS
+			.iter()
+			.map(|t| serde_json::from_value(node.rpc("inference_tokenize", json!([0, t]))).unwrap())
+			.collect();
+		let first = node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		let stop = Arc::new(AtomicBool::new(false));
+		let sent = Arc::new(AtomicU64::new(0));
+		let port = node.rpc_port;
+		let (stop2, sent2) = (stop.clone(), sent.clone());
+		let thread = std::thread::spawn(move || {
+			let node = Node::attach("stream", port);
+			let mut i = 0usize;
+			while !stop2.load(Ordering::SeqCst) {
+				let call = RuntimeCall::Inference(pallet_inference::Call::request {
+					model: 0,
+					input: inputs[i % inputs.len()].clone(),
+					max_fee: minilm::PRICE,
+				});
+				// A node busy importing may refuse a call; the next one tries again.
+				if node.try_submit(DAPP, call).is_ok() {
+					sent2.fetch_add(1, Ordering::SeqCst);
+				}
+				i += 1;
+				std::thread::sleep(every);
+			}
+		});
+		Self { stop, sent, thread: Some(thread), first }
+	}
+
+	/// Requests submitted so far.
+	pub fn sent(&self) -> u64 {
+		self.sent.load(Ordering::SeqCst)
+	}
+
+	/// Stops sending; returns how many were submitted.
+	pub fn stop(mut self) -> u64 {
+		self.stop.store(true, Ordering::SeqCst);
+		if let Some(t) = self.thread.take() {
+			t.join().unwrap();
+		}
+		self.sent()
+	}
+}
+
+impl Drop for RequestStream {
+	fn drop(&mut self) {
+		self.stop.store(true, Ordering::SeqCst);
+	}
+}
+
+/// The state name of request `id` (`assigned`, `answered`, `frozen`,
+/// `settled`, `refunded`), or `None` if the node does not know it.
+pub fn request_state(node: &Node, id: u64) -> Option<(String, Value)> {
+	let view = node.try_rpc("inference_request", json!([id])).ok()?;
+	let state = view["state"]["state"].as_str()?.to_string();
+	Some((state, view))
+}
+
+/// Waits until every request in `ids` is settled or refunded; returns
+/// (settled, refunded).
+pub fn wait_all_finished(node: &Node, ids: std::ops::Range<u64>, timeout: Duration) -> (u64, u64) {
+	let deadline = Instant::now() + timeout;
+	loop {
+		let states: Vec<Option<String>> =
+			ids.clone().map(|id| request_state(node, id).map(|(s, _)| s)).collect();
+		let count = |s: &str| states.iter().filter(|x| x.as_deref() == Some(s)).count() as u64;
+		let (settled, refunded) = (count("settled"), count("refunded"));
+		if settled + refunded == ids.end - ids.start {
+			return (settled, refunded);
+		}
+		if Instant::now() > deadline {
+			let open: Vec<(u64, Option<String>)> = ids
+				.clone()
+				.zip(states)
+				.filter(|(_, s)| !matches!(s.as_deref(), Some("settled" | "refunded")))
+				.collect();
+			panic!("requests still open at the timeout: {open:?}\n{}", node.log_tail());
+		}
+		std::thread::sleep(Duration::from_secs(1));
+	}
+}
+
+/// The runtime events of block `hash`.
+pub fn events(node: &Node, hash: H256) -> Vec<RuntimeEvent> {
+	let key = cinder_node::client::events_key();
+	let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
+		node.storage(&key, Some(hash)).unwrap_or_default();
+	records.into_iter().map(|r| r.event).collect()
+}
+
+/// The events of blocks `from..=to` of the node's best chain.
+pub fn events_between(node: &Node, from: u32, to: u32) -> Vec<(u32, RuntimeEvent)> {
+	(from..=to)
+		.flat_map(|n| {
+			let hash = node.block_hash(n).unwrap();
+			events(node, hash).into_iter().map(move |e| (n, e))
+		})
+		.collect()
+}
+
+/// At block `at`: (the sum of every account's free and held balance,
+/// total issuance).
+pub fn balances_and_issuance(node: &Node, at: H256) -> (Balance, Balance) {
+	let prefix =
+		[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Account")].concat();
+	let at_hex = format!("{at:?}");
+	let mut sum: Balance = 0;
+	let mut start: Option<String> = None;
+	loop {
+		let keys = node.rpc(
+			"state_getKeysPaged",
+			json!([format!("0x{}", hex::encode(&prefix)), 512, start, at_hex]),
+		);
+		let keys: Vec<String> = serde_json::from_value(keys).unwrap();
+		for k in &keys {
+			let bytes = hex::decode(k.trim_start_matches("0x")).unwrap();
+			let info: frame_system::AccountInfo<
+				cinder_runtime::Nonce,
+				pallet_balances::AccountData<Balance>,
+			> = node.storage(&bytes, Some(at)).unwrap();
+			sum += info.data.free + info.data.reserved;
+		}
+		if keys.len() < 512 {
+			break;
+		}
+		start = keys.last().cloned();
+	}
+	let issuance: Balance =
+		node.storage(&pallet_balances::TotalIssuance::<Runtime>::hashed_key(), Some(at)).unwrap();
+	(sum, issuance)
+}
+
+/// The active era at block `at`.
+pub fn active_era(node: &Node, at: Option<H256>) -> u32 {
+	let key = pallet_staking::ActiveEra::<Runtime>::hashed_key();
+	node.storage::<pallet_staking::ActiveEraInfo>(&key, at).map(|a| a.index).unwrap_or(0)
+}
