@@ -419,9 +419,15 @@ pub fn parse_h256(s: &str) -> H256 {
 	H256::from_slice(&bytes)
 }
 
-/// A fresh directory for one test's node data and logs.
+/// A fresh directory for one test's node data and logs; kept after the
+/// test (its path printed) when `CINDER_KEEP_TEST_DIRS` is set.
 pub fn test_dir(name: &str) -> tempfile::TempDir {
-	tempfile::Builder::new().prefix(&format!("cinder-{name}-")).tempdir().unwrap()
+	let mut dir = tempfile::Builder::new().prefix(&format!("cinder-{name}-")).tempdir().unwrap();
+	if std::env::var_os("CINDER_KEEP_TEST_DIRS").is_some() {
+		dir.disable_cleanup(true);
+		eprintln!("{name}: node data and logs kept in {}", dir.path().display());
+	}
+	dir
 }
 
 /// A WebSocket JSON-RPC subscription (a minimal RFC 6455 client).
