@@ -65,7 +65,7 @@ for i in $(seq 0 $((n - 1))); do
 	name="${names[$i]}"
 	args=(--chain "$chain" "--$name" --base-path "$dir/$name"
 		--node-key "$(printf '%064x' $((i + 1)))"
-		--port $((30333 + i)) --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
+		--rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
 		--listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))"
 		--no-mdns --no-telemetry
 		--worker --models-dir "$CINDER_MODELS_DIR" --worker-threads 1)

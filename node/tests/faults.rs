@@ -115,6 +115,8 @@ fn a_killed_validator_stops_nothing_and_loses_nothing() {
 	let (killed_at, finalized_at_kill) = (alice.best_number(), alice.finalized_number());
 	let t_kill = Instant::now();
 	charlie.kill();
+	alice.wait_until("finality to move", 3 * MINUTE, |n| n.finalized_number() > finalized_at_kill);
+	let finality_moved = t_kill.elapsed();
 	alice.wait_until("finality past the kill", 3 * MINUTE, |n| {
 		n.finalized_number() >= killed_at + 5
 	});
@@ -135,10 +137,11 @@ fn a_killed_validator_stops_nothing_and_loses_nothing() {
 	assert!(settled >= 1);
 	eprintln!(
 		"fault 1 (kill -9 Charlie): killed at #{killed_at} ({:.0} s into the stream, finalized \
-		 #{finalized_at_kill}); finality passed #{} {:.0} s later; by #{best} (#{finalized} \
-		 finalized) {sent} requests sent, {settled} settled, {refunded} refunded, 0 lost, \
-		 {reassigned} deadline(s) missed and reassigned",
+		 #{finalized_at_kill}); finality moved {:.0} s later and passed #{} after {:.0} s; by \
+		 #{best} (#{finalized} finalized) {sent} requests sent, {settled} settled, {refunded} \
+		 refunded, 0 lost, {reassigned} deadline(s) missed and reassigned",
 		(t_kill - t0).as_secs_f64(),
+		finality_moved.as_secs_f64(),
 		killed_at + 5,
 		finality_after.as_secs_f64(),
 	);

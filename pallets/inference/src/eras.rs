@@ -30,7 +30,9 @@ impl<T: Config> Pallet<T> {
 	/// to add to the era's reward and split by), and forgets the records
 	/// that fall out of the `EraHistory` window, keeping `era`'s. Called by
 	/// the runtime once per era, from staking's era payout; its weight is
-	/// `WeightInfo::end_era` with one record per active validator.
+	/// `WeightInfo::end_era` with one record per active validator, and it
+	/// runs within a session rotation, which `pallet-session` already
+	/// charges a full block for (so it is not registered again).
 	pub fn end_era(era: EraIndex) -> Vec<(T::AccountId, BalanceOf<T>)> {
 		let keep_from = era.saturating_add(1).saturating_sub(T::EraHistory::get());
 		let mut oldest = OldestEra::<T>::get();

@@ -1,5 +1,5 @@
 //! Weights of `pallet_inference`, measured by `scripts/bench-weights.sh` with the
-//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 50 steps,
+//! FRAME benchmark CLI 64.0.0 on 2026-11-23: 50 steps,
 //! 20 repeats, Compiled wasm execution, on
 //! `AMD EPYC`. Generated: rerun the script instead of editing.
 
@@ -37,9 +37,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// `m` in `[1, 16]`.
 	fn register_worker(m: u32) -> Weight {
 		// Proof size: measured 1233, estimated 3614 bytes.
-		// Fastest run: 64_341 ns.
-		Weight::from_parts(57_043_421, 3614)
-			.saturating_add(Weight::from_parts(11_806_827, 0).saturating_mul(m.into()))
+		// Fastest run: 69_219 ns.
+		Weight::from_parts(114_438_759, 3614)
+			.saturating_add(Weight::from_parts(12_364_739, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 5689).saturating_mul(m.into()))
 			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(m.into())))
@@ -48,18 +48,19 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn deregister_worker() -> Weight {
 		// Proof size: measured 1068, estimated 92014 bytes.
-		// Fastest run: 95_499 ns.
-		Weight::from_parts(99_537_000, 92014)
+		// Fastest run: 96_810 ns.
+		Weight::from_parts(119_403_000, 92014)
 			.saturating_add(D::get().reads(18))
 			.saturating_add(D::get().writes(18))
 	}
 	/// `n` in `[1, 512]`.
 	/// `w` in `[1, 100]`.
-	fn request(_n: u32, w: u32) -> Weight {
+	fn request(n: u32, w: u32) -> Weight {
 		// Proof size: measured 1367, estimated 6679 bytes.
-		// Fastest run: 149_651 ns.
-		Weight::from_parts(227_857_827, 6679)
-			.saturating_add(Weight::from_parts(10_606_540, 0).saturating_mul(w.into()))
+		// Fastest run: 159_628 ns.
+		Weight::from_parts(343_822_613, 6679)
+			.saturating_add(Weight::from_parts(160_345, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(14_515_870, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(13))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
@@ -67,74 +68,75 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn submit_result() -> Weight {
 		// Proof size: measured 836, estimated 5773 bytes.
-		// Fastest run: 50_685 ns.
-		Weight::from_parts(52_418_000, 5773)
+		// Fastest run: 56_566 ns.
+		Weight::from_parts(108_683_000, 5773)
 			.saturating_add(D::get().reads(3))
 			.saturating_add(D::get().writes(5))
 	}
 	fn authorize_submit_result() -> Weight {
 		// Proof size: measured 646, estimated 5773 bytes.
-		// Fastest run: 73_478 ns.
-		Weight::from_parts(75_161_000, 5773)
+		// Fastest run: 81_072 ns.
+		Weight::from_parts(122_548_000, 5773)
 			.saturating_add(D::get().reads(3))
 			.saturating_add(D::get().writes(0))
 	}
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured 66, estimated 8490 bytes.
-		// Fastest run: 10_240 ns.
-		Weight::from_parts(10_871_000, 8490)
+		// Fastest run: 10_209 ns.
+		Weight::from_parts(17_452_000, 8490)
 			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().writes(0))
 	}
 	fn skip_entry() -> Weight {
 		// Proof size: measured 66, estimated 5773 bytes.
-		// Fastest run: 5_050 ns.
-		Weight::from_parts(5_490_000, 5773)
+		// Fastest run: 5_049 ns.
+		Weight::from_parts(9_628_000, 5773)
 			.saturating_add(D::get().reads(1))
 			.saturating_add(D::get().writes(0))
 	}
 	/// `w` in `[2, 100]`.
 	fn expire_reassign(w: u32) -> Weight {
-		// Proof size: measured 1237, estimated 6679 bytes.
-		// Fastest run: 83_327 ns.
-		Weight::from_parts(63_678_172, 6679)
-			.saturating_add(Weight::from_parts(10_904_883, 0).saturating_mul(w.into()))
+		// Proof size: measured 1268, estimated 6679 bytes.
+		// Fastest run: 97_321 ns.
+		Weight::from_parts(154_525_616, 6679)
+			.saturating_add(Weight::from_parts(16_311_973, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
-			.saturating_add(D::get().reads(6))
+			.saturating_add(D::get().reads(8))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
-			.saturating_add(D::get().writes(6))
+			.saturating_add(D::get().writes(7))
 	}
 	/// `w` in `[1, 100]`.
 	fn expire_refund(w: u32) -> Weight {
-		// Proof size: measured 2090, estimated 6679 bytes.
-		// Fastest run: 115_617 ns.
-		Weight::from_parts(126_707_978, 6679)
-			.saturating_add(Weight::from_parts(3_856_155, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(0, 2452).saturating_mul(w.into()))
-			.saturating_add(D::get().reads(11))
+		// Proof size: measured 2094, estimated 6679 bytes.
+		// Fastest run: 138_569 ns.
+		Weight::from_parts(206_942_298, 6679)
+			.saturating_add(Weight::from_parts(6_209_912, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(0, 2567).saturating_mul(w.into()))
+			.saturating_add(D::get().reads(13))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(w.into())))
-			.saturating_add(D::get().writes(10))
+			.saturating_add(D::get().writes(11))
 	}
 	fn settle() -> Weight {
-		// Proof size: measured 1172, estimated 8799 bytes.
-		// Fastest run: 189_516 ns.
-		Weight::from_parts(194_705_000, 8799)
-			.saturating_add(D::get().reads(9))
-			.saturating_add(D::get().writes(11))
+		// Proof size: measured 1785, estimated 8799 bytes.
+		// Fastest run: 223_728 ns.
+		Weight::from_parts(371_193_000, 8799)
+			.saturating_add(D::get().reads(12))
+			.saturating_add(D::get().writes(12))
 	}
 	fn prune() -> Weight {
 		// Proof size: measured 0, estimated 0 bytes.
-		// Fastest run: 4_358 ns.
-		Weight::from_parts(4_678_000, 0)
+		// Fastest run: 4_297 ns.
+		Weight::from_parts(7_213_000, 0)
 			.saturating_add(D::get().reads(0))
 			.saturating_add(D::get().writes(2))
 	}
-	/// `v` in `[0, 100]`. NOT MEASURED YET: a deliberate overestimate (10 µs
-	/// per record) until `scripts/bench-weights.sh pallet_inference`
-	/// regenerates this file from the `end_era` benchmark.
+	/// `v` in `[0, 100]`.
 	fn end_era(v: u32) -> Weight {
-		Weight::from_parts(10_000_000, 0)
-			.saturating_add(Weight::from_parts(10_000_000, 0).saturating_mul(v.into()))
+		// Proof size: measured 428, estimated 3549 bytes.
+		// Fastest run: 14_096 ns.
+		Weight::from_parts(22_782_894, 3549)
+			.saturating_add(Weight::from_parts(8_802_107, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 5118).saturating_mul(v.into()))
 			.saturating_add(D::get().reads(2))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(D::get().writes(1))
