@@ -154,15 +154,24 @@ fn a_nominator_is_paid_its_share_of_inference_income() {
 	let backed_validators = [Alice.to_account_id(), Bob.to_account_id()];
 	for e in era..=settled_era {
 		let expected = expected_reward(alice, e, &eve, &backed_validators);
-		let before = alice.total_balance(Eve, alice.block_hash(alice.best_number()).unwrap());
+		// Balances are read at the finalized head: a payout included in a
+		// block that a fork then replaced is included again, later.
+		let finalized_balance = || {
+			let head = alice.block_hash(alice.finalized_number()).unwrap();
+			alice.total_balance(Eve, head)
+		};
+		let before = finalized_balance();
 		for v in ["//Alice", "//Bob"] {
 			let (ok, out) =
 				stake(alice, &["payout", v, "--era", &e.to_string(), "--suri", "//Ferdie"]);
 			assert!(ok, "payout of era {e} for {v}: {out}");
 			assert!(out.contains(&format!("paid out era {e}")), "{out}");
 		}
-		let after = alice.total_balance(Eve, alice.block_hash(alice.best_number()).unwrap());
-		assert_eq!(after - before, expected, "Eve's reward for era {e}");
+		let deadline = std::time::Instant::now() + MINUTE;
+		while finalized_balance() - before != expected && std::time::Instant::now() < deadline {
+			std::thread::sleep(Duration::from_secs(1));
+		}
+		assert_eq!(finalized_balance() - before, expected, "Eve's reward for era {e}");
 		assert!(expected > 0);
 		// What the RPC said Eve could expect from the income is within it.
 		let from_income: Balance =
