@@ -4,7 +4,7 @@
 # ~/.cache/cinder/bench-net), records each node's resident memory, offers
 # `cinder-node load --rate R --duration S` (requests signed in turn by the
 # six dev stash accounts), records the memory again, and prints the load
-# report (submitted / answered / settled / refunded / lost, latency
+# report (submitted / answered / settled / refunded / open / dropped, latency
 # percentiles to the result on chain and to settlement, the queues minute
 # by minute), each node's memory before and after, and what each worker
 # served and how long one inference took (so the offered rate can be
@@ -63,7 +63,10 @@ metric() { # port name → value (0 if absent)
 		    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
 		except Exception:
 		    text = ""
-		print(next((l.split()[-1] for l in text.splitlines() if l.startswith(name + " ")), "0"))
+		# The node's registry prefixes "substrate_" and labels the chain.
+		def metric_name(line):
+		    return line.split("{")[0].split()[0] if line and not line.startswith("#") else ""
+		print(next((l.split()[-1] for l in text.splitlines() if metric_name(l).endswith(name)), "0"))
 	EOF
 }
 

@@ -6,7 +6,8 @@
 //! accounts, then a drain until every request has finished. A watcher
 //! follows the best chain block by block, matches each block's
 //! `inference` events to the submitted transactions, and reports how many
-//! were submitted, refused, on chain, answered, settled, refunded and lost,
+//! were submitted, refused, on chain, answered, settled, refunded, still
+//! open when the drain ended, and dropped by the pool (never on chain),
 //! latency percentiles from submission to the result on chain and to
 //! settlement, and, minute by minute, where the queue grew (the
 //! transaction pool, requests waiting for a worker, results in their
@@ -331,7 +332,13 @@ impl Tracker {
 			"answered": self.answered.len(),
 			"settled": settled,
 			"refunded": refunded,
-			"lost": submitted.saturating_sub(settled + refunded),
+			// Accepted by the pool and never executed: dropped when the pool
+			// overflowed or the transaction's mortality ran out. Nothing
+			// was charged or held for them; a dapp sends them again.
+			"dropped": submitted.saturating_sub(self.ids.len() as u64),
+			// Executed, escrow held, and neither settled nor refunded when
+			// the drain ended: still on their way.
+			"open": (self.ids.len() as u64).saturating_sub(settled + refunded),
 			"blocksWatched": blocks,
 			"settledPerSecond": last_settle.map(|s| settled as f64 / s.max(1e-9)),
 			"toResult": percentiles(&answered),
@@ -463,12 +470,14 @@ fn print_report(r: &Value) {
 		println!("  last refusal: {reason}");
 	}
 	println!(
-		"on chain {}, answered {}, settled {}, refunded {}, lost {}",
+		"on chain {}, answered {}, settled {}, refunded {}, open at the end {} (escrow held, \
+		 to settle or refund); never on chain {} (dropped by the pool: nothing charged)",
 		n("onChain"),
 		n("answered"),
 		n("settled"),
 		n("refunded"),
-		n("lost")
+		n("open"),
+		n("dropped"),
 	);
 	if let Some(rate) = r["settledPerSecond"].as_f64() {
 		println!("settled {rate:.2} requests/s (settled ÷ seconds until the last settlement)");

@@ -40,7 +40,8 @@ fn a_sustained_load_is_counted_and_timed_to_the_last_request() {
 	assert_eq!(n("answered"), 30, "{r}");
 	assert_eq!(n("settled"), 30, "{r}");
 	assert_eq!(n("refunded"), 0, "{r}");
-	assert_eq!(n("lost"), 0, "{r}");
+	assert_eq!(n("open"), 0, "{r}");
+	assert_eq!(n("dropped"), 0, "{r}");
 	let p = |which: &str, k: &str| r[which][k].as_f64().unwrap();
 	for which in ["toResult", "toSettlement"] {
 		assert_eq!(r[which]["count"], 30, "{r}");

@@ -59,6 +59,10 @@ pub enum EngineError {
 	/// `config.json` is not a BERT config this engine runs.
 	#[error("config: {0}")]
 	Config(String),
+	/// A model file was read but is not what it must be (truncated,
+	/// corrupted, or of another shape): which file, and why.
+	#[error("{path}: {reason}")]
+	BadFile { path: String, reason: String },
 	/// candle failed to load or run the model.
 	#[error("candle: {0}")]
 	Candle(#[from] candle_core::Error),

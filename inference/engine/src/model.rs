@@ -179,11 +179,21 @@ impl Model {
 			tokenizer: sp_crypto_hashing::blake2_256(&tokenizer_bytes),
 			config: sp_crypto_hashing::blake2_256(&config_bytes),
 		};
-		let config: Config = serde_json::from_slice(&config_bytes)
-			.map_err(|e| EngineError::Config(e.to_string()))?;
-		let shape = shape_of(&config)?;
-		let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
-			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+		// Every failure from here on names the file it comes from.
+		let bad = |file: &str| {
+			let path = dir.join(file).display().to_string();
+			move |e: &dyn std::fmt::Display| EngineError::BadFile {
+				path: path.clone(),
+				reason: e.to_string(),
+			}
+		};
+		let (bad_config, bad_tokenizer, bad_weights) =
+			(bad(CONFIG_FILE), bad(TOKENIZER_FILE), bad(WEIGHTS_FILE));
+		let config: Config = serde_json::from_slice(&config_bytes).map_err(|e| bad_config(&e))?;
+		let shape = shape_of(&config).map_err(|e| bad_config(&e))?;
+		let layout = bert::weight_layout(&shape).map_err(|e| bad_config(&e))?;
+		let mut tokenizer =
+			Tokenizer::from_bytes(&tokenizer_bytes).map_err(|e| bad_tokenizer(&e))?;
 		// Exports often pad every input to a fixed length; padding would
 		// enter mean pooling, so inputs are taken as they are, cut at the
 		// model's positions.
@@ -193,17 +203,17 @@ impl Model {
 				max_length: config.max_position_embeddings,
 				..Default::default()
 			}))
-			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+			.map_err(|e| bad_tokenizer(&e))?;
 
-		let tensors = candle_core::safetensors::load_buffer(&weights_bytes, &Device::Cpu)?;
+		let tensors = candle_core::safetensors::load_buffer(&weights_bytes, &Device::Cpu)
+			.map_err(|e| bad_weights(&e))?;
 		drop(weights_bytes);
-		let layout = bert::weight_layout(&shape)?;
-		let weights = tiles(&tensors, &layout)?;
+		let weights = tiles(&tensors, &layout).map_err(|e| bad_weights(&e))?;
 		let indexed: Vec<(u32, &Tile)> = (0u32..).zip(&weights).collect();
 		let weight_leaves = executor::leaves(&indexed);
 		let weights_root = merkle::root(&weight_leaves);
 		let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-		let reference = BertModel::load(vb, &config)?;
+		let reference = BertModel::load(vb, &config).map_err(|e| bad_weights(&e))?;
 		Ok(Self {
 			dir,
 			config,

@@ -338,10 +338,16 @@ where
 			return;
 		}
 		if self.models.get(assignment.model).is_none() {
-			log::warn!(
+			// Registered for a model it cannot run (its files gone or
+			// refused at start): the deadline will pass, the request be
+			// reassigned and this worker demoted. Said once per request.
+			log::error!(
 				target: "worker",
-				"request {id} for model {} assigned to {worker}, which this node does not serve",
-				assignment.model
+				"request {id} for model {} assigned to {worker}, but this node does not serve it \
+				 (not loaded from the models directory): it will miss its deadline #{} and be \
+				 demoted; restore the model's files and restart, or register the worker without it",
+				assignment.model,
+				assignment.deadline,
 			);
 			in_flight.insert(id);
 			return;

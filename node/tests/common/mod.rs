@@ -188,6 +188,14 @@ impl Node {
 
 	/// Opens a WebSocket to the node and subscribes with `method`.
 	pub fn subscribe(&self, method: &str, params: Value) -> Subscription {
+		let (sub, reply) = self.try_subscribe(method, params);
+		assert!(reply.get("result").is_some(), "subscription refused: {reply}");
+		sub
+	}
+
+	/// Subscribes with `method` over a new WebSocket: the connection and
+	/// the node's reply (the subscription id, or an error).
+	pub fn try_subscribe(&self, method: &str, params: Value) -> (Subscription, Value) {
 		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).unwrap();
 		stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 		write!(
@@ -208,8 +216,7 @@ impl Node {
 		let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
 		sub.send(&request.to_string());
 		let reply = sub.next(Duration::from_secs(30)).expect("subscription reply");
-		assert!(reply.get("result").is_some(), "subscription refused: {reply}");
-		sub
+		(sub, reply)
 	}
 
 	/// A JSON-RPC call that must succeed.

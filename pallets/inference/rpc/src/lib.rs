@@ -226,6 +226,23 @@ fn tokenizer_result<T>(model: ModelId, answer: Option<Result<T, String>>) -> Rpc
 	}
 }
 
+/// Longest text `inference_tokenize` takes, in bytes, and most token ids
+/// `inference_estimateFee` and `inference_detokenize` take: far above any
+/// model's input (hundreds of tokens), low enough that no call ties up the
+/// node for long.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+pub const MAX_TOKENS: usize = 16 * 1024;
+/// How far past the next request id `inference_subscribeRequest` watches.
+pub const SUBSCRIBE_AHEAD: RequestId = 4096;
+
+/// An input over `max`: 8005, before any work is done on it.
+fn too_long(what: &str, len: usize, max: usize) -> RpcResult<()> {
+	if len > max {
+		return Err(error(ErrorCode::InputTooLong, format!("{what} of {len}; at most {max}")));
+	}
+	Ok(())
+}
+
 fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 	error(ErrorCode::RuntimeApi, format!("runtime API call failed: {e}"))
 }
@@ -344,16 +361,19 @@ where
 		tokens: Vec<u32>,
 		at: Option<Block::Hash>,
 	) -> RpcResult<FeeQuote<Balance>> {
+		too_long("tokens", tokens.len(), MAX_TOKENS)?;
 		let quote =
 			self.client.runtime_api().quote(self.at(at), model, tokens).map_err(api_error)?;
 		quote.map_err(|e| error(ErrorCode::from(e), format!("{e:?}")))
 	}
 
 	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>> {
+		too_long("text bytes", text.len(), MAX_TEXT_BYTES)?;
 		tokenizer_result(model, self.tokenizers.tokenize(model, &text))
 	}
 
 	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String> {
+		too_long("tokens", tokens.len(), MAX_TOKENS)?;
 		tokenizer_result(model, self.tokenizers.detokenize(model, &tokens))
 	}
 
@@ -405,10 +425,36 @@ where
 		pending: PendingSubscriptionSink,
 		id: RequestId,
 	) -> SubscriptionResult {
+		// A request not made yet may be watched (a dapp subscribes before
+		// its transaction is in a block), but only among the next few
+		// thousand ids; one made before and gone from state never changes
+		// again. Either is refused rather than watched forever.
+		let mut hash = self.client.info().best_hash;
+		let next = self.client.runtime_api().next_request_id(hash).map_err(api_error);
+		let refusal = match next {
+			Err(e) => Some(e),
+			Ok(next) if id >= next.saturating_add(SUBSCRIBE_AHEAD) => Some(error(
+				ErrorCode::UnknownRequest,
+				format!("no request {id}: the next is {next}; at most {SUBSCRIBE_AHEAD} ahead may be watched"),
+			)),
+			Ok(next) if id < next => match self.request_at::<AccountId, Balance, BlockNumber>(hash, id)
+			{
+				Ok(Some(_)) => None,
+				Ok(None) => Some(error(
+					ErrorCode::UnknownRequest,
+					format!("no request {id} (past retention)"),
+				)),
+				Err(e) => Some(e),
+			},
+			Ok(_) => None,
+		};
+		if let Some(e) = refusal {
+			pending.reject(e).await;
+			return Ok(());
+		}
 		let sink = pending.accept().await?;
 		let mut blocks = self.client.import_notification_stream();
 		let mut last: Option<RequestInfo<AccountId, Balance, BlockNumber>> = None;
-		let mut hash = self.client.info().best_hash;
 		loop {
 			if let Some(info) = self.request_at(hash, id)? {
 				if last.as_ref() != Some(&info) {
