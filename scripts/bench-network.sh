@@ -40,7 +40,9 @@ out="$dir/local-net.out"
 
 LOCAL_NET_DIR="$dir" bash scripts/local-net.sh 4 --purge -- --audit-share "$audit" >"$out" 2>&1 &
 net=$!
-trap 'kill -INT $net 2>/dev/null || true; wait $net 2>/dev/null || true' EXIT
+# TERM, not INT: a script's background job ignores SIGINT, and bash cannot
+# trap a signal ignored on entry.
+trap 'kill -TERM $net 2>/dev/null || true; wait $net 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
 	grep -q "local-net: running" "$out" && break
 	kill -0 "$net" 2>/dev/null || { cat "$out"; exit 1; }

@@ -409,11 +409,13 @@ pub fn start_validator(
 		"--node-key",
 		&node_key,
 		"--worker",
-		"--models-dir",
-		&models,
 		"--worker-threads",
 		"1",
 	];
+	// The installed models, unless `extra` names another directory.
+	if !extra.contains(&"--models-dir") {
+		args.extend_from_slice(&["--models-dir", &models]);
+	}
 	args.extend_from_slice(extra);
 	if let Some(boot) = boot {
 		args.extend_from_slice(&["--bootnodes", boot]);
