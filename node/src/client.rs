@@ -151,6 +151,14 @@ pub(crate) fn best_block(rpc: &HttpClient) -> Result<u64> {
 	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
 }
 
+/// The finalized block's number.
+pub(crate) fn finalized_block(rpc: &HttpClient) -> Result<u64> {
+	let hash = rpc.call("chain_getFinalizedHead", json!([]))?;
+	let header = rpc.call("chain_getHeader", json!([hash]))?;
+	let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
+	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
+}
+
 /// The balances of `who` (at block `at`, or the best block), read from
 /// `System::Account` storage.
 pub fn account_data(

@@ -4,12 +4,13 @@
 //! doubling size. With `--rate R --duration S`, a sustained stream: R
 //! requests a second for S seconds, signed in turn by several paying
 //! accounts, then a drain until every request has finished. A watcher
-//! follows the best chain block by block, matches each block's
+//! follows the finalized chain block by block, matches each block's
 //! `inference` events to the submitted transactions, and reports how many
 //! were submitted, refused, on chain, answered, settled, refunded, still
 //! open when the drain ended, and dropped by the pool (never on chain),
 //! latency percentiles from submission to the result on chain and to
-//! settlement, and, minute by minute, where the queue grew (the
+//! settlement (the time of the block that holds it: its timestamp, the
+//! start of its slot; counted once it is final), and, minute by minute, where the queue grew (the
 //! transaction pool, requests waiting for a worker, results in their
 //! challenge window).
 
@@ -25,7 +26,7 @@ use std::{
 use serde_json::{json, Value};
 
 use crate::client::{
-	best_block, connect, hex_decode, wait_for_request, ClientError, Payer, Result,
+	best_block, connect, finalized_block, hex_decode, wait_for_request, ClientError, Payer, Result,
 };
 use crate::jsonrpc::HttpClient;
 
@@ -365,18 +366,29 @@ fn percentiles(xs: &[f64]) -> Value {
 /// Follows the best chain from block `from` until `stop`, matching each
 /// block's `inference` events to the tracked transactions; samples the
 /// queues once a minute. Returns the number of blocks read.
+/// Follows the finalized chain from block `from` (a best block may yet be
+/// replaced, and its events with it), noting each block's inference events
+/// at the block's own time: its timestamp, on the same clock as the
+/// submissions.
 fn watch(rpc: &HttpClient, from: u64, tracker: &Mutex<Tracker>, stop: &AtomicBool) -> u64 {
 	let start = Instant::now();
+	let start_unix = unix_millis();
+	let block_time = |timestamp: u64| {
+		start
+			.checked_add(Duration::from_millis(timestamp.saturating_sub(start_unix)))
+			.unwrap_or(start)
+	};
 	let mut next = from;
 	let mut next_sample = 0u64;
 	let mut read = 0;
 	while !stop.load(Ordering::SeqCst) {
-		let best = best_block(rpc).unwrap_or(0);
-		while next <= best {
+		let finalized = finalized_block(rpc).unwrap_or(0);
+		while next <= finalized {
 			match read_block(rpc, next) {
 				Ok(block) => {
+					let at = block_time(block.timestamp);
 					if let Ok(mut t) = tracker.lock() {
-						note_block(&mut t, block);
+						note_block(&mut t, block, at);
 					}
 					next += 1;
 					read += 1;
@@ -405,8 +417,16 @@ fn watch(rpc: &HttpClient, from: u64, tracker: &Mutex<Tracker>, stop: &AtomicBoo
 	read
 }
 
-/// A block's extrinsic hashes and events.
+fn unix_millis() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_millis() as u64)
+		.unwrap_or(0)
+}
+
+/// A block's timestamp (ms), extrinsic hashes and events.
 struct BlockEvents {
+	timestamp: u64,
 	hashes: Vec<[u8; 32]>,
 	events: Vec<frame_system::EventRecord<cinder_runtime::RuntimeEvent, sp_core::H256>>,
 }
@@ -425,13 +445,17 @@ fn read_block(rpc: &HttpClient, number: u64) -> Result<BlockEvents> {
 	let at = sp_core::H256::from_slice(&hex_decode(hash_str)?);
 	let key = crate::client::events_key();
 	let events = crate::client::storage(rpc, &key, Some(at))?.unwrap_or_default();
-	Ok(BlockEvents { hashes, events })
+	// `Timestamp::Now`, set by the block's inherent.
+	let now_key =
+		[sp_io::hashing::twox_128(b"Timestamp"), sp_io::hashing::twox_128(b"Now")].concat();
+	let timestamp = crate::client::storage(rpc, &now_key, Some(at))?.unwrap_or_default();
+	Ok(BlockEvents { timestamp, hashes, events })
 }
 
-fn note_block(t: &mut Tracker, block: BlockEvents) {
+/// Notes `block`'s inference events, as of `now` (the block's time).
+fn note_block(t: &mut Tracker, block: BlockEvents, now: Instant) {
 	use cinder_runtime::RuntimeEvent;
 	use pallet_inference::Event;
-	let now = Instant::now();
 	for record in block.events {
 		let RuntimeEvent::Inference(event) = record.event else { continue };
 		match event {
