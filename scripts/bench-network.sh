@@ -8,7 +8,8 @@
 # percentiles to the result on chain and to settlement, the queues minute
 # by minute), each node's memory before and after, and what each worker
 # served and how long one inference took (so the offered rate can be
-# compared with what one worker computes).
+# compared with what one worker computes), with each node's resident memory
+# sampled once a minute during the run.
 #
 #   scripts/bench-network.sh [--rate R] [--duration S] [--audit-share P]
 #
@@ -73,8 +74,21 @@ metric() { # port name → value (0 if absent)
 }
 
 before=$(rss)
+# Resident memory once a minute while the load runs (and drains).
+samples="$dir/rss.txt"
+: >"$samples"
+(
+	t=0
+	while :; do
+		echo "$t $(rss | awk '{printf "%s ", $2}')" >>"$samples"
+		sleep 60
+		t=$((t + 60))
+	done
+) &
+sampler=$!
 echo "=== load: $rate requests/s for $duration s, workers auditing $audit% ==="
 "$node" load --url http://127.0.0.1:9944 --rate "$rate" --duration "$duration" | tee "$dir/load.txt"
+kill "$sampler" 2>/dev/null || true
 after=$(rss)
 
 echo
@@ -84,6 +98,16 @@ for name in "${names[@]}"; do
 	printf '%-8s %10s %10s\n' "$name" "$(echo "$before" | awk -v n="$name" '$1==n{print $2}')" \
 		"$(echo "$after" | awk -v n="$name" '$1==n{print $2}')"
 done
+echo
+echo "=== resident memory (MiB) once a minute from the start of the load ==="
+printf '%6s' s
+for name in "${names[@]}"; do printf ' %8s' "$name"; done
+echo
+while read -r t a b c d; do
+	printf '%6s' "$t"
+	for kib in $a $b $c $d; do printf ' %8d' $((kib / 1024)); done
+	echo
+done <"$samples"
 echo
 echo "=== workers: requests served and audited, mean time of one run (one engine thread each) ==="
 for i in "${!names[@]}"; do
