@@ -12,9 +12,12 @@
 # sampled once a minute during the run.
 #
 #   scripts/bench-network.sh [--rate R] [--duration S] [--audit-share P]
+#                            [--trie-cache-mib M]
 #
 # Defaults: 20 requests/s for 600 s; workers audit 10% of the others'
-# results (the production setting; the local chain's default is 100%).
+# results (the production setting; the local chain's default is 100%);
+# the nodes' state trie cache at its default (1 GiB) unless
+# --trie-cache-mib sets it.
 # A figure, not a test: nothing here passes or fails on timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +26,14 @@ cd "$(dirname "$0")/.."
 rate=20
 duration=600
 audit=10
+node_flags=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rate) rate="$2"; shift 2 ;;
 	--duration) duration="$2"; shift 2 ;;
 	--audit-share) audit="$2"; shift 2 ;;
-	*) echo "usage: scripts/bench-network.sh [--rate R] [--duration S] [--audit-share P]" >&2; exit 2 ;;
+	--trie-cache-mib) node_flags+=(--trie-cache-size "$(($2 * 1024 * 1024))"); shift 2 ;;
+	*) echo "usage: scripts/bench-network.sh [--rate R] [--duration S] [--audit-share P] [--trie-cache-mib M]" >&2; exit 2 ;;
 	esac
 done
 
@@ -39,7 +44,7 @@ dir="$HOME/.cache/cinder/bench-net"
 mkdir -p "$dir"
 out="$dir/local-net.out"
 
-LOCAL_NET_DIR="$dir" bash scripts/local-net.sh 4 --purge -- --audit-share "$audit" >"$out" 2>&1 &
+LOCAL_NET_DIR="$dir" bash scripts/local-net.sh 4 --purge -- --audit-share "$audit" "${node_flags[@]}" >"$out" 2>&1 &
 net=$!
 # TERM, not INT: a script's background job ignores SIGINT, and bash cannot
 # trap a signal ignored on entry.

@@ -112,14 +112,20 @@ impl Payer {
 		Ok((bytes, hash))
 	}
 
-	/// Signs and submits `inference.request`; returns the transaction hash.
-	pub(crate) fn request(&mut self, model: u32, input: Vec<u32>, max_fee: u128) -> Result<Value> {
+	/// Signs and submits `inference.request`; returns its encoding and the
+	/// transaction hash.
+	pub(crate) fn request(
+		&mut self,
+		model: u32,
+		input: Vec<u32>,
+		max_fee: u128,
+	) -> Result<(Vec<u8>, Value)> {
 		let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
 			model,
 			input,
 			max_fee,
 		});
-		self.submit(call).map(|(_, hash)| hash)
+		self.submit(call)
 	}
 }
 
@@ -240,7 +246,7 @@ impl EmbedCmd {
 				.map_err(|e| ClientError::Other(format!("tokens: {e}")))?;
 			payer.rpc.call("inference_estimateFee", json!([model_id, ids]))?;
 			let tokens = ids.len();
-			let hash = payer.request(model_id, ids, max_fee)?;
+			let (_, hash) = payer.request(model_id, ids, max_fee)?;
 			if !self.json {
 				println!("submitted request for {text:?} ({tokens} tokens): {hash}");
 			}

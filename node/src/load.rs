@@ -200,12 +200,7 @@ impl LoadCmd {
 				std::thread::sleep(wait);
 			}
 			let payer = &mut payers[(k as usize) % self.payers.len()];
-			let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::request {
-				model: 0,
-				input: input.clone(),
-				max_fee: price,
-			});
-			let outcome = payer.submit(call);
+			let outcome = payer.request(0, input.clone(), price);
 			let mut t = tracker.lock().map_err(|_| poisoned())?;
 			match outcome {
 				Ok((bytes, _)) => {

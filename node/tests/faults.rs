@@ -32,13 +32,14 @@ use std::time::{Duration, Instant};
 use cinder_runtime::{
 	genesis_config_presets::minilm, AccountId, Balance, RuntimeCall, RuntimeEvent,
 };
-use codec::{Decode, Encode};
 use common::{
 	network::{
 		active_era, balances_and_issuance, events_between, request_state, start_network,
 		wait_all_finished, RequestStream, DAPP,
 	},
-	test_dir, Node,
+	test_dir,
+	upgrade::{bumped_runtime, spec_version},
+	Node,
 };
 use serde_json::json;
 use sp_keyring::Sr25519Keyring::{Alice, Dave};
@@ -337,72 +338,6 @@ fn a_worker_without_its_models_is_demoted_and_its_requests_settle_elsewhere() {
 		 {settled} settled, {refunded} refunded, 0 lost",
 		first_miss.as_secs_f64(),
 	);
-}
-
-/// The runtime this node runs with its `spec_version` one higher: the same
-/// code with the version in its `runtime_version` section bumped, which
-/// is what `system.set_code` checks and what nodes report and cache the
-/// code by. (A second build of the runtime would cost the suite a full
-/// wasm build; the upgrade path — code replaced in a block, every node
-/// compiling and switching to it, the version moving — is the same.)
-fn bumped_runtime() -> (Vec<u8>, u32) {
-	let compressed = cinder_runtime::WASM_BINARY.expect("built with the wasm runtime");
-	let wasm = sp_maybe_compressed_blob::decompress(compressed, 64 << 20).unwrap().into_owned();
-	assert_eq!(&wasm[..8], b"\0asm\x01\0\0\0");
-	let mut out = wasm[..8].to_vec();
-	let mut rest = &wasm[8..];
-	let mut bumped = None;
-	while !rest.is_empty() {
-		let id = rest[0];
-		let (size, used) = leb128(&rest[1..]);
-		let body = &rest[1 + used..1 + used + size];
-		let mut section = body.to_vec();
-		if id == 0 {
-			let (len, n) = leb128(body);
-			if &body[n..n + len] == b"runtime_version" {
-				let mut version =
-					sp_version::RuntimeVersion::decode(&mut &body[n + len..]).unwrap();
-				version.spec_version += 1;
-				bumped = Some(version.spec_version);
-				section = body[..n + len].to_vec();
-				section.extend(version.encode());
-			}
-		}
-		out.push(id);
-		push_leb128(&mut out, section.len());
-		out.extend(section);
-		rest = &rest[1 + used + size..];
-	}
-	let code = sp_maybe_compressed_blob::compress_weakly(&out, 64 << 20).unwrap();
-	(code, bumped.expect("the runtime has a runtime_version section"))
-}
-
-fn leb128(bytes: &[u8]) -> (usize, usize) {
-	let (mut value, mut shift) = (0usize, 0);
-	for (i, b) in bytes.iter().enumerate() {
-		value |= usize::from(b & 0x7f) << shift;
-		if b & 0x80 == 0 {
-			return (value, i + 1);
-		}
-		shift += 7;
-	}
-	panic!("truncated LEB128");
-}
-
-fn push_leb128(out: &mut Vec<u8>, mut value: usize) {
-	loop {
-		let byte = (value & 0x7f) as u8;
-		value >>= 7;
-		if value == 0 {
-			out.push(byte);
-			return;
-		}
-		out.push(byte | 0x80);
-	}
-}
-
-fn spec_version(node: &Node) -> u64 {
-	node.rpc("state_getRuntimeVersion", json!([]))["specVersion"].as_u64().unwrap()
 }
 
 #[test]

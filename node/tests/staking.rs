@@ -37,9 +37,9 @@ fn stake(node: &Node, args: &[&str]) -> (bool, String) {
 	(out.status.success(), text)
 }
 
+/// The active era at the best block.
 fn active_era(node: &Node) -> u32 {
-	let key = pallet_staking::ActiveEra::<Runtime>::hashed_key();
-	node.storage::<pallet_staking::ActiveEraInfo>(&key, None).map(|a| a.index).unwrap_or(0)
+	common::network::active_era(node, None)
 }
 
 fn nominator(node: &Node, who: &AccountId) -> NominatorInfo<AccountId> {

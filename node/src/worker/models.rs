@@ -196,7 +196,9 @@ mod tests {
 		let registry = vec![registered(&good, 0), registered(&other, 1)];
 		std::fs::remove_dir_all(&other).unwrap();
 
-		let cases: Vec<(&str, Box<dyn FnOnce(&Path)>, &str)> = vec![
+		// A directory name, what spoils its files, what the refusal must say.
+		type Case = (&'static str, Box<dyn FnOnce(&Path)>, &'static str);
+		let cases: Vec<Case> = vec![
 			(
 				"truncated-weights",
 				Box::new(|d| rewrite(d.join(WEIGHTS_FILE), |b| b[..b.len() / 2].to_vec())),

@@ -20,6 +20,7 @@ use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 
 pub mod network;
+pub mod upgrade;
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
