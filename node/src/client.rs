@@ -150,19 +150,22 @@ pub fn events_key() -> Vec<u8> {
 	[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat()
 }
 
-/// The best block's number.
-pub(crate) fn best_block(rpc: &HttpClient) -> Result<u64> {
-	let header = rpc.call("chain_getHeader", json!([]))?;
+/// The number of the block with hash `hash` (the best block if `null`).
+fn block_number(rpc: &HttpClient, hash: Value) -> Result<u64> {
+	let header = rpc.call("chain_getHeader", json!([hash]))?;
 	let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
 	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
+}
+
+/// The best block's number.
+pub(crate) fn best_block(rpc: &HttpClient) -> Result<u64> {
+	block_number(rpc, Value::Null)
 }
 
 /// The finalized block's number.
 pub(crate) fn finalized_block(rpc: &HttpClient) -> Result<u64> {
 	let hash = rpc.call("chain_getFinalizedHead", json!([]))?;
-	let header = rpc.call("chain_getHeader", json!([hash]))?;
-	let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
-	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
+	block_number(rpc, hash)
 }
 
 /// The balances of `who` (at block `at`, or the best block), read from

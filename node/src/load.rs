@@ -10,9 +10,9 @@
 //! open when the drain ended, and dropped by the pool (never on chain),
 //! latency percentiles from submission to the result on chain and to
 //! settlement (the time of the block that holds it: its timestamp, the
-//! start of its slot; counted once it is final), and, minute by minute, where the queue grew (the
-//! transaction pool, requests waiting for a worker, results in their
-//! challenge window).
+//! start of its slot; counted once it is final), and, minute by minute,
+//! where the queue grew (the transaction pool, requests waiting for a
+//! worker, results in their challenge window).
 
 use std::{
 	collections::{BTreeMap, HashMap},
@@ -358,13 +358,11 @@ fn percentiles(xs: &[f64]) -> Value {
 	json!({ "p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": xs.last(), "count": xs.len() })
 }
 
-/// Follows the best chain from block `from` until `stop`, matching each
-/// block's `inference` events to the tracked transactions; samples the
-/// queues once a minute. Returns the number of blocks read.
-/// Follows the finalized chain from block `from` (a best block may yet be
-/// replaced, and its events with it), noting each block's inference events
-/// at the block's own time: its timestamp, on the same clock as the
-/// submissions.
+/// Follows the finalized chain from block `from` until `stop` (a best
+/// block may yet be replaced, and its events with it), matching each
+/// block's `inference` events to the tracked transactions at the block's
+/// own time (its timestamp, on the same clock as the submissions); samples
+/// the queues once a minute. Returns the number of blocks read.
 fn watch(rpc: &HttpClient, from: u64, tracker: &Mutex<Tracker>, stop: &AtomicBool) -> u64 {
 	let start = Instant::now();
 	let start_unix = unix_millis();

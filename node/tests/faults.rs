@@ -34,8 +34,8 @@ use cinder_runtime::{
 };
 use common::{
 	network::{
-		active_era, balances_and_issuance, events_between, request_state, start_network,
-		wait_all_finished, RequestStream, DAPP,
+		active_era, balances_and_issuance, events_between, next_request_id, request_state,
+		start_network, wait_all_finished, RequestStream, DAPP,
 	},
 	test_dir,
 	upgrade::{bumped_runtime, spec_version},
@@ -45,10 +45,6 @@ use serde_json::json;
 use sp_keyring::Sr25519Keyring::{Alice, Dave};
 
 const MINUTE: Duration = Duration::from_secs(60);
-
-fn next_request_id(node: &Node) -> u64 {
-	node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap()
-}
 
 /// A fault test's network: the four validators (with `extra(name)` more
 /// flags each), finalizing, and the books at a finalized block before any
@@ -85,9 +81,9 @@ impl Run {
 		let first = stream.first;
 		let sent = stream.stop();
 		alice.wait_until("every submitted request on chain", 2 * MINUTE, |n| {
-			next_request_id(n) >= first + sent
+			next_request_id(n, None) >= first + sent
 		});
-		assert_eq!(next_request_id(alice), first + sent, "only the stream makes requests");
+		assert_eq!(next_request_id(alice, None), first + sent, "only the stream makes requests");
 		let (settled, refunded) = wait_all_finished(alice, first..first + sent, 6 * MINUTE);
 
 		// The books, at a finalized block after the last request finished.
@@ -203,12 +199,12 @@ fn a_killed_validator_restarts_from_its_database_and_serves_its_open_assignments
 	// Dave is killed, and requests made after that and assigned to him wait
 	// for his worker (until their deadline, 20 blocks).
 	let dave_best = nodes[3].best_number();
-	let made_after = next_request_id(&nodes[0]);
+	let made_after = next_request_id(&nodes[0], None);
 	let t_kill = Instant::now();
 	nodes[3].kill();
 	let dave = Dave.to_account_id().to_string();
 	let assigned_to_dave = |n: &Node| -> Vec<u64> {
-		(made_after..next_request_id(n))
+		(made_after..next_request_id(n, None))
 			.filter(|id| match request_state(n, *id) {
 				Some((state, view)) => state == "assigned" && view["state"]["worker"] == dave,
 				None => false,
@@ -262,7 +258,7 @@ fn a_killed_validator_restarts_from_its_database_and_serves_its_open_assignments
 	);
 }
 
-/// Dave's stash's entry of `inference_validators`: (served, missed) this era.
+/// `who`'s entry of `inference_validators`: (served, missed) this era.
 fn served_and_missed(node: &Node, who: &str) -> (u64, u64) {
 	let list = node.rpc("inference_validators", json!([]));
 	let me = list.as_array().unwrap().iter().find(|v| v["stash"] == who).unwrap();
@@ -370,7 +366,7 @@ fn a_runtime_upgrade_with_requests_open_loses_nothing() {
 		n.wait_until("the new runtime", MINUTE, |n| spec_version(n) == old_version + 1);
 	}
 	// What was open when the code changed.
-	let first_after = next_request_id_at(alice, included);
+	let first_after = next_request_id(alice, Some(included));
 	let open_at_upgrade = (stream.first..first_after)
 		.filter(|id| {
 			match alice.try_rpc("inference_request", json!([id, format!("{included:?}")])) {
@@ -414,8 +410,4 @@ fn a_runtime_upgrade_with_requests_open_loses_nothing() {
 		finalized_in.as_secs_f64(),
 		served_after.len(),
 	);
-}
-
-fn next_request_id_at(node: &Node, at: sp_core::H256) -> u64 {
-	node.rpc("inference_nextRequestId", json!([format!("{at:?}")])).as_u64().unwrap()
 }

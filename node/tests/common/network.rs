@@ -78,7 +78,7 @@ impl RequestStream {
 			.iter()
 			.map(|t| serde_json::from_value(node.rpc("inference_tokenize", json!([0, t]))).unwrap())
 			.collect();
-		let first = node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		let first = next_request_id(node, None);
 		let stop = Arc::new(AtomicBool::new(false));
 		let sent = Arc::new(AtomicU64::new(0));
 		let port = node.rpc_port;
@@ -130,6 +130,12 @@ pub fn request_state(node: &Node, id: u64) -> Option<(String, Value)> {
 	let view = node.try_rpc("inference_request", json!([id])).ok()?;
 	let state = view["state"]["state"].as_str()?.to_string();
 	Some((state, view))
+}
+
+/// The id the next request gets, at block `at` (the best if `None`).
+pub fn next_request_id(node: &Node, at: Option<H256>) -> u64 {
+	let at = at.map(|h| format!("{h:?}"));
+	node.rpc("inference_nextRequestId", json!([at])).as_u64().unwrap()
 }
 
 /// Waits until every request in `ids` is settled or refunded; returns

@@ -300,6 +300,39 @@ where
 		};
 		Ok(Some(RequestInfo::from_view(view, self.dispute_at(hash, id)?)))
 	}
+
+	/// Whether request `id` may be watched from `hash`: one not made yet
+	/// may (a dapp subscribes before its transaction is in a block), but
+	/// only among the next [`SUBSCRIBE_AHEAD`] ids; one made before and gone
+	/// from state never changes again. Either is refused (8020) rather than
+	/// watched forever.
+	fn watchable<AccountId, Balance, BlockNumber>(
+		&self,
+		hash: Block::Hash,
+		id: RequestId,
+	) -> RpcResult<()>
+	where
+		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
+			+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		let next = self.client.runtime_api().next_request_id(hash).map_err(api_error)?;
+		if id >= next.saturating_add(SUBSCRIBE_AHEAD) {
+			return Err(error(
+				ErrorCode::UnknownRequest,
+				format!("no request {id}: the next is {next}; at most {SUBSCRIBE_AHEAD} ahead may be watched"),
+			));
+		}
+		if id < next && self.request_at::<AccountId, Balance, BlockNumber>(hash, id)?.is_none() {
+			return Err(error(
+				ErrorCode::UnknownRequest,
+				format!("no request {id} (past retention)"),
+			));
+		}
+		Ok(())
+	}
 }
 
 #[async_trait]
@@ -425,30 +458,8 @@ where
 		pending: PendingSubscriptionSink,
 		id: RequestId,
 	) -> SubscriptionResult {
-		// A request not made yet may be watched (a dapp subscribes before
-		// its transaction is in a block), but only among the next few
-		// thousand ids; one made before and gone from state never changes
-		// again. Either is refused rather than watched forever.
 		let mut hash = self.client.info().best_hash;
-		let next = self.client.runtime_api().next_request_id(hash).map_err(api_error);
-		let refusal = match next {
-			Err(e) => Some(e),
-			Ok(next) if id >= next.saturating_add(SUBSCRIBE_AHEAD) => Some(error(
-				ErrorCode::UnknownRequest,
-				format!("no request {id}: the next is {next}; at most {SUBSCRIBE_AHEAD} ahead may be watched"),
-			)),
-			Ok(next) if id < next => match self.request_at::<AccountId, Balance, BlockNumber>(hash, id)
-			{
-				Ok(Some(_)) => None,
-				Ok(None) => Some(error(
-					ErrorCode::UnknownRequest,
-					format!("no request {id} (past retention)"),
-				)),
-				Err(e) => Some(e),
-			},
-			Ok(_) => None,
-		};
-		if let Some(e) = refusal {
+		if let Err(e) = self.watchable::<AccountId, Balance, BlockNumber>(hash, id) {
 			pending.reject(e).await;
 			return Ok(());
 		}
