@@ -348,10 +348,20 @@ impl Node {
 		sender: Sr25519Keyring,
 		call: RuntimeCall,
 	) -> Result<String, CallError> {
-		let genesis = self.block_hash(0).unwrap();
 		let ss58 = sender.to_account_id().to_string();
 		let nonce = self.try_rpc("system_accountNextIndex", json!([ss58]))?.as_u64().unwrap_or(0);
-		let xt = cinder_runtime::extrinsic::sign(&sender.pair(), nonce as u32, genesis, call);
+		self.try_submit_with_nonce(sender, nonce as u32, call)
+	}
+
+	/// [`Node::try_submit`] with the sender's nonce given.
+	pub fn try_submit_with_nonce(
+		&self,
+		sender: Sr25519Keyring,
+		nonce: u32,
+		call: RuntimeCall,
+	) -> Result<String, CallError> {
+		let genesis = self.block_hash(0).unwrap();
+		let xt = cinder_runtime::extrinsic::sign(&sender.pair(), nonce, genesis, call);
 		let hex = format!("0x{}", hex::encode(xt.encode()));
 		self.try_rpc("author_submitExtrinsic", json!([hex.clone()]))?;
 		Ok(hex)

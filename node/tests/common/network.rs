@@ -8,8 +8,8 @@
 use std::{
 	path::Path,
 	sync::{
-		atomic::{AtomicBool, AtomicU64, Ordering},
-		Arc,
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
 	},
 	thread::JoinHandle,
 	time::{Duration, Instant},
@@ -56,7 +56,8 @@ pub fn start_network(dir: &Path, chain: &str, extra: impl Fn(&str) -> Vec<String
 /// balance moves only by what it pays).
 pub struct RequestStream {
 	stop: Arc<AtomicBool>,
-	sent: Arc<AtomicU64>,
+	/// The extrinsics the node accepted, hex-encoded, in order.
+	sent: Arc<Mutex<Vec<String>>>,
 	thread: Option<JoinHandle<()>>,
 	/// The first request id of the stream.
 	pub first: u64,
@@ -80,11 +81,16 @@ impl RequestStream {
 			.collect();
 		let first = next_request_id(node, None);
 		let stop = Arc::new(AtomicBool::new(false));
-		let sent = Arc::new(AtomicU64::new(0));
+		let sent = Arc::new(Mutex::new(Vec::new()));
 		let port = node.rpc_port;
 		let (stop2, sent2) = (stop.clone(), sent.clone());
 		let thread = std::thread::spawn(move || {
 			let node = Node::attach("stream", port);
+			// The stream counts its own nonces, as a wallet does: the node's
+			// next index is read only at the start and after a refusal (it
+			// comes from one fork's view of the pool and may be ahead of
+			// what gets included, which would leave a gap nothing fills).
+			let mut nonce: Option<u32> = None;
 			let mut i = 0usize;
 			while !stop2.load(Ordering::SeqCst) {
 				let call = RuntimeCall::Inference(pallet_inference::Call::request {
@@ -92,9 +98,24 @@ impl RequestStream {
 					input: inputs[i % inputs.len()].clone(),
 					max_fee: minilm::PRICE,
 				});
-				// A node busy importing may refuse a call; the next one tries again.
-				if node.try_submit(DAPP, call).is_ok() {
-					sent2.fetch_add(1, Ordering::SeqCst);
+				let next = match nonce {
+					Some(n) => Ok(n),
+					None => node
+						.try_rpc(
+							"system_accountNextIndex",
+							json!([DAPP.to_account_id().to_string()]),
+						)
+						.map(|v| v.as_u64().unwrap() as u32),
+				};
+				// A node busy importing may refuse a call; the next one tries
+				// again with the nonce read afresh.
+				match next.and_then(|n| node.try_submit_with_nonce(DAPP, n, call).map(|xt| (n, xt)))
+				{
+					Ok((n, xt)) => {
+						sent2.lock().unwrap().push(xt);
+						nonce = Some(n + 1);
+					}
+					Err(_) => nonce = None,
 				}
 				i += 1;
 				std::thread::sleep(every);
@@ -105,16 +126,16 @@ impl RequestStream {
 
 	/// Requests submitted so far.
 	pub fn sent(&self) -> u64 {
-		self.sent.load(Ordering::SeqCst)
+		self.sent.lock().unwrap().len() as u64
 	}
 
-	/// Stops sending; returns how many were submitted.
-	pub fn stop(mut self) -> u64 {
+	/// Stops sending; returns the extrinsics submitted (hex), in order.
+	pub fn stop(mut self) -> Vec<String> {
 		self.stop.store(true, Ordering::SeqCst);
 		if let Some(t) = self.thread.take() {
 			t.join().unwrap();
 		}
-		self.sent()
+		std::mem::take(&mut *self.sent.lock().unwrap())
 	}
 }
 
@@ -136,6 +157,51 @@ pub fn request_state(node: &Node, id: u64) -> Option<(String, Value)> {
 pub fn next_request_id(node: &Node, at: Option<H256>) -> u64 {
 	let at = at.map(|h| format!("{h:?}"));
 	node.rpc("inference_nextRequestId", json!([at])).as_u64().unwrap()
+}
+
+/// The positions in `sent` of the extrinsics not on `node`'s best chain
+/// from block `from` on.
+pub fn missing_from_chain(node: &Node, sent: &[String], from: u32) -> Vec<usize> {
+	let mut on_chain = std::collections::HashSet::new();
+	for n in from..=node.best_number() {
+		on_chain.extend(node.block_extrinsics(node.block_hash(n).unwrap()));
+	}
+	sent.iter().enumerate().filter(|(_, x)| !on_chain.contains(*x)).map(|(i, _)| i).collect()
+}
+
+/// Why some of the stream's extrinsics `sent` are not on `node`'s best
+/// chain (searched from block `from`): which are missing (by position in
+/// the stream), the dapp's nonce on chain and in the pool, what the pool
+/// holds, and the dapp's failed extrinsics.
+pub fn missing_report(node: &Node, sent: &[String], from: u32) -> String {
+	let best = node.best_number();
+	let mut failed = Vec::new();
+	for n in from..=best {
+		for e in events(node, node.block_hash(n).unwrap()) {
+			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+				dispatch_error,
+				..
+			}) = e
+			{
+				failed.push((n, dispatch_error));
+			}
+		}
+	}
+	let missing = missing_from_chain(node, sent, from);
+	let account = frame_system::Account::<Runtime>::hashed_key_for(DAPP.to_account_id());
+	let info: Option<
+		frame_system::AccountInfo<cinder_runtime::Nonce, pallet_balances::AccountData<Balance>>,
+	> = node.storage(&account, None);
+	let pending = node.rpc("author_pendingExtrinsics", json!([]));
+	format!(
+		"{} of {} sent not in #{from}..=#{best}, at positions {missing:?}; the dapp's nonce on \
+		 chain {:?}, in the pool {}; {} extrinsics pending; failed extrinsics: {failed:?}",
+		missing.len(),
+		sent.len(),
+		info.map(|i| i.nonce),
+		node.nonce(DAPP),
+		pending.as_array().map_or(0, Vec::len),
+	)
 }
 
 /// Waits until every request in `ids` is settled or refunded; returns
