@@ -17,3 +17,11 @@ export WASM_BUILD_NO_COLOR=1
 # Models fetched by scripts/fetch-models.sh live outside the checkout too.
 export CINDER_MODELS_DIR="${CINDER_MODELS_DIR:-$HOME/.cache/cinder/models}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# Clippy lints the workspace's own crates as they compile (rustc's wrapper
+# for workspace members; dependencies are compiled by plain rustc), so the
+# build the tests and the dev chain use is the lint run too: a separate
+# `cargo clippy` would check the whole dependency tree a second time (its
+# check-mode artifacts share nothing with a build's). Warnings, rustc's and
+# clippy's, fail the build, as `cargo clippy -- -D warnings` did.
+export RUSTC_WORKSPACE_WRAPPER=clippy-driver
+export CLIPPY_ARGS=-Dwarnings

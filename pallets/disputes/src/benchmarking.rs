@@ -165,7 +165,7 @@ fn proof_at_heaviest<T: Config>(kind: fn(&Op) -> bool) -> (RequestId, Call<T>) {
 		let Ok(sources) = step.resolve(&input, shape.vocab) else { continue };
 		let bytes: u64 = sources
 			.iter()
-			.map(|s| source_shape(s))
+			.map(source_shape)
 			.map(|(r, c)| u64::from(r).saturating_mul(u64::from(c)))
 			.sum();
 		if bytes > most {

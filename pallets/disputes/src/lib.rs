@@ -56,7 +56,9 @@ extern crate alloc;
 pub use pallet::*;
 
 mod authorize;
-#[cfg(feature = "runtime-benchmarks")]
+// The benchmarks run as tests in every test build (no separate
+// `runtime-benchmarks` build of the dependency tree).
+#[cfg(any(feature = "runtime-benchmarks", test))]
 mod benchmarking;
 pub mod crypto;
 mod deadlines;

@@ -73,7 +73,6 @@ impl ValidatorStaking<u64, u64> for TableStaking {
 	fn active_era() -> Option<u32> {
 		Era::get()
 	}
-	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &u64, stake: u64) {
 		Stakes::mutate(|s| {
 			s.insert(*who, stake);
@@ -216,7 +215,6 @@ impl Default for ExtBuilder {
 
 impl ExtBuilder {
 	/// No workers at genesis (benchmarks register their own).
-	#[cfg(feature = "runtime-benchmarks")]
 	pub fn without_workers() -> Self {
 		Self { workers: Vec::new() }
 	}

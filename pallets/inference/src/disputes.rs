@@ -53,12 +53,12 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 			.collect()
 	}
 
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn max_input_tokens() -> u32 {
 		T::MaxInputTokens::get()
 	}
 
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn answered_for_benchmark(
 		model: pallet_models::ModelId,
 		input: Vec<u32>,

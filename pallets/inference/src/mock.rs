@@ -71,7 +71,6 @@ impl ValidatorStaking<u64, u64> for TableStaking {
 	fn active_era() -> Option<u32> {
 		Era::get()
 	}
-	#[cfg(feature = "runtime-benchmarks")]
 	fn make_active(who: &u64, stake: u64) {
 		Stakes::mutate(|s| {
 			s.insert(*who, stake);

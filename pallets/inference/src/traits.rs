@@ -21,9 +21,12 @@ pub trait ValidatorStaking<AccountId, Balance> {
 	/// The active era: the era whose payout a settled fee joins.
 	fn active_era() -> Option<EraIndex>;
 
-	/// Makes `who` an active validator with `stake`, for benchmarks.
-	#[cfg(feature = "runtime-benchmarks")]
-	fn make_active(who: &AccountId, stake: Balance);
+	/// Makes `who` an active validator with `stake`, for benchmarks. A
+	/// runtime that runs the benchmarks implements it (Cinder's does under
+	/// `runtime-benchmarks`); the default, for the test builds that compile
+	/// the helpers without running a runtime's benchmarks, does nothing.
+	#[cfg(any(feature = "benchmark-helpers", test))]
+	fn make_active(_who: &AccountId, _stake: Balance) {}
 }
 
 /// A posted result, as the dispute game (and an auditing node) sees it.
@@ -83,7 +86,7 @@ pub trait ResultDisputes<AccountId, BlockNumber> {
 
 	/// For another pallet's benchmarks: the longest input accepted
 	/// (`MaxInputTokens`).
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn max_input_tokens() -> u32;
 
 	/// For another pallet's benchmarks: two fresh active workers serve
@@ -91,7 +94,7 @@ pub trait ResultDisputes<AccountId, BlockNumber> {
 	/// with `output`, `trace_root` and `steps` (not checked against the
 	/// program). Returns the request, the assignee and the other worker,
 	/// each with its key (in the keystore).
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn answered_for_benchmark(
 		model: ModelId,
 		input: Vec<u32>,

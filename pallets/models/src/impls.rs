@@ -164,14 +164,14 @@ impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn register_for_benchmark(owner: &T::AccountId, price: BalanceOf<T>) -> ModelId {
 		let spec = sample_spec(owner.clone(), 8, 8, price);
 		let (arch, weight_root) = (spec.arch, spec.hashes.weight_root);
 		Self::register_arch_for_benchmark(owner, price, arch, weight_root)
 	}
 
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn register_arch_for_benchmark(
 		owner: &T::AccountId,
 		price: BalanceOf<T>,

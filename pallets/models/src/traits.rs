@@ -30,13 +30,13 @@ pub trait ModelProvider<AccountId, Balance> {
 
 	/// Registers an active model owned by `owner` (funding the deposit), for
 	/// another pallet's benchmarks.
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn register_for_benchmark(owner: &AccountId, price: Balance) -> ModelId;
 
 	/// Registers an active model of architecture `arch` whose weight tiles
 	/// have Merkle root `weight_root`, owned by `owner`, for another
 	/// pallet's benchmarks.
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(any(feature = "benchmark-helpers", test))]
 	fn register_arch_for_benchmark(
 		owner: &AccountId,
 		price: Balance,
