@@ -25,3 +25,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # clippy's, fail the build, as `cargo clippy -- -D warnings` did.
 export RUSTC_WORKSPACE_WRAPPER=clippy-driver
 export CLIPPY_ARGS=-Dwarnings
+# litep2p (sc-network's default transport) asks for OpenSSL built from
+# source (str0m's `vendored` feature): five minutes of a cold build. Link
+# the system's instead, which scripts/setup.sh installs (libssl-dev).
+export OPENSSL_NO_VENDOR=1
