@@ -312,20 +312,20 @@ where
 		id: RequestId,
 	) -> RpcResult<()>
 	where
-		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
-			+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
+		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>,
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
-		let next = self.client.runtime_api().next_request_id(hash).map_err(api_error)?;
+		let api = self.client.runtime_api();
+		let next = api.next_request_id(hash).map_err(api_error)?;
 		if id >= next.saturating_add(SUBSCRIBE_AHEAD) {
 			return Err(error(
 				ErrorCode::UnknownRequest,
 				format!("no request {id}: the next is {next}; at most {SUBSCRIBE_AHEAD} ahead may be watched"),
 			));
 		}
-		if id < next && self.request_at::<AccountId, Balance, BlockNumber>(hash, id)?.is_none() {
+		if id < next && api.request(hash, id).map_err(api_error)?.is_none() {
 			return Err(error(
 				ErrorCode::UnknownRequest,
 				format!("no request {id} (past retention)"),
