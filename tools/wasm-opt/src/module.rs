@@ -2,9 +2,7 @@
 
 use wasmparser::{BinaryReader, BinaryReaderError, CodeSectionReader};
 
-use crate::ApplyError;
-
-use crate::lower;
+use crate::{lower, ApplyError};
 
 /// What to change.
 pub(crate) struct Plan {
@@ -34,14 +32,11 @@ pub(crate) fn rewrite(input: &[u8], plan: &Plan) -> Result<Vec<u8>, ApplyError> 
 		let whole = input.get(start..reader.original_position()).unwrap_or_default();
 		sections.push((id, content, whole));
 	}
-	let mut lowered = None;
-	if plan.lower_signext {
-		for (id, content, _) in &sections {
-			if *id == CODE {
-				lowered = lower_code(content.clone())?;
-			}
-		}
-	}
+	// A valid module has at most one code section.
+	let lowered = match sections.iter().find(|(id, ..)| *id == CODE) {
+		Some((_, content, _)) if plan.lower_signext => lower_code(content.clone())?,
+		_ => None,
+	};
 	let strip_dwarf = plan.strip_dwarf || lowered.is_some();
 
 	let mut output = Vec::with_capacity(input.len());
