@@ -1,20 +1,31 @@
 //! Runs a program with the canonical kernels and commits to its trace.
 //!
 //! Steps are grouped into waves: a step's wave is one more than the latest
-//! wave among the steps it reads. Steps in one wave are independent, so they
-//! run on `threads` threads at once; each step's output (and leaf) depends
-//! only on its inputs, never on the schedule, so the trace is the same for
-//! any thread count.
+//! wave among the steps it reads. Steps in one wave are independent; they
+//! are handed out wave by wave to `threads` threads (see
+//! [`execute_packed`]). Each step's output (and leaf) depends only on its
+//! inputs, never on the schedule, so the trace is the same for any thread
+//! count.
 
-use std::time::{Duration, Instant};
+use std::{
+	sync::{
+		atomic::{AtomicBool, AtomicUsize, Ordering},
+		OnceLock,
+	},
+	time::{Duration, Instant},
+};
 
 use cinder_kernel::{
 	merkle::{self, Hash},
 	program::{Program, Resolved},
-	verify, Tile,
+	Op, Source, Tile,
 };
 
-use crate::{simd, Result};
+use crate::{
+	gemm::Panels,
+	simd::{self, Isa},
+	Result,
+};
 
 /// The result of running a program.
 #[derive(Clone, Debug)]
@@ -41,43 +52,45 @@ impl Trace {
 	}
 }
 
-/// [`merkle::tile_leaf`] of every `(index, tile)`, without building the
-/// encodings in memory: each leaf's head is buffered in its blake2b state
-/// and the tiles' data, borrowed where memory already holds the encoding,
-/// is hashed several leaves at a time (`blake2b_simd::many`: four lanes
-/// with AVX2), which is how tiles of one wave are hashed together.
+/// [`merkle::tile_leaf`] of every `(index, tile)`, several leaves at a time:
+/// each leaf's preimage (head, then the tile's canonical data) is laid out
+/// contiguously and the preimages are hashed together with
+/// `blake2b_simd::many::hash_many` (four blake2b lanes with AVX2, the final
+/// blocks included). This is how tiles of one batch are hashed together.
 pub fn leaves(tiles: &[(u32, &Tile)]) -> Vec<Hash> {
-	let mut states: Vec<blake2b_simd::State> = tiles
-		.iter()
-		.map(|(index, tile)| {
-			let mut state = blake2b_simd::Params::new().hash_length(32).to_state();
-			state.update(&merkle::leaf_head(*index, tile));
-			state
-		})
-		.collect();
-	let mut borrowed = Vec::with_capacity(tiles.len());
-	for (state, (_, tile)) in states.iter_mut().zip(tiles) {
-		match tile.data_bytes() {
-			Some(bytes) => borrowed.push((state, bytes)),
-			None => tile.encode_data(|bytes| {
-				state.update(bytes);
-			}),
-		}
+	let mut buffers = Vec::new();
+	leaves_with(tiles, &mut buffers)
+}
+
+/// [`leaves`] reusing `buffers` for the preimages.
+pub fn leaves_with(tiles: &[(u32, &Tile)], buffers: &mut Vec<Vec<u8>>) -> Vec<Hash> {
+	if buffers.len() < tiles.len() {
+		buffers.resize_with(tiles.len(), Vec::new);
 	}
-	blake2b_simd::many::update_many(borrowed);
-	states
-		.iter_mut()
-		.map(|state| {
+	for (buffer, (index, tile)) in buffers.iter_mut().zip(tiles) {
+		buffer.clear();
+		buffer.reserve(merkle::LEAF_HEAD_BYTES + tile.encoded_len());
+		merkle::leaf_preimage(*index, tile, |bytes| buffer.extend_from_slice(bytes));
+	}
+	let params = {
+		let mut p = blake2b_simd::Params::new();
+		p.hash_length(32);
+		p
+	};
+	let mut jobs: Vec<blake2b_simd::many::HashManyJob> = buffers
+		.iter()
+		.take(tiles.len())
+		.map(|b| blake2b_simd::many::HashManyJob::new(&params, b))
+		.collect();
+	blake2b_simd::many::hash_many(jobs.iter_mut());
+	jobs.iter()
+		.map(|job| {
 			let mut out = [0u8; 32];
-			out.copy_from_slice(state.finalize().as_bytes());
+			out.copy_from_slice(job.to_hash().as_bytes());
 			out
 		})
 		.collect()
 }
-
-/// Steps one thread ran in a wave: `(step, output, leaf)`, and the time it
-/// spent hashing their leaves.
-type Batch = (Vec<(usize, Tile, Hash)>, Duration);
 
 /// Waves of step indices; see the module docs.
 pub fn waves(program: &Program) -> Vec<Vec<usize>> {
@@ -103,7 +116,9 @@ pub fn waves(program: &Program) -> Vec<Vec<usize>> {
 }
 
 /// Runs `program` on token `ids` with `weights` (in layout order) on
-/// `threads` threads; returns every output and the trace commitment.
+/// `threads` threads; returns every output and the trace commitment. Packs
+/// the linear layers' weights first: callers that run a model more than
+/// once keep them packed and call [`execute_packed`].
 pub fn execute(
 	program: &Program,
 	weights: &[Tile],
@@ -111,70 +126,207 @@ pub fn execute(
 	vocab: u32,
 	threads: usize,
 ) -> Result<Trace> {
-	let threads = threads.max(1);
-	let n = program.steps.len();
-	let mut outputs: Vec<Option<Tile>> = vec![None; n];
-	let mut leaves_of: Vec<Hash> = vec![[0; 32]; n];
-	let mut hashing = Duration::ZERO;
+	let panels = pack_linear_weights(program, weights);
+	execute_packed(program, weights, &panels, ids, vocab, threads)
+}
 
-	for wave in waves(program) {
-		let done = &outputs;
-		// Computes steps `mine` of this wave, then hashes their leaves
-		// together; returns them with the time spent hashing.
-		let run = |mine: Vec<usize>| -> Result<Batch> {
-			let mut tiles = Vec::with_capacity(mine.len());
-			for i in mine {
-				let step = &program.steps[i];
-				let inputs = step
-					.resolve(ids, vocab)?
-					.into_iter()
-					.map(|s| match s {
-						Resolved::Step(j) => done.get(j as usize).and_then(|t| t.as_ref()),
-						Resolved::Weight(j) => weights.get(j as usize),
-					})
-					.collect::<Option<Vec<&Tile>>>()
-					.ok_or(cinder_kernel::KernelError::BadSource)?;
-				tiles.push((i, verify::recompute_with(step, &inputs, simd::linear)?));
-			}
-			let start = Instant::now();
-			let indexed: Vec<(u32, &Tile)> = tiles.iter().map(|(i, t)| (*i as u32, t)).collect();
-			let hashes = leaves(&indexed);
-			let spent = start.elapsed();
-			let batch = tiles.into_iter().zip(hashes).map(|((i, t), h)| (i, t, h)).collect();
-			Ok((batch, spent))
-		};
-		let results: Vec<Result<Batch>> = if threads == 1 || wave.len() == 1 {
-			vec![run(wave)]
-		} else {
-			std::thread::scope(|scope| {
-				let handles: Vec<_> = (0..threads)
-					.map(|t| {
-						let mine: Vec<usize> =
-							wave.iter().copied().skip(t).step_by(threads).collect();
-						let run = &run;
-						scope.spawn(move || run(mine))
-					})
-					.collect();
-				handles
-					.into_iter()
-					.map(|h| {
-						h.join().unwrap_or_else(|_| {
-							Err(crate::EngineError::Weights("executor thread panicked".into()))
-						})
-					})
-					.collect()
-			})
-		};
-		for r in results {
-			let (batch, spent) = r?;
-			hashing += spent;
-			for (i, tile, leaf) in batch {
-				outputs[i] = Some(tile);
-				leaves_of[i] = leaf;
+/// [`Panels`] of every weight tile some linear step of `program` multiplies
+/// by (`None` for the others).
+pub fn pack_linear_weights(program: &Program, weights: &[Tile]) -> Vec<Option<Panels>> {
+	let mut panels: Vec<Option<Panels>> = vec![None; weights.len()];
+	for step in &program.steps {
+		if let (Op::Linear { .. }, [.., Source::Weight(w), _]) = (step.op, step.inputs.as_slice()) {
+			if let (Some(slot @ None), Some(tile)) =
+				(panels.get_mut(*w as usize), weights.get(*w as usize))
+			{
+				*slot = Some(Panels::of_tile(tile));
 			}
 		}
 	}
-	let outputs: Vec<Tile> = outputs.into_iter().flatten().collect();
+	panels
+}
+
+/// Leaves a thread has computed but not yet hashed, hashed four at a time
+/// (`blake2b_simd::many` runs four lanes with AVX2).
+const HASH_BATCH: usize = 4;
+
+/// Spins before yielding the CPU while waiting for an input.
+const SPINS: u32 = 256;
+
+/// What one thread did: `(step, leaf)` of the steps it ran, and the time it
+/// spent hashing.
+type Share = (Vec<(usize, Hash)>, Duration);
+
+/// What the threads share while running one program.
+struct Run<'a> {
+	program: &'a Program,
+	weights: &'a [Tile],
+	panels: &'a [Option<Panels>],
+	ids: &'a [u32],
+	vocab: u32,
+	isa: Isa,
+	/// Steps in the order they are handed out: wave by wave.
+	order: Vec<usize>,
+	/// The next position of `order` to hand out.
+	next: AtomicUsize,
+	/// Each step's output, set once by whichever thread computed it.
+	outputs: Vec<OnceLock<Tile>>,
+	/// Set when a thread failed: the others stop.
+	failed: AtomicBool,
+}
+
+impl Run<'_> {
+	/// Waits until step `j`'s output is there (or a thread failed).
+	fn wait_for(&self, j: usize) -> Option<&Tile> {
+		let slot = self.outputs.get(j)?;
+		let mut spins = 0u32;
+		loop {
+			if let Some(t) = slot.get() {
+				return Some(t);
+			}
+			if self.failed.load(Ordering::Relaxed) {
+				return None;
+			}
+			if spins < SPINS {
+				spins += 1;
+				std::hint::spin_loop();
+			} else {
+				std::thread::yield_now();
+			}
+		}
+	}
+
+	/// Computes step `i` once its inputs are there.
+	fn step(&self, i: usize) -> Result<Tile> {
+		let step = self.program.steps.get(i).ok_or(cinder_kernel::KernelError::NoSuchStep)?;
+		let resolved = step.resolve(self.ids, self.vocab)?;
+		let mut inputs = Vec::with_capacity(resolved.len());
+		for s in &resolved {
+			let tile = match *s {
+				Resolved::Step(j) => self.wait_for(j as usize),
+				Resolved::Weight(j) => self.weights.get(j as usize),
+			};
+			inputs.push(tile.ok_or(cinder_kernel::KernelError::BadSource)?);
+		}
+		let panels = match (step.op, resolved.as_slice()) {
+			(Op::Linear { .. }, [.., Resolved::Weight(w), _]) => {
+				self.panels.get(*w as usize).and_then(Option::as_ref)
+			}
+			_ => None,
+		};
+		Ok(simd::compute(self.isa, step, &inputs, panels)?)
+	}
+
+	/// One thread's share: takes the next step until none is left, publishes
+	/// each output at once (others may be waiting on it) and hashes the
+	/// leaves in batches. Returns `(step, leaf)` pairs and the hashing time.
+	fn work(&self) -> Result<Share> {
+		let mut leaves = Vec::new();
+		let mut pending: Vec<usize> = Vec::with_capacity(HASH_BATCH);
+		let mut hashing = Duration::ZERO;
+		let mut buffers = Vec::new();
+		let mut flush = |pending: &mut Vec<usize>, leaves: &mut Vec<(usize, Hash)>| -> Duration {
+			let start = Instant::now();
+			let tiles: Vec<(u32, &Tile)> = pending
+				.iter()
+				.filter_map(|&i| self.outputs.get(i)?.get().map(|t| (i as u32, t)))
+				.collect();
+			leaves.extend(pending.drain(..).zip(leaves_with(&tiles, &mut buffers)));
+			start.elapsed()
+		};
+		loop {
+			let position = self.next.fetch_add(1, Ordering::Relaxed);
+			let Some(&i) = self.order.get(position) else { break };
+			match self.step(i) {
+				Ok(tile) => {
+					let _ = self.outputs.get(i).map(|slot| slot.set(tile));
+				}
+				Err(e) => {
+					self.failed.store(true, Ordering::Relaxed);
+					return Err(e);
+				}
+			}
+			pending.push(i);
+			if pending.len() == HASH_BATCH {
+				hashing += flush(&mut pending, &mut leaves);
+			}
+		}
+		hashing += flush(&mut pending, &mut leaves);
+		Ok((leaves, hashing))
+	}
+}
+
+/// The order steps are handed out in: wave by wave, and within a wave the
+/// linear steps that multiply by the same weight tile (one per row block)
+/// one after the other, so that tile is still in cache for its next use.
+pub fn handout_order(program: &Program) -> Vec<usize> {
+	let weight_of = |i: &usize| match program.steps.get(*i).map(|s| (s.op, s.inputs.as_slice())) {
+		Some((Op::Linear { .. }, [.., Source::Weight(w), _])) => Some(*w),
+		_ => None,
+	};
+	waves(program)
+		.into_iter()
+		.flat_map(|mut wave| {
+			wave.sort_by_key(|i| (weight_of(i), *i));
+			wave
+		})
+		.collect()
+}
+
+/// [`execute`] with the linear weights already packed
+/// ([`pack_linear_weights`]).
+///
+/// Steps are handed out one at a time, wave by wave, to whichever thread is
+/// free; a thread whose step reads an output still being computed waits for
+/// that output alone, so there is no barrier between waves. An output
+/// depends only on its inputs and a leaf only on its output, so the trace is
+/// the same for any thread count and any schedule.
+pub fn execute_packed(
+	program: &Program,
+	weights: &[Tile],
+	panels: &[Option<Panels>],
+	ids: &[u32],
+	vocab: u32,
+	threads: usize,
+) -> Result<Trace> {
+	let n = program.steps.len();
+	let run = Run {
+		program,
+		weights,
+		panels,
+		ids,
+		vocab,
+		isa: Isa::best(),
+		order: handout_order(program),
+		next: AtomicUsize::new(0),
+		outputs: (0..n).map(|_| OnceLock::new()).collect(),
+		failed: AtomicBool::new(false),
+	};
+	let results: Vec<Result<Share>> = std::thread::scope(|scope| {
+		let helpers: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(|| run.work())).collect();
+		let mut results = vec![run.work()];
+		for h in helpers {
+			results.push(h.join().unwrap_or_else(|_| {
+				Err(crate::EngineError::Weights("executor thread panicked".into()))
+			}));
+		}
+		results
+	});
+	let mut leaves_of: Vec<Hash> = vec![[0; 32]; n];
+	let mut hashing = Duration::ZERO;
+	for r in results {
+		let (leaves, spent) = r?;
+		hashing += spent;
+		for (i, leaf) in leaves {
+			if let Some(slot) = leaves_of.get_mut(i) {
+				*slot = leaf;
+			}
+		}
+	}
+	let outputs: Vec<Tile> = run.outputs.into_iter().filter_map(OnceLock::into_inner).collect();
+	if outputs.len() != n {
+		return Err(cinder_kernel::KernelError::NoSuchStep.into());
+	}
 	let root = merkle::root(&leaves_of);
 	Ok(Trace { outputs, leaves: leaves_of, root, hashing })
 }

@@ -15,10 +15,13 @@
 //! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the
 //!   same files, so tests need no download.
 
+pub mod attention;
 pub mod executor;
+pub mod gemm;
 pub mod model;
 pub mod simd;
 pub mod testmodel;
+pub mod vmath;
 
 pub use executor::{execute, Trace};
 

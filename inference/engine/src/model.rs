@@ -16,7 +16,7 @@ use cinder_kernel::{
 };
 use tokenizers::Tokenizer;
 
-use crate::{executor, EngineError, Result};
+use crate::{executor, gemm::Panels, EngineError, Result};
 
 /// The three files a model directory holds.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -47,6 +47,9 @@ pub struct Model {
 	pub tokenizer: Tokenizer,
 	/// Weight tiles in the kernel's layout order.
 	pub weights: Vec<Tile>,
+	/// The linear layers' weight tiles packed for the GEMM micro-kernel
+	/// (`None` for the other tiles), built once at load.
+	pub panels: Vec<Option<Panels>>,
 	pub layout: Vec<WeightTile>,
 	/// One leaf per weight tile, and their root.
 	pub weight_leaves: Vec<Hash>,
@@ -212,6 +215,13 @@ impl Model {
 		let indexed: Vec<(u32, &Tile)> = (0u32..).zip(&weights).collect();
 		let weight_leaves = executor::leaves(&indexed);
 		let weights_root = merkle::root(&weight_leaves);
+		let panels = layout
+			.iter()
+			.zip(&weights)
+			.map(|(wt, tile)| {
+				matches!(wt.tensor, T::Linear { bias: false, .. }).then(|| Panels::of_tile(tile))
+			})
+			.collect();
 		let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
 		let reference = BertModel::load(vb, &config).map_err(|e| bad_weights(&e))?;
 		Ok(Self {
@@ -220,6 +230,7 @@ impl Model {
 			shape,
 			tokenizer,
 			weights,
+			panels,
 			layout,
 			weight_leaves,
 			weights_root,
@@ -271,7 +282,14 @@ impl Model {
 	pub fn embed(&self, ids: &[u32], threads: usize) -> Result<Embedding> {
 		self.check_input(ids)?;
 		let program = self.program(ids.len())?;
-		let trace = executor::execute(&program, &self.weights, ids, self.shape.vocab, threads)?;
+		let trace = executor::execute_packed(
+			&program,
+			&self.weights,
+			&self.panels,
+			ids,
+			self.shape.vocab,
+			threads,
+		)?;
 		let vector = trace.output().map(|t| t.data.clone()).unwrap_or_default();
 		Ok(Embedding { vector, trace, program })
 	}

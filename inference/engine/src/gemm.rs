@@ -1,0 +1,342 @@
+//! The canonical linear layer as high-performance GEMM computes it, without
+//! changing a bit: every output still sums `a[i][k]·w[k][j]` from `0.0` in
+//! ascending `k`, one multiply and one add (two roundings) per term.
+//!
+//! - Weights are packed once, at load, into [`Panels`]: column panels
+//!   [`NR`] wide, each stored `k`-major (`NR` contiguous values per `k`), so
+//!   the micro-kernel streams one panel from front to back.
+//! - A [`Micro`] kernel keeps an `M × NR` block of accumulators in
+//!   registers and advances it over `k` together: per `k` it broadcasts `M`
+//!   values of `A` and multiplies them with one row of the panel, then adds.
+//!   Outputs are independent, so computing them side by side does not
+//!   change any output's sum. There is one per instruction set, written
+//!   with its intrinsics (AVX2: 4 rows × 2 vectors; AVX-512: 8 rows × 1
+//!   vector, eight independent adds in flight) and a portable one.
+//! - `A` is read where it lies, as the column tiles a step names (a linear
+//!   step over a 1536-wide input reads 24 tiles), instead of being copied
+//!   into one matrix first.
+//!
+//! The functions are `#[inline(always)]` and generic over the [`Micro`]
+//! kernel: [`crate::simd`] instantiates them once per instruction set and
+//! picks one at run time.
+
+// `acc = acc + x` is spelled out on purpose: each line is one rounding of
+// spec v1, in order.
+#![allow(clippy::assign_op_pattern)]
+
+use cinder_kernel::Tile;
+
+/// Columns per panel: two AVX2 vectors, one AVX-512 vector.
+pub const NR: usize = 16;
+
+/// A `k × n` weight matrix in column panels of [`NR`] (the last one padded
+/// with zeros), each `k`-major.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panels {
+	pub k: usize,
+	pub n: usize,
+	data: Vec<f32>,
+}
+
+impl Panels {
+	/// Packs the row-major `k × n` matrix `w`.
+	pub fn pack(w: &[f32], k: usize, n: usize) -> Self {
+		let panels = n.div_ceil(NR);
+		let mut data = vec![0.0f32; panels * k * NR];
+		for (p, panel) in data.chunks_exact_mut((k * NR).max(1)).enumerate().take(panels) {
+			let j0 = p * NR;
+			let width = NR.min(n - j0);
+			for (row, dst) in w.chunks_exact(n.max(1)).zip(panel.chunks_exact_mut(NR)) {
+				dst[..width].copy_from_slice(&row[j0..j0 + width]);
+			}
+		}
+		Self { k, n, data }
+	}
+
+	/// Packs a weight tile.
+	pub fn of_tile(t: &Tile) -> Self {
+		Self::pack(&t.data, t.rows as usize, t.cols as usize)
+	}
+
+	/// Packs the transpose of the row-major `n × k` matrix `m` (so that
+	/// `A · mᵀ` is a linear layer over these panels).
+	pub fn pack_transposed(m: &[f32], n: usize, k: usize) -> Self {
+		let panels = n.div_ceil(NR);
+		let mut data = vec![0.0f32; panels * k * NR];
+		for (j, row) in m.chunks_exact(k.max(1)).enumerate().take(n) {
+			let (p, l) = (j / NR, j % NR);
+			let panel = &mut data[p * k * NR..(p + 1) * k * NR];
+			for (kk, x) in row.iter().enumerate() {
+				panel[kk * NR + l] = *x;
+			}
+		}
+		Self { k, n, data }
+	}
+
+	/// Panel `p`: `k` rows of [`NR`] values.
+	fn panel(&self, p: usize) -> &[f32] {
+		self.data.get(p * self.k * NR..(p + 1) * self.k * NR).unwrap_or(&[])
+	}
+}
+
+/// `A` as the column tiles of a step: segment `s` is `rows × widths[s]`,
+/// row-major; together they are `rows × k`, left to right.
+#[derive(Clone, Copy)]
+pub struct Segments<'a> {
+	pub tiles: &'a [&'a [f32]],
+	pub widths: &'a [usize],
+	pub rows: usize,
+}
+
+impl Segments<'_> {
+	/// The total width `k`, or `None` when a segment's data does not match
+	/// its shape.
+	pub fn width(&self) -> Option<usize> {
+		if self.tiles.len() != self.widths.len() {
+			return None;
+		}
+		let mut k = 0usize;
+		for (t, w) in self.tiles.iter().zip(self.widths) {
+			if t.len() != self.rows.checked_mul(*w)? {
+				return None;
+			}
+			k = k.checked_add(*w)?;
+		}
+		Some(k)
+	}
+}
+
+/// A micro-kernel: `acc[m][l] = acc[m][l] + a[m][kk] · panel[kk][l]` for
+/// ascending `kk` (one multiply, one add), over `kc = panel.len() / NR`
+/// rows of the panel. Rows of `a` shorter than `kc` leave `acc` unchanged
+/// (callers check shapes first).
+pub trait Micro {
+	/// The most rows it computes at once.
+	const MR: usize;
+	fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]);
+}
+
+/// The portable micro-kernel: plain Rust that compilers vectorise.
+pub struct Portable;
+
+impl Micro for Portable {
+	const MR: usize = 4;
+
+	#[inline(always)]
+	fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
+		let kc = panel.len() / NR;
+		if a.iter().any(|row| row.len() < kc) {
+			return;
+		}
+		let mut c = *acc;
+		for (kk, w) in panel.chunks_exact(NR).enumerate() {
+			let Ok(w) = <&[f32; NR]>::try_from(w) else { return };
+			for (row, c_row) in a.iter().zip(c.iter_mut()) {
+				let Some(&x) = row.get(kk) else { return };
+				for (c, w) in c_row.iter_mut().zip(w) {
+					*c = *c + x * w;
+				}
+			}
+		}
+		*acc = c;
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+pub use x86::{Avx2, Avx512};
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+	use core::arch::x86_64::*;
+
+	use super::{Micro, NR};
+
+	/// AVX2: `M ≤ 4` rows × two 8-lane vectors of accumulators (eight of
+	/// the sixteen vector registers; six rows spill).
+	pub struct Avx2;
+
+	impl Micro for Avx2 {
+		const MR: usize = 4;
+
+		#[inline(always)]
+		fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
+			let kc = panel.len() / NR;
+			if a.iter().any(|row| row.len() < kc) {
+				return;
+			}
+			// SAFETY: only instantiated under `#[target_feature(enable =
+			// "avx2")]` callers (`simd::compute` checks the CPU), and the
+			// rows hold at least `kc` values.
+			unsafe { avx2::<M>(a, panel, kc, acc) }
+		}
+	}
+
+	/// # Safety
+	/// The CPU supports AVX2; every row of `a` holds at least `kc` values and
+	/// `panel` at least `kc · NR`.
+	#[inline]
+	#[target_feature(enable = "avx2")]
+	unsafe fn avx2<const M: usize>(
+		a: [&[f32]; M],
+		panel: &[f32],
+		kc: usize,
+		acc: &mut [[f32; NR]; M],
+	) {
+		let mut lo = [_mm256_setzero_ps(); M];
+		let mut hi = [_mm256_setzero_ps(); M];
+		for m in 0..M {
+			// SAFETY: `acc[m]` holds 16 values.
+			unsafe {
+				lo[m] = _mm256_loadu_ps(acc[m].as_ptr());
+				hi[m] = _mm256_loadu_ps(acc[m].as_ptr().add(8));
+			}
+		}
+		let w = panel.as_ptr();
+		for kk in 0..kc {
+			// SAFETY: `kk < kc`, so the panel row and each `a[m][kk]` are
+			// in bounds (checked by the caller).
+			unsafe {
+				let w0 = _mm256_loadu_ps(w.add(kk * NR));
+				let w1 = _mm256_loadu_ps(w.add(kk * NR + 8));
+				for m in 0..M {
+					let x = _mm256_set1_ps(*a[m].get_unchecked(kk));
+					lo[m] = _mm256_add_ps(lo[m], _mm256_mul_ps(x, w0));
+					hi[m] = _mm256_add_ps(hi[m], _mm256_mul_ps(x, w1));
+				}
+			}
+		}
+		for m in 0..M {
+			// SAFETY: `acc[m]` holds 16 values.
+			unsafe {
+				_mm256_storeu_ps(acc[m].as_mut_ptr(), lo[m]);
+				_mm256_storeu_ps(acc[m].as_mut_ptr().add(8), hi[m]);
+			}
+		}
+	}
+
+	/// AVX-512: `M ≤ 8` rows × one 16-lane vector of accumulators (eight
+	/// independent adds in flight, as Intel's two vector ports need).
+	pub struct Avx512;
+
+	impl Micro for Avx512 {
+		const MR: usize = 8;
+
+		#[inline(always)]
+		fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
+			let kc = panel.len() / NR;
+			if a.iter().any(|row| row.len() < kc) {
+				return;
+			}
+			// SAFETY: only instantiated under `#[target_feature(enable =
+			// "avx512f")]` callers (`simd::compute` checks the CPU), and the
+			// rows hold at least `kc` values.
+			unsafe { avx512::<M>(a, panel, kc, acc) }
+		}
+	}
+
+	/// # Safety
+	/// The CPU supports AVX-512F; every row of `a` holds at least `kc` values
+	/// and `panel` at least `kc · NR`.
+	#[inline]
+	#[target_feature(enable = "avx512f")]
+	unsafe fn avx512<const M: usize>(
+		a: [&[f32]; M],
+		panel: &[f32],
+		kc: usize,
+		acc: &mut [[f32; NR]; M],
+	) {
+		let mut c = [_mm512_setzero_ps(); M];
+		for m in 0..M {
+			// SAFETY: `acc[m]` holds 16 values.
+			unsafe { c[m] = _mm512_loadu_ps(acc[m].as_ptr()) };
+		}
+		let w = panel.as_ptr();
+		for kk in 0..kc {
+			// SAFETY: `kk < kc`, so the panel row and each `a[m][kk]` are
+			// in bounds (checked by the caller).
+			unsafe {
+				let w0 = _mm512_loadu_ps(w.add(kk * NR));
+				for m in 0..M {
+					let x = _mm512_set1_ps(*a[m].get_unchecked(kk));
+					c[m] = _mm512_add_ps(c[m], _mm512_mul_ps(x, w0));
+				}
+			}
+		}
+		for m in 0..M {
+			// SAFETY: `acc[m]` holds 16 values.
+			unsafe { _mm512_storeu_ps(acc[m].as_mut_ptr(), c[m]) };
+		}
+	}
+}
+
+/// One block of `M` output rows starting at `r0`, panel `p`: accumulates
+/// over every segment in order, then writes `acc + bias` into `out`.
+#[inline(always)]
+fn block<K: Micro, const M: usize>(
+	a: &Segments,
+	r0: usize,
+	w: &Panels,
+	p: usize,
+	bias: Option<&[f32]>,
+	out: &mut [f32],
+) {
+	let panel = w.panel(p);
+	let mut acc = [[0.0f32; NR]; M];
+	let mut k0 = 0usize;
+	for (seg, &kc) in a.tiles.iter().zip(a.widths) {
+		let mut rows: [&[f32]; M] = [&[]; M];
+		for (m, row) in rows.iter_mut().enumerate() {
+			let r = r0 + m;
+			*row = seg.get(r * kc..(r + 1) * kc).unwrap_or(&[]);
+		}
+		K::run::<M>(rows, panel.get(k0 * NR..(k0 + kc) * NR).unwrap_or(&[]), &mut acc);
+		k0 += kc;
+	}
+	let n = w.n;
+	let j0 = p * NR;
+	let width = NR.min(n - j0);
+	for (m, acc_row) in acc.iter().enumerate() {
+		let Some(o) = out.get_mut((r0 + m) * n + j0..(r0 + m) * n + j0 + width) else { return };
+		match bias.and_then(|b| b.get(j0..j0 + width)) {
+			Some(b) => {
+				for ((o, c), b) in o.iter_mut().zip(acc_row).zip(b) {
+					*o = *c + *b;
+				}
+			}
+			None => o.copy_from_slice(&acc_row[..width]),
+		}
+	}
+}
+
+/// `out = A·W + bias` (`rows × n`, before any activation): the linear
+/// layer of spec v1, bit for bit; without a bias, `out = A·W` (each output
+/// the plain sequential sum, as attention's scores and weighted values).
+/// Returns `false` (writing nothing useful) when the shapes disagree;
+/// callers check them first.
+#[inline(always)]
+pub fn linear<K: Micro>(a: &Segments, w: &Panels, bias: Option<&[f32]>, out: &mut [f32]) -> bool {
+	if a.width() != Some(w.k) || bias.is_some_and(|b| b.len() != w.n) || out.len() != a.rows * w.n {
+		return false;
+	}
+	for p in 0..w.n.div_ceil(NR) {
+		let mut r0 = 0;
+		if K::MR >= 8 {
+			while r0 + 8 <= a.rows {
+				block::<K, 8>(a, r0, w, p, bias, out);
+				r0 += 8;
+			}
+		}
+		while r0 + 4 <= a.rows {
+			block::<K, 4>(a, r0, w, p, bias, out);
+			r0 += 4;
+		}
+		match a.rows - r0 {
+			3 => block::<K, 3>(a, r0, w, p, bias, out),
+			2 => block::<K, 2>(a, r0, w, p, bias, out),
+			1 => block::<K, 1>(a, r0, w, p, bias, out),
+			_ => {}
+		}
+	}
+	true
+}
