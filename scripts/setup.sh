@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 need_apt=()
-for pkg in clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip; do
+for pkg in clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip python3-venv; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

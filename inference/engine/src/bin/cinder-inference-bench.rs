@@ -1,14 +1,18 @@
 //! Prints the inference figures: sentences per second of the canonical path
 //! against candle's f32 reference at sequence lengths 16 and 128 (same run,
-//! same machine), the share of time spent hashing the trace, and the
-//! program's step count, largest step and multiply-adds.
+//! same machine), beside ONNX Runtime's when `--onnx-runtime FILE` names
+//! the figures `scripts/onnxruntime-minilm.py` measured just before; the
+//! share of time spent hashing the trace, and the program's step count,
+//! largest step and multiply-adds. The CPU and the instruction set the
+//! engine dispatched to head the table.
 //!
-//! `cinder-inference-bench [MODEL_DIR] [--threads N] [--seconds S]`;
-//! `MODEL_DIR` defaults to `$CINDER_MODELS_DIR/all-minilm-l6-v2`.
+//! `cinder-inference-bench [MODEL_DIR] [--threads N] [--seconds S]
+//! [--onnx-runtime FILE]`; `MODEL_DIR` defaults to
+//! `$CINDER_MODELS_DIR/all-minilm-l6-v2`.
 
 use std::{path::PathBuf, time::Instant};
 
-use cinder_engine::Model;
+use cinder_engine::{simd::Isa, Model};
 use cinder_kernel::{program::Resolved, Op, Tile};
 
 fn arg(name: &str) -> Option<String> {
@@ -40,6 +44,26 @@ fn ids_of_len(model: &Model, len: usize) -> Vec<u32> {
 	ids
 }
 
+/// The CPU's model name, from `/proc/cpuinfo` where there is one.
+fn cpu_model() -> String {
+	std::fs::read_to_string("/proc/cpuinfo")
+		.ok()
+		.and_then(|info| {
+			info.lines()
+				.find(|l| l.starts_with("model name"))
+				.and_then(|l| l.split_once(':'))
+				.map(|(_, name)| name.trim().to_string())
+		})
+		.unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// ONNX Runtime's figures as `scripts/onnxruntime-minilm.py` writes them.
+#[derive(serde::Deserialize)]
+struct OnnxRuntime {
+	version: String,
+	sentences_per_second: std::collections::HashMap<String, f64>,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let dir = std::env::args()
 		.nth(1)
@@ -57,10 +81,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		model.weights.len(),
 		load.elapsed().as_secs_f64()
 	);
+	let ort: Option<OnnxRuntime> = match arg("--onnx-runtime") {
+		Some(path) => Some(serde_json::from_slice(&std::fs::read(&path)?)?),
+		None => None,
+	};
+	println!(
+		"cpu            {} ({} logical CPUs)",
+		cpu_model(),
+		std::thread::available_parallelism().map_or(1, |n| n.get())
+	);
+	println!("engine         {} kernels (widest this CPU runs)", Isa::best().name());
 	println!("threads        {threads} (canonical); candle uses its own thread pool");
+	if let Some(o) = &ort {
+		println!("onnx runtime   {} f32, measured just before on {threads} threads", o.version);
+	}
 	println!();
-	println!("| seq len | canonical sent/s | candle f32 sent/s | ratio | hashing share | trace bytes hashed | steps | largest step (in+out) | multiply-adds |");
-	println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+	println!("| seq len | canonical sent/s | candle f32 sent/s | ONNX Runtime f32 sent/s | canonical / candle | canonical / ONNX Runtime | hashing share | trace bytes hashed | steps | largest step (in+out) | multiply-adds |");
+	println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 	for len in [16usize, 128] {
 		let ids = ids_of_len(&model, len);
 		let canonical = rate(seconds, || {
@@ -107,9 +144,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 				macs += 2 * u64::from(step.rows) * keys * u64::from(step.cols);
 			}
 		}
+		let onnx = ort.as_ref().and_then(|o| o.sentences_per_second.get(&len.to_string()).copied());
 		println!(
-			"| {len} | {canonical:.1} | {candle:.1} | {:.2}× | {:.1}% | {:.1} MB at {hash_rate:.0} MB/s | {} | {:.1} KiB | {:.1} M |",
+			"| {len} | {canonical:.1} | {candle:.1} | {} | {:.2}× | {} | {:.1}% | {:.1} MB at {hash_rate:.0} MB/s | {} | {:.1} KiB | {:.1} M |",
+			onnx.map_or("-".to_string(), |o| format!("{o:.1}")),
 			canonical / candle,
+			onnx.map_or("-".to_string(), |o| format!("{:.2}×", canonical / o)),
 			hashing * 100.0,
 			hashed as f64 / 1e6,
 			e.trace.steps(),
