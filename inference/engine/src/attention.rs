@@ -55,8 +55,14 @@ pub fn compute<K: Micro>(
 	if d == 0 || r == 0 {
 		return Ok(out);
 	}
-	let keys: Vec<f32> = ks.iter().flat_map(|k| k.data.iter().copied()).collect();
-	let values: Vec<f32> = vs.iter().flat_map(|v| v.data.iter().copied()).collect();
+	let rows_of = |tiles: &[&Tile]| {
+		let mut all = Vec::with_capacity(t * d);
+		for tile in tiles {
+			all.extend_from_slice(&tile.data);
+		}
+		all
+	};
+	let (keys, values) = (rows_of(ks), rows_of(vs));
 
 	// S = Q·Kᵀ, then the scale.
 	let kt = Panels::pack_transposed(&keys, t, d);

@@ -157,5 +157,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			macs as f64 / 1e6,
 		);
 	}
+	// How a worker should spend its threads: one request at a time over all
+	// of them, or independent requests side by side on one thread each.
+	println!();
+	println!("| seq len | one request at a time on {threads} threads, req/s | {threads} requests side by side on 1 thread each, req/s |");
+	println!("| --- | --- | --- |");
+	for len in [17usize, 128] {
+		let ids = ids_of_len(&model, len);
+		let one = rate(seconds, || {
+			let _ = model.embed(&ids, threads);
+		});
+		let start = Instant::now();
+		let served: u32 = std::thread::scope(|scope| {
+			let workers: Vec<_> = (0..threads)
+				.map(|_| {
+					scope.spawn(|| {
+						let mut n = 0u32;
+						while start.elapsed().as_secs_f64() < seconds {
+							let _ = model.embed(&ids, 1);
+							n += 1;
+						}
+						n
+					})
+				})
+				.collect();
+			workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+		});
+		let side_by_side = f64::from(served) / start.elapsed().as_secs_f64();
+		println!("| {len} | {one:.1} | {side_by_side:.1} |");
+	}
 	Ok(())
 }
