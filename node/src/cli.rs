@@ -30,7 +30,8 @@ pub struct WorkerArgs {
 	#[arg(long, value_name = "PATH")]
 	pub models_dir: Option<std::path::PathBuf>,
 
-	/// Engine threads per request. Default: the machine's cores.
+	/// Engine threads, shared among the requests running at once (a lone
+	/// request gets all of them). Default: the machine's cores.
 	#[arg(long, value_name = "N")]
 	pub worker_threads: Option<usize>,
 

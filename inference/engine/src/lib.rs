@@ -7,9 +7,14 @@
 //!   in the kernel's layout and commits to them (the weight-tile root the
 //!   chain registers), and tokenises text with the `tokenizers` crate;
 //! - [`executor`] runs a compiled [`cinder_kernel::Program`] with the
-//!   canonical kernels — vectorised where that is bit-identical, threaded
-//!   over independent steps — and returns the output, every trace leaf and
-//!   the trace root;
+//!   canonical kernels, handing steps to threads as their inputs are ready,
+//!   and returns the output, every trace leaf and the trace root;
+//! - [`simd`] computes one step on the widest instruction set the CPU has
+//!   (AVX-512, AVX2 or portable, chosen at run time), bit-identical to the
+//!   kernel's scalar reference: linear layers as packed GEMM ([`gemm`]:
+//!   weights packed at load, register-blocked micro-kernels), attention as
+//!   two GEMMs and a softmax ([`attention`]), and `expf`/`erff`/GELU eight
+//!   lanes at a time ([`vmath`]);
 //! - [`model::Model::reference_embedding`] runs candle-transformers' own
 //!   f32 BERT on the same weights: the accuracy reference and speed baseline;
 //! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the

@@ -123,7 +123,8 @@ where
 	) -> Result<Finding, String> {
 		let model = self.models.get(result.model).ok_or("model not loaded")?;
 		let start = std::time::Instant::now();
-		let run = Arc::new(Run::execute(model, request, &result.input, self.threads, None)?);
+		let run =
+			Arc::new(Run::execute(model, request, &result.input, self.engine_threads(), None)?);
 		if let Some(m) = &self.metrics {
 			m.audit_seconds.observe(start.elapsed().as_secs_f64());
 		}

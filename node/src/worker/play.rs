@@ -142,6 +142,18 @@ where
 		}
 	}
 
+	/// [`Self::play`], one move at a time across the executor threads (two
+	/// moves of one dispute must not race).
+	pub(super) fn play_alone(
+		&self,
+		key: sr25519::Public,
+		party: Party,
+		view: &View,
+	) -> Result<&'static str, String> {
+		let _alone = self.moving.lock().map_err(|_| "a dispute move panicked".to_string())?;
+		self.play(key, party, view)
+	}
+
 	/// Makes the move `view` asks of `party`; returns what it did.
 	pub(super) fn play(
 		&self,
@@ -226,7 +238,8 @@ where
 		}
 		let model = self.models.get(view.model).ok_or("model not loaded")?;
 		let fault = if own { self.fault } else { None };
-		let run = Arc::new(Run::execute(model, view.request, &view.input, self.threads, fault)?);
+		let run =
+			Arc::new(Run::execute(model, view.request, &view.input, self.engine_threads(), fault)?);
 		self.runs_put(key, run.clone());
 		Ok(run)
 	}
