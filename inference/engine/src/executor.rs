@@ -58,8 +58,10 @@ impl Trace {
 /// `blake2b_simd::many::hash_many` (four blake2b lanes with AVX2, the final
 /// blocks included). This is how tiles of one batch are hashed together.
 pub fn leaves(tiles: &[(u32, &Tile)]) -> Vec<Hash> {
+	// [`HASH_BATCH`] at a time, so at most that many preimages are held
+	// (the model's weights are hashed through here at load).
 	let mut buffers = Vec::new();
-	leaves_with(tiles, &mut buffers)
+	tiles.chunks(HASH_BATCH).flat_map(|batch| leaves_with(batch, &mut buffers)).collect()
 }
 
 /// [`leaves`] reusing `buffers` for the preimages.
