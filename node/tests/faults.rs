@@ -30,7 +30,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use cinder_runtime::{
-	genesis_config_presets::minilm, AccountId, Balance, RuntimeCall, RuntimeEvent,
+	genesis_config_presets::minilm, AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent,
 };
 use common::{
 	network::{
@@ -216,17 +216,28 @@ fn a_killed_validator_restarts_from_its_database_and_serves_its_open_assignments
 	let stream = RequestStream::start(&nodes[0], Duration::from_millis(1500));
 	nodes[0].wait_until("three requests sent", MINUTE, |_| stream.sent() >= 3);
 
-	// Dave is killed, and requests made after that and assigned to him wait
-	// for his worker (until their deadline, 20 blocks).
+	// Dave is killed, and requests assigned to him after that wait for his
+	// worker (until their deadline, `ResultTimeout` blocks after assignment).
+	// Only assignments made in blocks Dave cannot have imported before he
+	// died count: one he imported just before the kill may have been served
+	// then, its result still on its way to a block, and the log line saying
+	// so lost with his unflushed log buffer.
 	let dave_best = nodes[3].best_number();
 	let made_after = next_request_id(&nodes[0], None);
 	let t_kill = Instant::now();
 	nodes[3].kill();
 	let dave = Dave.to_account_id().to_string();
+	let timeout = u64::from(<Runtime as pallet_inference::Config>::ResultTimeout::get());
 	let assigned_to_dave = |n: &Node| -> Vec<u64> {
 		(made_after..next_request_id(n, None))
 			.filter(|id| match request_state(n, *id) {
-				Some((state, view)) => state == "assigned" && view["state"]["worker"] == dave,
+				Some((state, view)) => {
+					state == "assigned"
+						&& view["state"]["worker"] == dave
+						&& view["state"]["deadline"]
+							.as_u64()
+							.is_some_and(|d| d.saturating_sub(timeout) > u64::from(dave_best) + 1)
+				}
 				None => false,
 			})
 			.collect()
