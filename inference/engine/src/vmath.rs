@@ -135,39 +135,61 @@ fn one_plus<const N: usize>(s: V, c: &[f32; N]) -> V {
 	lanes(|i| 1.0 + s[i] * h[i])
 }
 
-/// `libm::erff` of every lane.
+/// `erff` of lanes with `|x| < 0.84375` (below 2⁻²⁸ by its own formula).
 #[inline(always)]
-pub fn erff(x: V) -> V {
+fn erf_small(x: V) -> V {
 	let ix: [u32; LANES] = lanes(|i| x[i].to_bits() & 0x7fff_ffff);
-	let ax = lanes(|i| f32::from_bits(ix[i]));
-	// |x| < 2⁻²⁸
 	let tiny = lanes(|i| 0.125 * (8.0 * x[i] + EFX8 * x[i]));
-	// |x| < 0.84375
 	let z = lanes(|i| x[i] * x[i]);
 	let (pp, qq) = (horner(z, &PP), one_plus(z, &QQ));
 	let small = lanes(|i| x[i] + x[i] * (pp[i] / qq[i]));
-	// |x| < 1.25: erfc = (1 − erx) − P/Q
-	let s = lanes(|i| ax[i] - 1.0);
+	select(when(|i| ix[i] < 0x3180_0000), tiny, small)
+}
+
+/// `1 − erfc` with the sign of `x`, as libm finishes `|x| ≥ 0.84375`.
+#[inline(always)]
+fn signed_complement(x: V, erfc: V) -> V {
+	lanes(|i| f32::from_bits((1.0 - erfc[i]).to_bits() ^ (x[i].to_bits() & 0x8000_0000)))
+}
+
+/// `erff` of lanes with `0.84375 ≤ |x| < 1.25`: erfc = (1 − erx) − P/Q.
+#[inline(always)]
+fn erf_near(x: V) -> V {
+	let s = lanes(|i| f32::from_bits(x[i].to_bits() & 0x7fff_ffff) - 1.0);
 	let (pa, qa) = (horner(s, &PA), one_plus(s, &QA));
-	let erfc_near = lanes(|i| (1.0 - ERX) - pa[i] / qa[i]);
-	// |x| < 6: erfc = exp(−z² − 0.5625)·exp((z − |x|)(z + |x|) + R/S) / |x|
-	// with z = |x| cut to 11 fraction bits and R/S from one of two fits.
-	let wide = when(|i| (0x3fa0_0000..0x40c0_0000).contains(&ix[i]));
-	let axw = select(wide, ax, [2.0; LANES]);
-	let s = lanes(|i| 1.0 / (axw[i] * axw[i]));
+	signed_complement(x, lanes(|i| (1.0 - ERX) - pa[i] / qa[i]))
+}
+
+/// `erff` of lanes with `1.25 ≤ |x| < 6`: erfc = exp(−z² − 0.5625)·exp((z
+/// − |x|)(z + |x|) + R/S) / |x|, with z = |x| cut to 11 fraction bits and
+/// R/S from one of two fits.
+#[inline(always)]
+fn erf_wide(x: V) -> V {
+	let ix: [u32; LANES] = lanes(|i| x[i].to_bits() & 0x7fff_ffff);
+	let ax = lanes(|i| f32::from_bits(ix[i]));
+	let s = lanes(|i| 1.0 / (ax[i] * ax[i]));
 	let first_fit = when(|i| ix[i] < 0x4036_db6d);
 	let r = select(first_fit, horner(s, &RA), horner(s, &RB));
 	let big_s = select(first_fit, one_plus(s, &SA), one_plus(s, &SB));
-	let zz = lanes(|i| f32::from_bits(axw[i].to_bits() & 0xffff_e000));
+	let zz = lanes(|i| f32::from_bits(ax[i].to_bits() & 0xffff_e000));
 	let p1 = expf(lanes(|i| -zz[i] * zz[i] - 0.5625));
-	let p2 = expf(lanes(|i| (zz[i] - axw[i]) * (zz[i] + axw[i]) + r[i] / big_s[i]));
-	let erfc_far = lanes(|i| p1[i] * p2[i] / axw[i]);
-	let erfc = select(wide, erfc_far, erfc_near);
-	let huge = 1.0 - f32::from_bits(0x0380_0000);
-	let big = select(when(|i| ix[i] < 0x40c0_0000), lanes(|i| 1.0 - erfc[i]), [huge; LANES]);
-	let big = lanes(|i| f32::from_bits(big[i].to_bits() ^ (x[i].to_bits() & 0x8000_0000)));
-	let y = select(when(|i| ix[i] < 0x3f58_0000), small, big);
-	let mut y = select(when(|i| ix[i] < 0x3180_0000), tiny, y);
+	let p2 = expf(lanes(|i| (zz[i] - ax[i]) * (zz[i] + ax[i]) + r[i] / big_s[i]));
+	signed_complement(x, lanes(|i| p1[i] * p2[i] / ax[i]))
+}
+
+/// `libm::erff` of every lane: each range's formula computed for every
+/// lane, the right one selected per lane.
+#[inline(always)]
+pub fn erff(x: V) -> V {
+	let ix: [u32; LANES] = lanes(|i| x[i].to_bits() & 0x7fff_ffff);
+	// Lanes outside a formula's range get an input inside it (and their
+	// result is not selected).
+	let near = erf_near(select(when(|i| ix[i] < 0x3fa0_0000), x, [1.0; LANES]));
+	let wide = when(|i| (0x3fa0_0000..0x40c0_0000).contains(&ix[i]));
+	let far = erf_wide(select(wide, x, [2.0; LANES]));
+	let huge = signed_complement(x, [f32::from_bits(0x0380_0000); LANES]);
+	let big = select(wide, far, select(when(|i| ix[i] < 0x40c0_0000), near, huge));
+	let mut y = select(when(|i| ix[i] < 0x3f58_0000), erf_small(x), big);
 	if ix.iter().fold(false, |slow, &i| slow | (i >= 0x7f80_0000)) {
 		for ((y, &x), &i) in y.iter_mut().zip(&x).zip(&ix) {
 			if i >= 0x7f80_0000 {
@@ -178,19 +200,57 @@ pub fn erff(x: V) -> V {
 	y
 }
 
+/// Values a GELU block sorts at a time.
+const GELU_BLOCK: usize = 256;
+
 /// Spec v1's GELU (`(0.5·x)·(1 + erf(x·(1/√2)))`) of every value in place.
+///
+/// The values of each block are first sorted by the range of `erf` their
+/// argument falls in, then each range's formula runs on its own values,
+/// eight at a time: computing every formula for every lane and selecting
+/// (as [`erff`] does) would spend most of the time on results thrown away.
 #[inline(always)]
 pub fn gelu_in_place(data: &mut [f32]) {
-	let mut chunks = data.chunks_exact_mut(LANES);
-	for chunk in &mut chunks {
-		let Ok(v) = <&mut V>::try_from(chunk) else { continue };
-		let e = erff(v.map(|x| x * cinder_kernel::ops::FRAC_1_SQRT_2));
-		for (x, e) in v.iter_mut().zip(e) {
-			*x = (0.5 * *x) * (1.0 + e);
+	for block in data.chunks_mut(GELU_BLOCK) {
+		// Positions by range: |x| < 0.84375, < 1.25, < 6, the rest.
+		let mut at = [[0u16; GELU_BLOCK]; 4];
+		let mut len = [0usize; 4];
+		for (i, x) in block.iter().enumerate() {
+			let ix = (*x * cinder_kernel::ops::FRAC_1_SQRT_2).to_bits() & 0x7fff_ffff;
+			let range = usize::from(ix >= 0x3f58_0000)
+				+ usize::from(ix >= 0x3fa0_0000)
+				+ usize::from(ix >= 0x40c0_0000);
+			if let (Some(list), Some(n)) = (at.get_mut(range), len.get_mut(range)) {
+				if let Some(slot) = list.get_mut(*n) {
+					*slot = i as u16;
+					*n += 1;
+				}
+			}
 		}
+		gelu_of(block, &at[0][..len[0]], 0.0, erf_small);
+		gelu_of(block, &at[1][..len[1]], 1.0, erf_near);
+		gelu_of(block, &at[2][..len[2]], 2.0, erf_wide);
+		gelu_of(block, &at[3][..len[3]], 0.0, erff);
 	}
-	for x in chunks.into_remainder() {
-		*x = cinder_kernel::ops::gelu(*x);
+}
+
+/// GELU of `block[i]` for every `i` in `at`, with `erf` computing the error
+/// function of eight arguments at a time (missing lanes get `pad`).
+#[inline(always)]
+fn gelu_of(block: &mut [f32], at: &[u16], pad: f32, erf: impl Fn(V) -> V) {
+	for group in at.chunks(LANES) {
+		let mut v = [pad; LANES];
+		for (v, &i) in v.iter_mut().zip(group) {
+			if let Some(x) = block.get(usize::from(i)) {
+				*v = *x * cinder_kernel::ops::FRAC_1_SQRT_2;
+			}
+		}
+		let e = erf(v);
+		for (e, &i) in e.iter().zip(group) {
+			if let Some(x) = block.get_mut(usize::from(i)) {
+				*x = (0.5 * *x) * (1.0 + e);
+			}
+		}
 	}
 }
 

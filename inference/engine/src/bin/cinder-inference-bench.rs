@@ -7,7 +7,8 @@
 //! engine dispatched to head the table.
 //!
 //! `cinder-inference-bench [MODEL_DIR] [--threads N] [--seconds S]
-//! [--onnx-runtime FILE]`; `MODEL_DIR` defaults to
+//! [--onnx-runtime FILE] [--profile LEN]`; `--profile LEN` runs only the
+//! canonical path at `LEN` tokens, for a profiler; `MODEL_DIR` defaults to
 //! `$CINDER_MODELS_DIR/all-minilm-l6-v2`.
 
 use std::{path::PathBuf, time::Instant};
@@ -81,6 +82,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		model.weights.len(),
 		load.elapsed().as_secs_f64()
 	);
+	// `--profile LEN`: the canonical path alone at LEN tokens, for a
+	// profiler to watch.
+	if let Some(len) = arg("--profile").and_then(|l| l.parse::<usize>().ok()) {
+		let ids = ids_of_len(&model, len.max(2));
+		let r = rate(seconds, || {
+			let _ = model.embed(&ids, threads);
+		});
+		println!("{len} tokens on {threads} threads: {r:.1} sent/s");
+		return Ok(());
+	}
 	let ort: Option<OnnxRuntime> = match arg("--onnx-runtime") {
 		Some(path) => Some(serde_json::from_slice(&std::fs::read(&path)?)?),
 		None => None,
