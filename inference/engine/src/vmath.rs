@@ -227,17 +227,26 @@ pub fn gelu_in_place(data: &mut [f32]) {
 				}
 			}
 		}
-		gelu_of(block, &at[0][..len[0]], 0.0, erf_small);
-		gelu_of(block, &at[1][..len[1]], 1.0, erf_near);
-		gelu_of(block, &at[2][..len[2]], 2.0, erf_wide);
-		gelu_of(block, &at[3][..len[3]], 0.0, erff);
+		gelu_of::<0>(block, &at[0][..len[0]]);
+		gelu_of::<1>(block, &at[1][..len[1]]);
+		gelu_of::<2>(block, &at[2][..len[2]]);
+		gelu_of::<3>(block, &at[3][..len[3]]);
 	}
 }
 
-/// GELU of `block[i]` for every `i` in `at`, with `erf` computing the error
-/// function of eight arguments at a time (missing lanes get `pad`).
+/// GELU of `block[i]` for every `i` in `at`, whose arguments all lie in
+/// `erf`'s range `RANGE` (as [`gelu_in_place`] numbers them), eight at a
+/// time. (The range is a constant rather than a function passed in: a
+/// function item passed as `impl Fn` is called through a shim that is not
+/// inlined, so it would run without the caller's target features.)
 #[inline(always)]
-fn gelu_of(block: &mut [f32], at: &[u16], pad: f32, erf: impl Fn(V) -> V) {
+fn gelu_of<const RANGE: u8>(block: &mut [f32], at: &[u16]) {
+	// Missing lanes get an argument inside the range.
+	let pad = match RANGE {
+		1 => 1.0,
+		2 => 2.0,
+		_ => 0.0,
+	};
 	for group in at.chunks(LANES) {
 		let mut v = [pad; LANES];
 		for (v, &i) in v.iter_mut().zip(group) {
@@ -245,7 +254,12 @@ fn gelu_of(block: &mut [f32], at: &[u16], pad: f32, erf: impl Fn(V) -> V) {
 				*v = *x * cinder_kernel::ops::FRAC_1_SQRT_2;
 			}
 		}
-		let e = erf(v);
+		let e = match RANGE {
+			0 => erf_small(v),
+			1 => erf_near(v),
+			2 => erf_wide(v),
+			_ => erff(v),
+		};
 		for (e, &i) in e.iter().zip(group) {
 			if let Some(x) = block.get_mut(usize::from(i)) {
 				*x = (0.5 * *x) * (1.0 + e);
