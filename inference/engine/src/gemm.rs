@@ -152,6 +152,9 @@ mod x86 {
 
 	use super::{Micro, NR};
 
+	/// Panel rows (of one cache line each) prefetched ahead.
+	const PREFETCH: usize = 16;
+
 	/// AVX2: `M ≤ 4` rows × two 8-lane vectors of accumulators (eight of
 	/// the sixteen vector registers; six rows spill).
 	pub struct Avx2;
@@ -203,6 +206,9 @@ mod x86 {
 			let (a0, a1, a2, a3) = (a[0].as_ptr(), a[1].as_ptr(), a[2].as_ptr(), a[3].as_ptr());
 			let w = panel.as_ptr();
 			for kk in 0..kc {
+				// A hint, never a fault: past the panel's end it touches
+				// nothing (and `wrapping_add` forms the address without UB).
+				_mm_prefetch::<_MM_HINT_T0>(w.wrapping_add((kk + PREFETCH) * NR).cast());
 				let w0 = _mm256_loadu_ps(w.add(kk * NR));
 				let w1 = _mm256_loadu_ps(w.add(kk * NR + 8));
 				let x = _mm256_broadcast_ss(&*a0.add(kk));
