@@ -32,4 +32,8 @@ metrics=$(cat <&3)
 served=$(echo "$metrics" | awk '/^cinder_worker_requests_served_total/ {print $2}')
 sum=$(echo "$metrics" | awk '/^cinder_worker_inference_seconds_sum/ {print $2}')
 count=$(echo "$metrics" | awk '/^cinder_worker_inference_seconds_count/ {print $2}')
-echo "worker: $served results served; mean canonical inference $(awk "BEGIN {printf \"%.1f\", 1000*$sum/$count}") ms → at most $(awk "BEGIN {printf \"%.0f\", $count/$sum}") requests/s of compute on this machine"
+# The worker runs requests side by side, one engine thread each when they
+# queue up (a lone request gets every thread), so its capacity is about its
+# threads (the default: the machine's cores) over the mean time per request.
+threads=$(nproc)
+echo "worker: $served results served; mean canonical inference $(awk "BEGIN {printf \"%.1f\", 1000*$sum/$count}") ms per request, up to $threads side by side → about $(awk "BEGIN {printf \"%.0f\", $threads*$count/$sum}") requests/s of compute on this machine"
