@@ -9,7 +9,18 @@ use codec::{Decode, Encode};
 use serde_json::{json, Value};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
 
+use pallet_inference_rpc::{ModelInfo, RequestInfo};
+use pallet_inference_runtime_api::RequestState;
+
 use crate::jsonrpc::{CallError, HttpClient};
+
+/// `inference_request`'s answer, typed.
+type RequestOf = RequestInfo<cinder_runtime::AccountId, cinder_runtime::BlockNumber>;
+
+/// `value` read as `T`, or what was wrong with it.
+pub(crate) fn typed<T: jsonrpsee::core::DeserializeOwned>(what: &str, value: Value) -> Result<T> {
+	serde_json::from_value(value).map_err(|e| ClientError::Other(format!("{what}: {e}")))
+}
 
 /// Run a model on text through the chain and print the result.
 #[derive(Debug, Clone, clap::Args)]
@@ -218,18 +229,13 @@ impl EmbedCmd {
 	pub fn run(&self) -> Result<()> {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let account = payer.account.clone();
-		let models = payer.rpc.call("inference_models", json!([]))?;
+		let models: Vec<ModelInfo<cinder_runtime::AccountId>> =
+			typed("inference_models", payer.rpc.call("inference_models", json!([]))?)?;
 		let model = models
-			.as_array()
-			.into_iter()
-			.flatten()
-			.find(|m| {
-				let by_id = self.model.parse::<u64>().ok().is_some_and(|id| m["id"] == id);
-				by_id || m["name"].as_str() == Some(&self.model)
-			})
+			.iter()
+			.find(|m| self.model.parse::<u32>().ok() == Some(m.id) || m.name == self.model)
 			.ok_or_else(|| ClientError::UnknownModel(self.model.clone()))?;
-		let model_id = model["id"].as_u64().ok_or(ClientError::Other("model id".into()))? as u32;
-		let price = model["price"].as_u64().map(u128::from).unwrap_or(0);
+		let (model_id, price) = (model.id, model.price.0);
 		let max_fee = self.max_fee.unwrap_or(price);
 		let needed = max_fee.saturating_mul(self.texts.len() as u128);
 		let free = account_data(&payer.rpc, &account, None)?.free;
@@ -299,18 +305,24 @@ impl EmbedCmd {
 			return Ok(());
 		}
 		for ((id, view), (text, vector)) in results.iter().zip(pending.iter().zip(&vectors)) {
-			let state = &view["state"];
-			println!("request {id} for {text:?}: {}", state["state"].as_str().unwrap_or("?"));
-			if vector.is_empty() {
-				println!("  no result (refunded {})", state["amount"]);
-				continue;
+			let info: RequestOf = typed("inference_request", view.clone())?;
+			match info.view.state {
+				RequestState::Settled { worker, worker_share, protocol_cut, at } => {
+					println!("request {id} for {text:?}: settled");
+					let head: Vec<String> =
+						vector.iter().take(8).map(|x| format!("{x:+.4}")).collect();
+					println!("  embedding ({} dims): [{}, …]", vector.len(), head.join(", "));
+					println!(
+						"  worker {worker} paid {} (protocol cut {}), settled in block {at}",
+						worker_share.0, protocol_cut.0
+					);
+				}
+				RequestState::Refunded { amount, at } => {
+					println!("request {id} for {text:?}: refunded");
+					println!("  no result ({} refunded in block {at})", amount.0);
+				}
+				_ => println!("request {id} for {text:?}: not finished"),
 			}
-			let head: Vec<String> = vector.iter().take(8).map(|x| format!("{x:+.4}")).collect();
-			println!("  embedding ({} dims): [{}, …]", vector.len(), head.join(", "));
-			println!(
-				"  worker {} paid {} (protocol cut {}), settled in block {}",
-				state["worker"], state["workerShare"], state["protocolCut"], state["at"]
-			);
 		}
 		if let Some(c) = similarity {
 			println!("cosine similarity: {c:.4}");

@@ -94,11 +94,11 @@ impl LoadCmd {
 		let ids: Vec<u32> =
 			serde_json::from_value(rpc.call("inference_tokenize", json!([0, TEXT]))?)
 				.map_err(|e| ClientError::Other(e.to_string()))?;
-		let quote = rpc.call("inference_estimateFee", json!([0, ids.clone()]))?;
-		let price = quote["price"].as_u64().map(u128::from).ok_or_else(|| {
-			ClientError::Other(format!("inference_estimateFee gave no price: {quote}"))
-		})?;
-		Ok((ids, price))
+		let quote: pallet_inference_rpc::FeeInfo = crate::client::typed(
+			"inference_estimateFee",
+			rpc.call("inference_estimateFee", json!([0, ids.clone()]))?,
+		)?;
+		Ok((ids, quote.price.0))
 	}
 
 	fn bursts(&self) -> Result<()> {

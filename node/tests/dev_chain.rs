@@ -219,9 +219,11 @@ fn inference_rpc_answers_bad_parameters_with_documented_codes() {
 		("inference_estimateFee", json!([0, vec![101u32; 600]]), 8005),
 		("inference_estimateFee", json!([0, many]), 8005),
 		("inference_estimateFee", json!([0, [101, u32::MAX, 102]]), 8006),
-		("inference_tokenize", json!([7777, "hello"]), 8010),
+		("inference_tokenize", json!([7777, "hello"]), 8001),
+		("inference_tokenize", json!([0, ""]), 8004),
 		("inference_tokenize", json!([0, too_long_text]), 8005),
-		("inference_detokenize", json!([7777, [101]]), 8010),
+		("inference_detokenize", json!([7777, [101]]), 8001),
+		("inference_detokenize", json!([0, [101, u32::MAX]]), 8006),
 		("inference_detokenize", json!([0, many]), 8005),
 		("inference_request", json!([u64::MAX]), 8020),
 		("inference_dispute", json!([u64::MAX]), 8021),
@@ -306,6 +308,29 @@ fn inference_rpc_answers_bad_parameters_with_documented_codes() {
 		assert!(reply.contains(want), "{}…: {reply}", &body[..body.len().min(60)]);
 		cases += 1;
 	}
+
+	// The polkadot.js definitions the RPC crate ships list exactly the
+	// `inference_*` methods the node serves.
+	let served: std::collections::BTreeSet<String> = node.rpc("rpc_methods", json!([]))["methods"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.filter_map(|m| m.as_str()?.strip_prefix("inference_").map(str::to_string))
+		.collect();
+	let file = concat!(
+		env!("CARGO_MANIFEST_DIR"),
+		"/../pallets/inference/rpc/polkadot-js-definitions.json"
+	);
+	let definitions: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+	let mut defined = std::collections::BTreeSet::new();
+	for (name, def) in definitions["inference"].as_object().unwrap() {
+		defined.insert(name.clone());
+		if let Some(pubsub) = def["pubsub"].as_array() {
+			// [notification, subscribe, unsubscribe]: the last two are methods.
+			defined.extend(pubsub.iter().skip(1).filter_map(|m| m.as_str().map(str::to_string)));
+		}
+	}
+	assert_eq!(defined, served, "polkadot-js-definitions.json against rpc_methods");
 
 	let seconds = started.elapsed().as_secs_f64();
 	node.wait_until("blocks after the calls", Duration::from_secs(60), |n| {

@@ -53,8 +53,11 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	let listed = node.rpc("inference_models", json!([]));
 	assert_eq!(listed[0]["id"], json!(0));
 	assert_eq!(listed[0]["name"], json!(minilm::NAME));
-	assert_eq!(listed[0]["price"], json!(minilm::PRICE));
+	// Amounts are decimal strings, exact in JavaScript.
+	assert_eq!(listed[0]["price"], json!(minilm::PRICE.to_string()));
 	assert_eq!(listed[0]["outputBytes"], json!(384 * 4));
+	assert_eq!(listed[0]["maxInputTokens"], json!(512));
+	assert_eq!(listed[0]["vocabSize"], json!(30522));
 
 	// Tokenize and detokenize with the node's copy of the tokenizer.
 	let text = "Validators run the model and post the result.";
@@ -69,7 +72,11 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	let cut = minilm::PRICE / 10;
 	assert_eq!(
 		quote,
-		json!({"price": minilm::PRICE, "workerShare": minilm::PRICE - cut, "protocolCut": cut})
+		json!({
+			"price": minilm::PRICE.to_string(),
+			"workerShare": (minilm::PRICE - cut).to_string(),
+			"protocolCut": cut.to_string()
+		})
 	);
 
 	// Bad input gets documented codes.
@@ -77,7 +84,19 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	assert_eq!(node.rpc_error_code("inference_estimateFee", json!([0, vec![101u32; 600]])), 8005);
 	assert_eq!(node.rpc_error_code("inference_estimateFee", json!([0, [40000]])), 8006);
 	assert_eq!(node.rpc_error_code("inference_estimateFee", json!([0, []])), 8004);
-	assert_eq!(node.rpc_error_code("inference_tokenize", json!([7, "hi"])), 8010);
+	assert_eq!(node.rpc_error_code("inference_tokenize", json!([7, "hi"])), 8001);
+	// Nothing to bill, more than the model takes (never cut), an id
+	// outside the vocabulary: each refused with its code.
+	assert_eq!(node.rpc_error_code("inference_tokenize", json!([0, ""])), 8004);
+	assert_eq!(node.rpc_error_code("inference_tokenize", json!([0, " \n\t "])), 8004);
+	let long = "word ".repeat(600);
+	assert_eq!(node.rpc_error_code("inference_tokenize", json!([0, long])), 8005);
+	assert_eq!(node.rpc_error_code("inference_detokenize", json!([0, [101, 999_999]])), 8006);
+	assert_eq!(node.rpc_error_code("inference_detokenize", json!([0, [30_522]])), 8006);
+	let ids510: Vec<u32> =
+		serde_json::from_value(node.rpc("inference_tokenize", json!([0, "word ".repeat(510)])))
+			.unwrap();
+	assert_eq!(ids510.len(), 512, "the longest text the model takes");
 	assert_eq!(node.rpc_error_code("inference_request", json!([999])), 8020);
 	assert_eq!(node.rpc_error_code("inference_estimateFee", json!(["zero", ids.clone()])), -32602);
 	assert_eq!(node.rpc_error_code("inference_tokenize", json!([0])), -32602);
@@ -121,6 +140,8 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 			break;
 		}
 	}
+	// Watched before it was made: said so at once, then each change.
+	assert_eq!(seen.first().map(String::as_str), Some("unknown"), "notifications: {seen:?}");
 	assert_eq!(seen.last().map(String::as_str), Some("settled"), "notifications: {seen:?}");
 	assert!(seen.iter().any(|s| s == "answered"), "notifications: {seen:?}");
 

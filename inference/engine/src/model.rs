@@ -197,16 +197,11 @@ impl Model {
 		let layout = bert::weight_layout(&shape).map_err(|e| bad_config(&e))?;
 		let mut tokenizer =
 			Tokenizer::from_bytes(&tokenizer_bytes).map_err(|e| bad_tokenizer(&e))?;
-		// Exports often pad every input to a fixed length; padding would
-		// enter mean pooling, so inputs are taken as they are, cut at the
-		// model's positions.
+		// Exports often pad every input to a fixed length (padding would
+		// enter mean pooling) and cut it: inputs are taken whole, so that a
+		// text longer than the model takes is refused, never cut silently.
 		tokenizer.with_padding(None);
-		tokenizer
-			.with_truncation(Some(tokenizers::TruncationParams {
-				max_length: config.max_position_embeddings,
-				..Default::default()
-			}))
-			.map_err(|e| bad_tokenizer(&e))?;
+		tokenizer.with_truncation(None).map_err(|e| bad_tokenizer(&e))?;
 
 		let tensors = candle_core::safetensors::load_buffer(&weights_bytes, &Device::Cpu)
 			.map_err(|e| bad_weights(&e))?;
@@ -244,7 +239,9 @@ impl Model {
 		self.shape.max_positions as usize
 	}
 
-	/// Token ids for `text`, with the model's special tokens ([CLS] … [SEP]).
+	/// Token ids for `text`, with the model's special tokens ([CLS] … [SEP]),
+	/// however many there are: more than [`Model::max_tokens`] is the
+	/// caller's to refuse.
 	pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
 		let enc =
 			self.tokenizer.encode(text, true).map_err(|e| EngineError::Tokenizer(e.to_string()))?;

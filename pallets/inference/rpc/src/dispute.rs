@@ -6,10 +6,12 @@ use pallet_inference_runtime_api::{DisputeView, Ending, Party, Resolution, Stage
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
 
+use crate::Amount;
+
 /// A request's dispute, open or ended (kept for the chain's retention).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DisputeInfo<AccountId, Balance, BlockNumber> {
+pub struct DisputeInfo<AccountId, BlockNumber> {
 	/// The worker whose result was challenged.
 	pub worker: AccountId,
 	/// The challenging worker.
@@ -19,7 +21,7 @@ pub struct DisputeInfo<AccountId, Balance, BlockNumber> {
 	/// `reveal`, `prove` or `ended`.
 	pub stage: String,
 	/// While open: the challenger's bond held.
-	pub bond: Option<Balance>,
+	pub bond: Option<Amount>,
 	/// While open: leaves in each trace.
 	pub steps: Option<u32>,
 	/// While open: the block the challenge was made in.
@@ -78,9 +80,9 @@ fn ending(e: Ending) -> String {
 	.into()
 }
 
-impl<A, B, N> DisputeInfo<A, B, N> {
+impl<A, N> DisputeInfo<A, N> {
 	/// An open dispute.
-	pub fn open(view: DisputeView<A, B, N>) -> Self {
+	pub fn open<B: Into<u128>>(view: DisputeView<A, B, N>) -> Self {
 		let (stage, deadline, reveal, step) = match view.stage {
 			StageView::Reveal { level, start, end, revealed, deadline, .. } => (
 				"reveal",
@@ -96,7 +98,7 @@ impl<A, B, N> DisputeInfo<A, B, N> {
 			worker_root: view.worker_root,
 			challenger_root: view.challenger_root,
 			stage: stage.into(),
-			bond: Some(view.bond),
+			bond: Some(Amount::of(view.bond)),
 			steps: Some(view.steps),
 			opened: Some(view.opened),
 			deadline: Some(deadline),
@@ -161,6 +163,7 @@ mod tests {
 		let json = serde_json::to_value(DisputeInfo::open(view)).unwrap();
 		assert_eq!(json["stage"], "reveal");
 		assert_eq!(json["deadline"], 20);
+		assert_eq!(json["bond"], "100");
 		assert_eq!(json["reveal"]["revealed"], "challenger");
 		assert_eq!(json["reveal"]["end"], 627);
 		assert_eq!(json["firstDifferingStep"], serde_json::Value::Null);
@@ -178,7 +181,7 @@ mod tests {
 			at: 25u32,
 			expires: 625,
 		};
-		let json = serde_json::to_value(DisputeInfo::<_, u128, _>::ended(ended)).unwrap();
+		let json = serde_json::to_value(DisputeInfo::ended(ended)).unwrap();
 		assert_eq!(json["stage"], "ended");
 		assert_eq!(json["firstDifferingStep"], 312);
 		assert_eq!(json["outcome"]["ending"], "proved");

@@ -1,11 +1,13 @@
 //! `inference_*` JSON-RPC methods: see the crate README for the table of
 //! methods and error codes.
 
+mod amount;
 mod dispute;
 mod staking;
 
+pub use amount::Amount;
 pub use dispute::{DisputeInfo, OutcomeInfo, RevealInfo};
-pub use staking::{Amount, BackingInfo, EraIncomeInfo, NominatorInfo, ValidatorInfo};
+pub use staking::{BackingInfo, EraIncomeInfo, NominatorInfo, ValidatorInfo};
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use jsonrpsee::{
 };
 use pallet_inference_runtime_api::{
 	DisputesApi, FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, QuoteError, RequestId,
-	RequestView,
+	RequestState, RequestView,
 };
 use sc_client_api::BlockchainEvents;
 use serde::{Deserialize, Serialize};
@@ -76,15 +78,18 @@ pub trait Tokenizers: Send + Sync {
 /// A model as `inference_models` returns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ModelInfo<AccountId, Balance> {
+pub struct ModelInfo<AccountId> {
 	pub id: ModelId,
 	pub name: String,
 	pub owner: AccountId,
-	pub price: Balance,
+	/// Per request, in plancks.
+	pub price: Amount,
 	pub active: bool,
 	pub spec_version: u32,
 	/// Longest input, in tokens.
 	pub max_input_tokens: u32,
+	/// Token ids run from 0 to `vocab_size − 1`.
+	pub vocab_size: u32,
 	/// Length of a result, in bytes.
 	pub output_bytes: u32,
 	pub metadata: String,
@@ -95,37 +100,114 @@ pub struct ModelInfo<AccountId, Balance> {
 	pub tokenizer_hash: String,
 }
 
-/// A request as `inference_request` returns it: the runtime's view, the
-/// result as hex and, when it is a whole number of f32s, as an embedding;
-/// and its dispute, while open or kept after it ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What a request would cost: `inference_estimateFee`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestInfo<AccountId, Balance, BlockNumber> {
+pub struct FeeInfo {
+	/// What the caller pays (the least `maxFee` accepted).
+	pub price: Amount,
+	/// Of which the worker gets this,
+	pub worker_share: Amount,
+	/// and the treasury this.
+	pub protocol_cut: Amount,
+}
+
+impl<B: Into<u128>> From<FeeQuote<B>> for FeeInfo {
+	fn from(q: FeeQuote<B>) -> Self {
+		Self {
+			price: Amount::of(q.price),
+			worker_share: Amount::of(q.worker_share),
+			protocol_cut: Amount::of(q.protocol_cut),
+		}
+	}
+}
+
+/// A request as `inference_request` returns it: the runtime's view (its
+/// amounts as decimal strings; `output` is always `null` here, the result
+/// being in `outputHex`), the result as hex and, when it is a whole number
+/// of f32s, as an embedding; and its dispute, while open or kept after it
+/// ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+	rename_all = "camelCase",
+	bound(deserialize = "AccountId: Deserialize<'de>, BlockNumber: Deserialize<'de>")
+)]
+pub struct RequestInfo<AccountId, BlockNumber> {
 	#[serde(flatten)]
-	pub view: RequestView<AccountId, Balance, BlockNumber>,
+	pub view: RequestView<AccountId, Amount, BlockNumber>,
 	pub output_hex: Option<String>,
 	pub embedding: Option<Vec<f32>>,
 	#[serde(default)]
-	pub dispute: Option<DisputeInfo<AccountId, Balance, BlockNumber>>,
+	pub dispute: Option<DisputeInfo<AccountId, BlockNumber>>,
 }
 
-impl<A, B, N> RequestInfo<A, B, N> {
-	fn from_view(mut view: RequestView<A, B, N>, dispute: Option<DisputeInfo<A, B, N>>) -> Self {
-		let output = view.output.take();
+/// `state` with its amounts as [`Amount`]s.
+fn state_amounts<A, B: Into<u128>, N>(state: RequestState<A, B, N>) -> RequestState<A, Amount, N> {
+	match state {
+		RequestState::Assigned { worker, deadline, attempt } => {
+			RequestState::Assigned { worker, deadline, attempt }
+		}
+		RequestState::Answered { worker, trace_root, steps, challenge_end } => {
+			RequestState::Answered { worker, trace_root, steps, challenge_end }
+		}
+		RequestState::Frozen { worker, trace_root, steps } => {
+			RequestState::Frozen { worker, trace_root, steps }
+		}
+		RequestState::Settled { worker, worker_share, protocol_cut, at } => RequestState::Settled {
+			worker,
+			worker_share: Amount::of(worker_share),
+			protocol_cut: Amount::of(protocol_cut),
+			at,
+		},
+		RequestState::Refunded { amount, at } => {
+			RequestState::Refunded { amount: Amount::of(amount), at }
+		}
+	}
+}
+
+impl<A, N> RequestInfo<A, N> {
+	fn from_view<B: Into<u128>>(
+		view: RequestView<A, B, N>,
+		dispute: Option<DisputeInfo<A, N>>,
+	) -> Self {
+		let RequestView { id, caller, model, max_fee, price, state, output } = view;
 		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
 			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 		});
+		let view = RequestView {
+			id,
+			caller,
+			model,
+			max_fee: max_fee.map(Amount::of),
+			price: price.map(Amount::of),
+			state: state_amounts(state),
+			output: None,
+		};
 		Self { view, output_hex: output.as_deref().map(hex), embedding, dispute }
 	}
 
 	/// Whether the request has finished (settled or refunded).
 	pub fn is_final(&self) -> bool {
-		matches!(
-			self.view.state,
-			pallet_inference_runtime_api::RequestState::Settled { .. }
-				| pallet_inference_runtime_api::RequestState::Refunded { .. }
-		)
+		matches!(self.view.state, RequestState::Settled { .. } | RequestState::Refunded { .. })
 	}
+}
+
+/// What `inference_subscribeRequest` notifies: the request, or, when it is
+/// not made yet, `{"id", "state": {"state": "unknown", "nextRequestId"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestUpdate<AccountId, BlockNumber> {
+	Known(Box<RequestInfo<AccountId, BlockNumber>>),
+	NotMadeYet { id: RequestId, state: NotMadeYet },
+}
+
+/// The state of a request not made yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum NotMadeYet {
+	/// No request has this id yet: the next one made gets `next_request_id`.
+	#[serde(rename_all = "camelCase")]
+	Unknown { next_request_id: RequestId },
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -136,7 +218,7 @@ fn hex(bytes: &[u8]) -> String {
 pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 	/// Every registered model with its price.
 	#[method(name = "inference_models")]
-	fn models(&self, at: Option<BlockHash>) -> RpcResult<Vec<ModelInfo<AccountId, Balance>>>;
+	fn models(&self, at: Option<BlockHash>) -> RpcResult<Vec<ModelInfo<AccountId>>>;
 
 	/// What a request would cost, or the error it would get.
 	#[method(name = "inference_estimateFee")]
@@ -145,13 +227,16 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 		model: ModelId,
 		tokens: Vec<u32>,
 		at: Option<BlockHash>,
-	) -> RpcResult<FeeQuote<Balance>>;
+	) -> RpcResult<FeeInfo>;
 
-	/// Token ids of `text` with the model's tokenizer.
+	/// Token ids of `text` with the model's tokenizer, special tokens
+	/// included: refused when the text is empty or blank (8004) or comes to
+	/// more tokens than the model takes (8005), never cut.
 	#[method(name = "inference_tokenize")]
 	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>>;
 
-	/// Text of token ids with the model's tokenizer.
+	/// Text of token ids with the model's tokenizer; an id outside the
+	/// model's vocabulary is refused (8006).
 	#[method(name = "inference_detokenize")]
 	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String>;
 
@@ -161,7 +246,7 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 		&self,
 		id: RequestId,
 		at: Option<BlockHash>,
-	) -> RpcResult<RequestInfo<AccountId, Balance, BlockNumber>>;
+	) -> RpcResult<RequestInfo<AccountId, BlockNumber>>;
 
 	/// The id the next request will get.
 	#[method(name = "inference_nextRequestId")]
@@ -174,7 +259,7 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 		&self,
 		id: RequestId,
 		at: Option<BlockHash>,
-	) -> RpcResult<DisputeInfo<AccountId, Balance, BlockNumber>>;
+	) -> RpcResult<DisputeInfo<AccountId, BlockNumber>>;
 
 	/// Every validator of the active era: commission, own and total stake,
 	/// and its worker's inference income and record this era and the last.
@@ -192,11 +277,12 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 
 	/// Notifies each change of a request's state on the best chain (a
 	/// challenge, each move of its dispute and the outcome included), and
-	/// ends after it settles or is refunded.
+	/// ends after it settles or is refunded. A request not made yet is
+	/// reported at once with the state `unknown`, then as soon as it is.
 	#[subscription(
 		name = "inference_subscribeRequest" => "inference_requestChanged",
 		unsubscribe = "inference_unsubscribeRequest",
-		item = RequestInfo<AccountId, Balance, BlockNumber>
+		item = RequestUpdate<AccountId, BlockNumber>
 	)]
 	async fn subscribe_request(&self, id: RequestId) -> SubscriptionResult;
 }
@@ -268,11 +354,11 @@ where
 		&self,
 		hash: Block::Hash,
 		id: RequestId,
-	) -> RpcResult<Option<DisputeInfo<AccountId, Balance, BlockNumber>>>
+	) -> RpcResult<Option<DisputeInfo<AccountId, BlockNumber>>>
 	where
 		C::Api: DisputesApi<Block, AccountId, Balance, BlockNumber>,
 		AccountId: Codec,
-		Balance: Codec,
+		Balance: Codec + Into<u128>,
 		BlockNumber: Codec,
 	{
 		let api = self.client.runtime_api();
@@ -287,18 +373,19 @@ where
 		&self,
 		hash: Block::Hash,
 		id: RequestId,
-	) -> RpcResult<Option<RequestInfo<AccountId, Balance, BlockNumber>>>
+	) -> RpcResult<Option<RequestInfo<AccountId, BlockNumber>>>
 	where
 		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>
 			+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
 		AccountId: Codec,
-		Balance: Codec,
+		Balance: Codec + Into<u128>,
 		BlockNumber: Codec,
 	{
 		let Some(view) = self.client.runtime_api().request(hash, id).map_err(api_error)? else {
 			return Ok(None);
 		};
-		Ok(Some(RequestInfo::from_view(view, self.dispute_at(hash, id)?)))
+		let dispute = self.dispute_at::<AccountId, Balance, BlockNumber>(hash, id)?;
+		Ok(Some(RequestInfo::from_view(view, dispute)))
 	}
 
 	/// Whether request `id` may be watched from `hash`: one not made yet
@@ -333,6 +420,24 @@ where
 		}
 		Ok(())
 	}
+
+	/// `(longest input in tokens, vocabulary size)` of registered model
+	/// `model` at the best block (8001 for a model not registered).
+	fn limits<AccountId, Balance, BlockNumber>(&self, model: ModelId) -> RpcResult<(u32, u32)>
+	where
+		C: HeaderBackend<Block>,
+		C::Api: RuntimeInferenceApi<Block, AccountId, Balance, BlockNumber>,
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		let best = self.client.info().best_hash;
+		let models = self.client.runtime_api().models(best).map_err(api_error)?;
+		let found = models.into_iter().find(|m| m.id == model);
+		found.map(|m| (m.arch.max_input_tokens(), m.arch.vocab())).ok_or_else(|| {
+			error(ErrorCode::UnknownModel, format!("no model {model}; inference_models lists them"))
+		})
+	}
 }
 
 #[async_trait]
@@ -353,7 +458,7 @@ where
 	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + Into<u128> + 'static,
 	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
 {
-	fn models(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ModelInfo<AccountId, Balance>>> {
+	fn models(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ModelInfo<AccountId>>> {
 		let models = self.client.runtime_api().models(self.at(at)).map_err(api_error)?;
 		Ok(models
 			.into_iter()
@@ -373,10 +478,11 @@ where
 					id,
 					name: String::from_utf8_lossy(&name).into_owned(),
 					owner,
-					price,
+					price: Amount::of(price),
 					active,
 					spec_version,
 					max_input_tokens: arch.max_input_tokens(),
+					vocab_size: arch.vocab(),
 					output_bytes: arch.output_bytes(),
 					metadata: String::from_utf8_lossy(&metadata).into_owned(),
 					weights_hash: hex(hashes.weights.as_bytes()),
@@ -393,20 +499,38 @@ where
 		model: ModelId,
 		tokens: Vec<u32>,
 		at: Option<Block::Hash>,
-	) -> RpcResult<FeeQuote<Balance>> {
+	) -> RpcResult<FeeInfo> {
 		too_long("tokens", tokens.len(), MAX_TOKENS)?;
 		let quote =
 			self.client.runtime_api().quote(self.at(at), model, tokens).map_err(api_error)?;
-		quote.map_err(|e| error(ErrorCode::from(e), format!("{e:?}")))
+		quote.map(FeeInfo::from).map_err(|e| error(ErrorCode::from(e), format!("{e:?}")))
 	}
 
 	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>> {
 		too_long("text bytes", text.len(), MAX_TEXT_BYTES)?;
-		tokenizer_result(model, self.tokenizers.tokenize(model, &text))
+		let (max, _) = self.limits::<AccountId, Balance, BlockNumber>(model)?;
+		if text.trim().is_empty() {
+			return Err(error(ErrorCode::EmptyInput, "the text is empty"));
+		}
+		let ids = tokenizer_result(model, self.tokenizers.tokenize(model, &text))?;
+		if ids.len() > max as usize {
+			return Err(error(
+				ErrorCode::InputTooLong,
+				format!("the text is {} tokens; model {model} takes at most {max}", ids.len()),
+			));
+		}
+		Ok(ids)
 	}
 
 	fn detokenize(&self, model: ModelId, tokens: Vec<u32>) -> RpcResult<String> {
 		too_long("tokens", tokens.len(), MAX_TOKENS)?;
+		let (_, vocab) = self.limits::<AccountId, Balance, BlockNumber>(model)?;
+		if let Some(bad) = tokens.iter().find(|&&t| t >= vocab) {
+			return Err(error(
+				ErrorCode::TokenOutOfRange,
+				format!("token {bad} is outside model {model}'s vocabulary of {vocab}"),
+			));
+		}
 		tokenizer_result(model, self.tokenizers.detokenize(model, &tokens))
 	}
 
@@ -414,8 +538,8 @@ where
 		&self,
 		id: RequestId,
 		at: Option<Block::Hash>,
-	) -> RpcResult<RequestInfo<AccountId, Balance, BlockNumber>> {
-		self.request_at(self.at(at), id)?.ok_or_else(|| {
+	) -> RpcResult<RequestInfo<AccountId, BlockNumber>> {
+		self.request_at::<AccountId, Balance, BlockNumber>(self.at(at), id)?.ok_or_else(|| {
 			error(ErrorCode::UnknownRequest, format!("no request {id} (or past retention)"))
 		})
 	}
@@ -428,8 +552,8 @@ where
 		&self,
 		id: RequestId,
 		at: Option<Block::Hash>,
-	) -> RpcResult<DisputeInfo<AccountId, Balance, BlockNumber>> {
-		self.dispute_at(self.at(at), id)?.ok_or_else(|| {
+	) -> RpcResult<DisputeInfo<AccountId, BlockNumber>> {
+		self.dispute_at::<AccountId, Balance, BlockNumber>(self.at(at), id)?.ok_or_else(|| {
 			error(
 				ErrorCode::NoDispute,
 				format!(
@@ -465,18 +589,31 @@ where
 		}
 		let sink = pending.accept().await?;
 		let mut blocks = self.client.import_notification_stream();
-		let mut last: Option<RequestInfo<AccountId, Balance, BlockNumber>> = None;
+		let mut last: Option<RequestInfo<AccountId, BlockNumber>> = None;
+		let mut first = true;
 		loop {
-			if let Some(info) = self.request_at(hash, id)? {
-				if last.as_ref() != Some(&info) {
+			match self.request_at::<AccountId, Balance, BlockNumber>(hash, id)? {
+				Some(info) if last.as_ref() != Some(&info) => {
 					let done = info.is_final();
-					sink.send(SubscriptionMessage::from_json(&info)?).await?;
+					let update = RequestUpdate::Known(Box::new(info.clone()));
+					sink.send(SubscriptionMessage::from_json(&update)?).await?;
 					if done {
 						return Ok(());
 					}
 					last = Some(info);
 				}
+				None if first => {
+					let next =
+						self.client.runtime_api().next_request_id(hash).map_err(api_error)?;
+					let update: RequestUpdate<AccountId, BlockNumber> = RequestUpdate::NotMadeYet {
+						id,
+						state: NotMadeYet::Unknown { next_request_id: next },
+					};
+					sink.send(SubscriptionMessage::from_json(&update)?).await?;
+				}
+				_ => {}
 			}
+			first = false;
 			loop {
 				let Some(block) = blocks.next().await else { return Ok(()) };
 				if block.is_new_best {

@@ -4,33 +4,9 @@
 //! JavaScript client reads every planck exactly.
 
 use pallet_inference_runtime_api::{Backing, EraIncome, NominatorView, ValidatorView};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// An amount in plancks, sent as a decimal string (JSON numbers lose
-/// precision above 2^53 in JavaScript). Reads a string or a number.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Amount(pub u128);
-
-impl Serialize for Amount {
-	fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-		s.serialize_str(&self.0.to_string())
-	}
-}
-
-impl<'de> Deserialize<'de> for Amount {
-	fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-		#[derive(Deserialize)]
-		#[serde(untagged)]
-		enum Either {
-			Text(String),
-			Number(u64),
-		}
-		match Either::deserialize(d)? {
-			Either::Text(s) => s.parse().map(Amount).map_err(serde::de::Error::custom),
-			Either::Number(n) => Ok(Amount(u128::from(n))),
-		}
-	}
-}
+use crate::Amount;
 
 /// One era of a validator's inference work.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,21 +126,5 @@ impl<A, B: Into<u128>> From<NominatorView<A, B>> for NominatorInfo<A> {
 			era: n.era,
 			backings: n.backings.into_iter().map(Into::into).collect(),
 		}
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn amounts_travel_as_exact_decimal_strings() {
-		let big = Amount(9_007_199_254_740_993);
-		let json = serde_json::to_string(&big).unwrap_or_default();
-		assert_eq!(json, "\"9007199254740993\"");
-		assert_eq!(serde_json::from_str::<Amount>(&json).ok(), Some(big));
-		assert_eq!(serde_json::from_str::<Amount>("42").ok(), Some(Amount(42)));
-		assert!(serde_json::from_str::<Amount>("\"-1\"").is_err());
-		assert!(serde_json::from_str::<Amount>("\"1e3\"").is_err());
 	}
 }
