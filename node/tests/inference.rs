@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Duration;
 
+use cinder_node::jsonrpc::CallError;
 use cinder_runtime::{genesis_config_presets::minilm, RuntimeCall};
 use common::{test_dir, Node};
 use serde_json::{json, Value};
@@ -101,23 +102,50 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 	assert_eq!(node.rpc_error_code("inference_estimateFee", json!(["zero", ids.clone()])), -32602);
 	assert_eq!(node.rpc_error_code("inference_tokenize", json!([0])), -32602);
 
-	// A request for an unknown model is included, fails, and holds nothing.
-	let next: u64 = node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
-	let from = node.best_number();
-	let bad = node.submit(
-		Charlie,
-		RuntimeCall::Inference(pallet_inference::Call::request {
-			model: 9,
-			input: ids.clone(),
-			max_fee: minilm::PRICE,
-		}),
-	);
-	let at = node.wait_finalized_inclusion(&bad, from, Duration::from_secs(120));
+	// With an account, the quote says whether that account's request would
+	// be refused: a fee below the price, more than it can hold.
+	let charlie = Charlie.to_account_id().to_string();
+	let quote_for = |fee: Value| json!([0, ids.clone(), null, charlie, fee]);
+	assert_eq!(node.rpc("inference_estimateFee", quote_for(Value::Null)), quote);
 	assert_eq!(
-		node.rpc("inference_nextRequestId", json!([format!("{at:?}")])).as_u64(),
-		Some(next)
+		node.rpc("inference_estimateFee", quote_for(json!((2 * minilm::PRICE).to_string()))),
+		quote
 	);
-	assert_eq!(node.held_balance(Charlie, at), 0);
+	assert_eq!(node.rpc_error_code("inference_estimateFee", quote_for(json!("1"))), 8008);
+	let all_there_is = json!(u128::MAX.to_string());
+	assert_eq!(node.rpc_error_code("inference_estimateFee", quote_for(all_there_is)), 8012);
+
+	// Requests the pallet would refuse are refused by the transaction pool:
+	// never included, no fee, nothing held, no nonce spent.
+	let next: u64 = node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+	let before = node.block_hash(node.best_number()).unwrap();
+	let charlie0 = node.total_balance(Charlie, before);
+	let nonce0 = node.rpc("system_accountNextIndex", json!([charlie])).as_u64();
+	for (model, max_fee, refusal) in [
+		(9, minilm::PRICE, pallet_inference::Refusal::UnknownModel),
+		(0, minilm::PRICE - 1, pallet_inference::Refusal::FeeTooLow),
+	] {
+		let call = RuntimeCall::Inference(pallet_inference::Call::request {
+			model,
+			input: ids.clone(),
+			max_fee,
+		});
+		match node.try_submit(Charlie, call) {
+			Err(CallError::Rpc { code, data, .. }) => {
+				assert_eq!(code, 1010, "an invalid transaction");
+				let custom = format!("Custom error: {}", pallet_inference::refusal_code(refusal));
+				assert!(data.is_some_and(|d| d.to_string().contains(&custom)), "{refusal:?}");
+			}
+			other => panic!("{refusal:?}: accepted by the pool: {other:?}"),
+		}
+	}
+	let later = node.best_number() + 2;
+	node.wait_until("two more blocks", Duration::from_secs(60), |n| n.best_number() >= later);
+	let after = node.block_hash(node.best_number()).unwrap();
+	assert_eq!(node.total_balance(Charlie, after), charlie0, "refused for free");
+	assert_eq!(node.held_balance(Charlie, after), 0);
+	assert_eq!(node.rpc("system_accountNextIndex", json!([charlie])).as_u64(), nonce0);
+	assert_eq!(node.rpc("inference_nextRequestId", json!([])).as_u64(), Some(next));
 
 	// The real request, watched from a subscription.
 	let id = next;

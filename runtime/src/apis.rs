@@ -290,8 +290,17 @@ impl_runtime_apis! {
 		fn quote(
 			model: pallet_models::ModelId,
 			input: Vec<u32>,
-		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::QuoteError> {
+		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::Refusal> {
 			crate::Inference::quote(model, &input)
+		}
+
+		fn check(
+			who: AccountId,
+			model: pallet_models::ModelId,
+			input: Vec<u32>,
+			max_fee: Balance,
+		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::Refusal> {
+			crate::Inference::check(&who, model, &input, max_fee)
 		}
 
 		fn assignments(worker: AccountId) -> Vec<pallet_inference::Assignment<BlockNumber>> {

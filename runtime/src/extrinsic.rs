@@ -18,6 +18,7 @@ pub fn tx_extension(nonce: Nonce, tip: crate::Balance) -> TxExtension {
 		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_inference::CheckRequest::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
@@ -42,6 +43,7 @@ pub fn sign(
 		VERSION.transaction_version,
 		genesis,
 		genesis,
+		(),
 		(),
 		(),
 		(),

@@ -172,6 +172,9 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
+	// Before the fee: a request the pallet would refuse is not valid, so
+	// it is never included and never paid for.
+	pallet_inference::CheckRequest<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );

@@ -158,6 +158,22 @@ mod benchmarks {
 		assert!(Requests::<T>::contains_key(0));
 	}
 
+	/// What the transaction pool's `CheckRequest` runs on a request of `n`
+	/// tokens.
+	#[benchmark]
+	fn check_request(n: Linear<1, { T::MaxInputTokens::get() }>) {
+		let (model, _) = served_model::<T>(1);
+		let limit = T::Models::terms(model).map(|t| t.max_input_tokens).unwrap_or(1);
+		let input = vec![1u32; n.min(limit) as usize];
+		let caller = funded::<T>("caller", 0);
+		let fee = price::<T>().saturating_mul(2u32.into());
+
+		#[block]
+		{
+			assert!(Pallet::<T>::check_caller_request(&caller, model, &input, fee).is_ok());
+		}
+	}
+
 	#[benchmark]
 	fn submit_result() {
 		let (model, workers) = served_model::<T>(1);

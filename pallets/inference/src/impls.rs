@@ -1,11 +1,14 @@
 //! The calls' state transitions.
 
-use crate::{crypto, pallet::*, types::*, ValidatorStaking};
+use crate::{crypto, pallet::*, types::*, Refusal, ValidatorStaking};
 use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, Get},
+	traits::{
+		fungible::{InspectHold, MutateHold},
+		Get,
+	},
 };
 use pallet_models::{ModelId, ModelProvider, ModelTerms, ModelUsage};
 use sp_core::H256;
@@ -101,15 +104,57 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn check_request(
 		model: ModelId,
 		input: &[u32],
-	) -> Result<ModelTerms<BalanceOf<T>>, Error<T>> {
-		let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(terms.active, Error::<T>::ModelRetired);
-		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Error::<T>::UnservableModel);
-		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+	) -> Result<ModelTerms<BalanceOf<T>>, Refusal> {
+		let terms = T::Models::terms(model).ok_or(Refusal::UnknownModel)?;
+		ensure!(terms.active, Refusal::ModelRetired);
+		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Refusal::UnservableModel);
+		ensure!(!input.is_empty(), Refusal::EmptyInput);
 		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
-		ensure!(input.len() <= limit as usize, Error::<T>::InputTooLong);
-		ensure!(input.iter().all(|t| *t < terms.vocab), Error::<T>::TokenOutOfRange);
+		ensure!(input.len() <= limit as usize, Refusal::InputTooLong);
+		ensure!(input.iter().all(|t| *t < terms.vocab), Refusal::TokenOutOfRange);
 		Ok(terms)
+	}
+
+	/// The checks of a new request that are its caller's doing: the model
+	/// and the input, `max_fee` against the price, and whether `who` can
+	/// hold `max_fee`. The transaction pool runs these
+	/// ([`crate::CheckRequest`]): a request failing them is never included.
+	pub(crate) fn check_caller_request(
+		who: &T::AccountId,
+		model: ModelId,
+		input: &[u32],
+		max_fee: BalanceOf<T>,
+	) -> Result<ModelTerms<BalanceOf<T>>, Refusal> {
+		let terms = Self::check_request(model, input)?;
+		ensure!(max_fee >= terms.price, Refusal::FeeTooLow);
+		ensure!(
+			T::Currency::can_hold(&HoldReason::Escrow.into(), who, max_fee),
+			Refusal::InsufficientBalance
+		);
+		Ok(terms)
+	}
+
+	/// Every check a new request passes before anything is held: with a
+	/// payer, [`Self::check_caller_request`], else the model and the input
+	/// alone; then the chain's state of the moment: room for one more open
+	/// request and a worker to assign. (The pool leaves these to the block:
+	/// they come and go, and a transaction dropped from the pool for them
+	/// would leave a gap in its sender's nonces.) `request` and the quotes
+	/// run this, so both refuse alike.
+	pub(crate) fn admit(
+		payer: Option<(&T::AccountId, BalanceOf<T>)>,
+		model: ModelId,
+		input: &[u32],
+	) -> Result<Admission<T::AccountId, BalanceOf<T>>, Refusal> {
+		let terms = match payer {
+			Some((who, max_fee)) => Self::check_caller_request(who, model, input, max_fee)?,
+			None => Self::check_request(model, input)?,
+		};
+		ensure!(Requests::<T>::count() < T::MaxOpenRequests::get(), Refusal::TooManyRequests);
+		let now = frame_system::Pallet::<T>::block_number();
+		let worker = Self::select_worker(model, NextRequestId::<T>::get(), &[], now)
+			.ok_or(Refusal::NoEligibleWorker)?;
+		Ok(Admission { terms, worker })
 	}
 
 	/// Validates a request, holds `max_fee`, stores it and assigns a worker.
@@ -119,16 +164,13 @@ impl<T: Config> Pallet<T> {
 		input: Vec<u32>,
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
-		let terms = Self::check_request(model, &input)?;
-		ensure!(max_fee >= terms.price, Error::<T>::FeeTooLow);
-		ensure!(Requests::<T>::count() < T::MaxOpenRequests::get(), Error::<T>::TooManyRequests);
+		let Admission { terms, worker } =
+			Self::admit(Some((&caller, max_fee)), model, &input).map_err(Error::<T>::from)?;
 		let input: BoundedVec<u32, T::MaxInputTokens> =
 			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
 
 		let id = NextRequestId::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
-		let worker =
-			Self::select_worker(model, id, &[], now).ok_or(Error::<T>::NoEligibleWorker)?;
 		T::Currency::hold(&HoldReason::Escrow.into(), &caller, max_fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
@@ -258,4 +300,12 @@ impl<T: Config> ModelUsage for Pallet<T> {
 	fn in_use(id: ModelId) -> bool {
 		OpenPerModel::<T>::get(id) > 0
 	}
+}
+
+/// What a new request passed [`Pallet::admit`] with.
+pub(crate) struct Admission<AccountId, Balance> {
+	/// The model's terms.
+	pub terms: ModelTerms<Balance>,
+	/// The worker it goes to.
+	pub worker: AccountId,
 }

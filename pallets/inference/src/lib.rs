@@ -37,6 +37,7 @@ extern crate alloc;
 pub use pallet::*;
 
 mod assignment;
+mod extension;
 // The benchmarks run as tests in every test build (no separate
 // `runtime-benchmarks` build of the dependency tree).
 #[cfg(any(feature = "runtime-benchmarks", test))]
@@ -57,10 +58,11 @@ mod views;
 pub mod weights;
 
 pub use crypto::{WorkerKey, WorkerSignature};
+pub use extension::{refusal_code, refusal_of_code, CheckRequest};
 pub use traits::{PostedResult, ResultDisputes, ValidatorStaking, Verdict};
 pub use types::*;
 pub use views::{
-	Assignment, Backing, EraIncome, FeeQuote, NominatorView, QuoteError, RequestState, RequestView,
+	Assignment, Backing, EraIncome, FeeQuote, NominatorView, Refusal, RequestState, RequestView,
 	ValidatorView,
 };
 pub use weights::WeightInfo;
@@ -495,10 +497,15 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let tokens = input.len() as u32;
-			Self::do_request(who, model, input, max_fee)?;
-			// Charged for `MaxWorkers` candidates; refund down to the real count.
+			// Charged for `MaxWorkers` candidates; refund down to the real
+			// count, whether it succeeds or is refused (a refusal stops
+			// before the writes, so this bounds what it ran).
 			let workers = ModelWorkers::<T>::decode_len(model).unwrap_or(0) as u32;
-			Ok(Some(T::WeightInfo::request(tokens, workers)).into())
+			let used = Some(T::WeightInfo::request(tokens, workers)).into();
+			match Self::do_request(who, model, input, max_fee) {
+				Ok(_) => Ok(used),
+				Err(error) => Err(sp_runtime::DispatchErrorWithPostInfo { post_info: used, error }),
+			}
 		}
 
 		/// Posts the assigned worker's result: the output bytes, the root of

@@ -69,16 +69,50 @@ pub struct FeeQuote<Balance> {
 	pub protocol_cut: Balance,
 }
 
-/// Why a request would be refused before any funds are held.
+/// Why a request is refused, before anything is held: what `request`
+/// fails with, what the transaction pool rejects it for
+/// ([`crate::CheckRequest`]), and what a quote answers. Each has the
+/// [`Error`] of the same name; its index is the pool's
+/// `InvalidTransaction::Custom` code.
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
-pub enum QuoteError {
+pub enum Refusal {
+	/// No model with this id.
 	UnknownModel,
+	/// The model is retired.
 	ModelRetired,
+	/// The model's results exceed `MaxOutputBytes`.
 	UnservableModel,
+	/// The input has no tokens.
 	EmptyInput,
+	/// The input is longer than the model (or `MaxInputTokens`) allows.
 	InputTooLong,
+	/// A token id is outside the model's vocabulary.
 	TokenOutOfRange,
+	/// No active worker serves the model.
 	NoEligibleWorker,
+	/// `max_fee` is below the model's price.
+	FeeTooLow,
+	/// `MaxOpenRequests` are open.
+	TooManyRequests,
+	/// The caller cannot hold `max_fee`.
+	InsufficientBalance,
+}
+
+impl<T> From<Refusal> for Error<T> {
+	fn from(r: Refusal) -> Self {
+		match r {
+			Refusal::UnknownModel => Error::UnknownModel,
+			Refusal::ModelRetired => Error::ModelRetired,
+			Refusal::UnservableModel => Error::UnservableModel,
+			Refusal::EmptyInput => Error::EmptyInput,
+			Refusal::InputTooLong => Error::InputTooLong,
+			Refusal::TokenOutOfRange => Error::TokenOutOfRange,
+			Refusal::NoEligibleWorker => Error::NoEligibleWorker,
+			Refusal::FeeTooLow => Error::FeeTooLow,
+			Refusal::TooManyRequests => Error::TooManyRequests,
+			Refusal::InsufficientBalance => Error::InsufficientBalance,
+		}
+	}
 }
 
 /// A posted result of this runtime's types.
@@ -161,21 +195,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a request for `model` on `input` would cost now, or why it would
-	/// be refused (funds and the open-request limit aside).
-	pub fn quote(model: ModelId, input: &[u32]) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
-		let terms = Self::check_request(model, input).map_err(|e| match e {
-			Error::<T>::UnknownModel => QuoteError::UnknownModel,
-			Error::<T>::ModelRetired => QuoteError::ModelRetired,
-			Error::<T>::UnservableModel => QuoteError::UnservableModel,
-			Error::<T>::EmptyInput => QuoteError::EmptyInput,
-			Error::<T>::TokenOutOfRange => QuoteError::TokenOutOfRange,
-			_ => QuoteError::InputTooLong,
-		})?;
-		let now = frame_system::Pallet::<T>::block_number();
-		let next = NextRequestId::<T>::get();
-		Self::select_worker(model, next, &[], now).ok_or(QuoteError::NoEligibleWorker)?;
-		let (worker_share, protocol_cut) = Self::split_price(terms.price);
-		Ok(FeeQuote { price: terms.price, worker_share, protocol_cut })
+	/// be refused (whoever makes it, with whatever `max_fee`).
+	pub fn quote(model: ModelId, input: &[u32]) -> Result<FeeQuote<BalanceOf<T>>, Refusal> {
+		Self::admit(None, model, input).map(|a| Self::fee_quote(a.terms.price))
+	}
+
+	/// What `who`'s request for `model` on `input` holding `max_fee` would
+	/// cost now, or why it would be refused (funds and fee included).
+	pub fn check(
+		who: &T::AccountId,
+		model: ModelId,
+		input: &[u32],
+		max_fee: BalanceOf<T>,
+	) -> Result<FeeQuote<BalanceOf<T>>, Refusal> {
+		Self::admit(Some((who, max_fee)), model, input).map(|a| Self::fee_quote(a.terms.price))
+	}
+
+	fn fee_quote(price: BalanceOf<T>) -> FeeQuote<BalanceOf<T>> {
+		let (worker_share, protocol_cut) = Self::split_price(price);
+		FeeQuote { price, worker_share, protocol_cut }
 	}
 }
 

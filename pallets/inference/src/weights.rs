@@ -16,6 +16,7 @@ pub trait WeightInfo {
 	fn register_worker(m: u32) -> Weight;
 	fn deregister_worker() -> Weight;
 	fn request(n: u32, w: u32) -> Weight;
+	fn check_request(n: u32) -> Weight;
 	fn submit_result() -> Weight;
 	fn authorize_submit_result() -> Weight;
 	fn on_initialize_idle() -> Weight;
@@ -37,9 +38,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// `m` in `[1, 16]`.
 	fn register_worker(m: u32) -> Weight {
 		// Proof size: measured 1233, estimated 3614 bytes.
-		// Fastest run: 69_219 ns.
-		Weight::from_parts(114_438_759, 3614)
-			.saturating_add(Weight::from_parts(12_364_739, 0).saturating_mul(m.into()))
+		// Fastest run: 67_176 ns.
+		Weight::from_parts(76_103_828, 3614)
+			.saturating_add(Weight::from_parts(20_953_196, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 5689).saturating_mul(m.into()))
 			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(m.into())))
@@ -48,58 +49,66 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn deregister_worker() -> Weight {
 		// Proof size: measured 1068, estimated 92014 bytes.
-		// Fastest run: 96_810 ns.
-		Weight::from_parts(119_403_000, 92014)
+		// Fastest run: 101_490 ns.
+		Weight::from_parts(177_300_000, 92014)
 			.saturating_add(D::get().reads(18))
 			.saturating_add(D::get().writes(18))
 	}
 	/// `n` in `[1, 512]`.
 	/// `w` in `[1, 100]`.
-	fn request(n: u32, w: u32) -> Weight {
+	fn request(_n: u32, w: u32) -> Weight {
 		// Proof size: measured 1367, estimated 6679 bytes.
-		// Fastest run: 159_628 ns.
-		Weight::from_parts(343_822_613, 6679)
-			.saturating_add(Weight::from_parts(160_345, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(14_515_870, 0).saturating_mul(w.into()))
+		// Fastest run: 161_281 ns.
+		Weight::from_parts(299_115_081, 6679)
+			.saturating_add(Weight::from_parts(16_559_498, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(13))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
 			.saturating_add(D::get().writes(9))
 	}
+	/// `n` in `[1, 512]`.
+	fn check_request(n: u32) -> Weight {
+		// Proof size: measured 538, estimated 4295 bytes.
+		// Fastest run: 23_012 ns.
+		Weight::from_parts(38_107_254, 4295)
+			.saturating_add(Weight::from_parts(706, 0).saturating_mul(n.into()))
+			.saturating_add(D::get().reads(3))
+			.saturating_add(D::get().writes(0))
+	}
 	fn submit_result() -> Weight {
 		// Proof size: measured 836, estimated 5773 bytes.
-		// Fastest run: 56_566 ns.
-		Weight::from_parts(108_683_000, 5773)
+		// Fastest run: 55_523 ns.
+		Weight::from_parts(110_636_000, 5773)
 			.saturating_add(D::get().reads(3))
 			.saturating_add(D::get().writes(5))
 	}
 	fn authorize_submit_result() -> Weight {
 		// Proof size: measured 646, estimated 5773 bytes.
-		// Fastest run: 81_072 ns.
-		Weight::from_parts(122_548_000, 5773)
+		// Fastest run: 76_973 ns.
+		Weight::from_parts(106_820_000, 5773)
 			.saturating_add(D::get().reads(3))
 			.saturating_add(D::get().writes(0))
 	}
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured 66, estimated 8490 bytes.
-		// Fastest run: 10_209 ns.
-		Weight::from_parts(17_452_000, 8490)
+		// Fastest run: 10_279 ns.
+		Weight::from_parts(16_370_000, 8490)
 			.saturating_add(D::get().reads(4))
 			.saturating_add(D::get().writes(0))
 	}
 	fn skip_entry() -> Weight {
 		// Proof size: measured 66, estimated 5773 bytes.
-		// Fastest run: 5_049 ns.
-		Weight::from_parts(9_628_000, 5773)
+		// Fastest run: 4_969 ns.
+		Weight::from_parts(9_719_000, 5773)
 			.saturating_add(D::get().reads(1))
 			.saturating_add(D::get().writes(0))
 	}
 	/// `w` in `[2, 100]`.
 	fn expire_reassign(w: u32) -> Weight {
 		// Proof size: measured 1268, estimated 6679 bytes.
-		// Fastest run: 97_321 ns.
-		Weight::from_parts(154_525_616, 6679)
-			.saturating_add(Weight::from_parts(16_311_973, 0).saturating_mul(w.into()))
+		// Fastest run: 147_866 ns.
+		Weight::from_parts(157_243_810, 6679)
+			.saturating_add(Weight::from_parts(14_507_089, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2624).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(8))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(w.into())))
@@ -108,9 +117,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// `w` in `[1, 100]`.
 	fn expire_refund(w: u32) -> Weight {
 		// Proof size: measured 2094, estimated 6679 bytes.
-		// Fastest run: 138_569 ns.
-		Weight::from_parts(206_942_298, 6679)
-			.saturating_add(Weight::from_parts(6_209_912, 0).saturating_mul(w.into()))
+		// Fastest run: 171_189 ns.
+		Weight::from_parts(229_145_853, 6679)
+			.saturating_add(Weight::from_parts(4_575_218, 0).saturating_mul(w.into()))
 			.saturating_add(Weight::from_parts(0, 2567).saturating_mul(w.into()))
 			.saturating_add(D::get().reads(13))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(w.into())))
@@ -118,24 +127,24 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn settle() -> Weight {
 		// Proof size: measured 1785, estimated 8799 bytes.
-		// Fastest run: 223_728 ns.
-		Weight::from_parts(371_193_000, 8799)
+		// Fastest run: 221_814 ns.
+		Weight::from_parts(385_769_000, 8799)
 			.saturating_add(D::get().reads(12))
 			.saturating_add(D::get().writes(12))
 	}
 	fn prune() -> Weight {
 		// Proof size: measured 0, estimated 0 bytes.
-		// Fastest run: 4_297 ns.
-		Weight::from_parts(7_213_000, 0)
+		// Fastest run: 4_288 ns.
+		Weight::from_parts(8_316_000, 0)
 			.saturating_add(D::get().reads(0))
 			.saturating_add(D::get().writes(2))
 	}
 	/// `v` in `[0, 100]`.
 	fn end_era(v: u32) -> Weight {
 		// Proof size: measured 428, estimated 3549 bytes.
-		// Fastest run: 14_096 ns.
-		Weight::from_parts(22_782_894, 3549)
-			.saturating_add(Weight::from_parts(8_802_107, 0).saturating_mul(v.into()))
+		// Fastest run: 14_286 ns.
+		Weight::from_parts(17_546_859, 3549)
+			.saturating_add(Weight::from_parts(8_352_022, 0).saturating_mul(v.into()))
 			.saturating_add(Weight::from_parts(0, 5118).saturating_mul(v.into()))
 			.saturating_add(D::get().reads(2))
 			.saturating_add(D::get().reads((2_u64).saturating_mul(v.into())))
@@ -154,6 +163,9 @@ impl WeightInfo for () {
 	}
 	fn request(n: u32, w: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::request(n, w)
+	}
+	fn check_request(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::check_request(n)
 	}
 	fn submit_result() -> Weight {
 		WeightsWith::<RocksDbWeight>::submit_result()

@@ -20,7 +20,7 @@ use jsonrpsee::{
 	PendingSubscriptionSink, SubscriptionMessage,
 };
 use pallet_inference_runtime_api::{
-	DisputesApi, FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, QuoteError, RequestId,
+	DisputesApi, FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, Refusal, RequestId,
 	RequestState, RequestView,
 };
 use sc_client_api::BlockchainEvents;
@@ -40,8 +40,11 @@ pub enum ErrorCode {
 	InputTooLong = 8005,
 	TokenOutOfRange = 8006,
 	NoEligibleWorker = 8007,
+	FeeTooLow = 8008,
+	TooManyRequests = 8009,
 	NoTokenizer = 8010,
 	TokenizerFailed = 8011,
+	InsufficientFunds = 8012,
 	UnknownRequest = 8020,
 	NoDispute = 8021,
 	RuntimeApi = 8030,
@@ -51,18 +54,41 @@ fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObject::owned(code as i32, message.into(), None::<()>)
 }
 
-impl From<QuoteError> for ErrorCode {
-	fn from(e: QuoteError) -> Self {
+/// The one mapping of the pallet's refusals (what `request` fails with and
+/// the transaction pool rejects) to codes: exhaustive, so a new refusal
+/// cannot go unmapped.
+impl From<Refusal> for ErrorCode {
+	fn from(e: Refusal) -> Self {
 		match e {
-			QuoteError::UnknownModel => Self::UnknownModel,
-			QuoteError::ModelRetired => Self::ModelRetired,
-			QuoteError::UnservableModel => Self::UnservableModel,
-			QuoteError::EmptyInput => Self::EmptyInput,
-			QuoteError::InputTooLong => Self::InputTooLong,
-			QuoteError::TokenOutOfRange => Self::TokenOutOfRange,
-			QuoteError::NoEligibleWorker => Self::NoEligibleWorker,
+			Refusal::UnknownModel => Self::UnknownModel,
+			Refusal::ModelRetired => Self::ModelRetired,
+			Refusal::UnservableModel => Self::UnservableModel,
+			Refusal::EmptyInput => Self::EmptyInput,
+			Refusal::InputTooLong => Self::InputTooLong,
+			Refusal::TokenOutOfRange => Self::TokenOutOfRange,
+			Refusal::NoEligibleWorker => Self::NoEligibleWorker,
+			Refusal::FeeTooLow => Self::FeeTooLow,
+			Refusal::TooManyRequests => Self::TooManyRequests,
+			Refusal::InsufficientBalance => Self::InsufficientFunds,
 		}
 	}
+}
+
+/// A refusal as an RPC error.
+fn refused(e: Refusal) -> ErrorObjectOwned {
+	let message = match e {
+		Refusal::UnknownModel => "unknown model",
+		Refusal::ModelRetired => "the model is retired",
+		Refusal::UnservableModel => "no worker can serve the model's results",
+		Refusal::EmptyInput => "the input has no tokens",
+		Refusal::InputTooLong => "the input is longer than the model takes",
+		Refusal::TokenOutOfRange => "a token id is outside the model's vocabulary",
+		Refusal::NoEligibleWorker => "no eligible worker serves the model now",
+		Refusal::FeeTooLow => "maxFee is below the model's price",
+		Refusal::TooManyRequests => "the chain has as many open requests as it takes",
+		Refusal::InsufficientBalance => "the account cannot hold maxFee",
+	};
+	error(ErrorCode::from(e), message)
 }
 
 /// Tokenizers the node holds, by model id (the node checks each against the
@@ -220,13 +246,18 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 	#[method(name = "inference_models")]
 	fn models(&self, at: Option<BlockHash>) -> RpcResult<Vec<ModelInfo<AccountId>>>;
 
-	/// What a request would cost, or the error it would get.
+	/// What a request would cost, or the error it would get; with `who`,
+	/// also whether `who` may make it holding `max_fee` (default: the
+	/// price): the checks the transaction pool runs (8008 fee too low,
+	/// 8012 insufficient funds).
 	#[method(name = "inference_estimateFee")]
 	fn estimate_fee(
 		&self,
 		model: ModelId,
 		tokens: Vec<u32>,
 		at: Option<BlockHash>,
+		who: Option<AccountId>,
+		max_fee: Option<Amount>,
 	) -> RpcResult<FeeInfo>;
 
 	/// Token ids of `text` with the model's tokenizer, special tokens
@@ -455,7 +486,8 @@ where
 		+ DisputesApi<Block, AccountId, Balance, BlockNumber>,
 	AccountId:
 		Codec + Clone + PartialEq + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
-	Balance: Codec + Clone + PartialEq + Send + Sync + Serialize + Into<u128> + 'static,
+	Balance:
+		Codec + Clone + PartialEq + Send + Sync + Serialize + Into<u128> + TryFrom<u128> + 'static,
 	BlockNumber: Codec + Clone + Send + Sync + Serialize + PartialEq + 'static,
 {
 	fn models(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ModelInfo<AccountId>>> {
@@ -499,11 +531,21 @@ where
 		model: ModelId,
 		tokens: Vec<u32>,
 		at: Option<Block::Hash>,
+		who: Option<AccountId>,
+		max_fee: Option<Amount>,
 	) -> RpcResult<FeeInfo> {
 		too_long("tokens", tokens.len(), MAX_TOKENS)?;
-		let quote =
-			self.client.runtime_api().quote(self.at(at), model, tokens).map_err(api_error)?;
-		quote.map(FeeInfo::from).map_err(|e| error(ErrorCode::from(e), format!("{e:?}")))
+		let (api, at) = (self.client.runtime_api(), self.at(at));
+		let quote = api.quote(at, model, tokens.clone()).map_err(api_error)?.map_err(refused)?;
+		let Some(who) = who else { return Ok(quote.into()) };
+		let max_fee = match max_fee {
+			Some(Amount(fee)) => {
+				Balance::try_from(fee).map_err(|_| refused(Refusal::InsufficientBalance))?
+			}
+			None => quote.price,
+		};
+		let checked = api.check(at, who, model, tokens, max_fee).map_err(api_error)?;
+		checked.map(FeeInfo::from).map_err(refused)
 	}
 
 	fn tokenize(&self, model: ModelId, text: String) -> RpcResult<Vec<u32>> {

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_disputes::{DisputeView, Ending, Party, Resolution, StageView};
 pub use pallet_inference::{
-	Assignment, Backing, EraIncome, FeeQuote, NominatorView, PostedResult, QuoteError, RequestId,
+	Assignment, Backing, EraIncome, FeeQuote, NominatorView, PostedResult, Refusal, RequestId,
 	RequestState, RequestView, ValidatorView, WorkerKey,
 };
 pub use pallet_models::{ModelId, ModelSummary};
@@ -29,7 +29,11 @@ sp_api::decl_runtime_apis! {
 		fn request(id: RequestId) -> Option<RequestView<AccountId, Balance, BlockNumber>>;
 		/// What a request for `model` on `input` would cost, or why it would
 		/// be refused.
-		fn quote(model: ModelId, input: Vec<u32>) -> Result<FeeQuote<Balance>, QuoteError>;
+		fn quote(model: ModelId, input: Vec<u32>) -> Result<FeeQuote<Balance>, Refusal>;
+		/// What `who`'s request for `model` on `input` holding `max_fee`
+		/// would cost, or why it would be refused (the fee and `who`'s
+		/// funds included): the transaction pool's own check.
+		fn check(who: AccountId, model: ModelId, input: Vec<u32>, max_fee: Balance) -> Result<FeeQuote<Balance>, Refusal>;
 		/// The open, unanswered assignments of `worker`, oldest first.
 		fn assignments(worker: AccountId) -> Vec<Assignment<BlockNumber>>;
 		/// The id the next request will get.

@@ -6,6 +6,7 @@
 
 mod disputes;
 mod eras;
+mod extension;
 mod props;
 mod requests;
 mod results;

@@ -48,7 +48,7 @@ fn request_is_charged_for_the_workers_it_actually_scanned() {
 fn request_rejects_bad_input_and_holds_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
 		let req = |model, input: Vec<u32>, fee| {
-			Inference::request(RuntimeOrigin::signed(ALICE), model, input, fee)
+			Inference::request(RuntimeOrigin::signed(ALICE), model, input, fee).map_err(|e| e.error)
 		};
 		assert_noop!(req(7, vec![1], 200), Error::<Test>::UnknownModel);
 		assert_noop!(req(0, vec![], 200), Error::<Test>::EmptyInput);
@@ -56,11 +56,11 @@ fn request_rejects_bad_input_and_holds_nothing() {
 		assert_noop!(req(0, vec![1, 64], 200), Error::<Test>::TokenOutOfRange);
 		assert_noop!(req(0, vec![1], PRICE - 1), Error::<Test>::FeeTooLow);
 		assert_noop!(
-			Inference::request(RuntimeOrigin::signed(POOR), 0, vec![1], PRICE),
+			Inference::request(RuntimeOrigin::signed(POOR), 0, vec![1], PRICE).map_err(|e| e.error),
 			Error::<Test>::InsufficientBalance
 		);
 		assert_noop!(
-			Inference::request(RuntimeOrigin::none(), 0, vec![1], PRICE),
+			Inference::request(RuntimeOrigin::none(), 0, vec![1], PRICE).map_err(|e| e.error),
 			DispatchError::BadOrigin
 		);
 		assert_ok!(Models::retire(RuntimeOrigin::signed(OWNER), 0));
@@ -106,7 +106,7 @@ fn a_model_with_oversized_results_is_not_served() {
 		spec.hashes = ModelHashes { program: spec.arch.program_hash(), ..Default::default() };
 		let id = Models::do_register(spec).unwrap_or_else(|e| panic!("{e:?}"));
 		assert_noop!(
-			Inference::request(RuntimeOrigin::signed(ALICE), id, vec![1], 5),
+			Inference::request(RuntimeOrigin::signed(ALICE), id, vec![1], 5).map_err(|e| e.error),
 			Error::<Test>::UnservableModel
 		);
 	});

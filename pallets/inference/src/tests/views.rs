@@ -1,5 +1,5 @@
 use super::*;
-use crate::{FeeQuote, QuoteError, RequestState};
+use crate::{FeeQuote, Refusal, RequestState};
 use frame_support::assert_ok;
 
 #[test]
@@ -60,13 +60,13 @@ fn quotes_price_the_request_or_say_why_not() {
 			Inference::quote(0, &[1, 2]),
 			Ok(FeeQuote { price: PRICE, worker_share: 90, protocol_cut: 10 })
 		);
-		assert_eq!(Inference::quote(4, &[1]), Err(QuoteError::UnknownModel));
-		assert_eq!(Inference::quote(0, &[]), Err(QuoteError::EmptyInput));
-		assert_eq!(Inference::quote(0, &[1; 17]), Err(QuoteError::InputTooLong));
-		assert_eq!(Inference::quote(0, &[64]), Err(QuoteError::TokenOutOfRange));
+		assert_eq!(Inference::quote(4, &[1]), Err(Refusal::UnknownModel));
+		assert_eq!(Inference::quote(0, &[]), Err(Refusal::EmptyInput));
+		assert_eq!(Inference::quote(0, &[1; 17]), Err(Refusal::InputTooLong));
+		assert_eq!(Inference::quote(0, &[64]), Err(Refusal::TokenOutOfRange));
 		Stakes::set(Default::default());
-		assert_eq!(Inference::quote(0, &[1]), Err(QuoteError::NoEligibleWorker));
+		assert_eq!(Inference::quote(0, &[1]), Err(Refusal::NoEligibleWorker));
 		assert_ok!(Models::retire(RuntimeOrigin::signed(OWNER), 0));
-		assert_eq!(Inference::quote(0, &[1]), Err(QuoteError::ModelRetired));
+		assert_eq!(Inference::quote(0, &[1]), Err(Refusal::ModelRetired));
 	});
 }
