@@ -13,7 +13,10 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use super::{Program, Shape};
+use super::{
+	tiling::{bytes, mul_add, Blocks},
+	Program, Shape,
+};
 use crate::{KernelError, MAX_STEP_BYTES, ROW_BLOCK};
 
 mod plan;
@@ -97,27 +100,6 @@ impl WeightTile {
 	}
 }
 
-/// Bytes of a `rows × cols` tile.
-fn bytes(rows: u32, cols: u32) -> usize {
-	Shape { rows, cols }.bytes()
-}
-
-/// The widest column block (a power of two up to 64 dividing `n`) for which
-/// a linear step on a full row block fits in [`MAX_STEP_BYTES`].
-fn column_block(k: u32, n: u32) -> Result<u32, KernelError> {
-	[64u32, 32, 16, 8, 4, 2, 1]
-		.into_iter()
-		.find(|&w| {
-			n.checked_rem(w) == Some(0)
-				&& bytes(ROW_BLOCK, k)
-					.saturating_add(bytes(k, w))
-					.saturating_add(bytes(1, w))
-					.saturating_add(bytes(ROW_BLOCK, w))
-					<= MAX_STEP_BYTES
-		})
-		.ok_or(KernelError::UnsupportedShape)
-}
-
 impl BertShape {
 	/// Checks, without laying anything out, that this shape compiles: heads
 	/// divide the width, and every linear layer has a column block whose step
@@ -125,19 +107,6 @@ impl BertShape {
 	/// model is registered.
 	pub fn check(&self) -> Result<(), KernelError> {
 		Dims::new(self).map(|_| ())
-	}
-}
-
-/// A linear layer's output columns, cut into `blocks` tiles of `width`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Blocks {
-	pub blocks: u32,
-	pub width: u32,
-}
-
-impl Blocks {
-	fn new(n: u32, width: u32) -> Self {
-		Self { blocks: n.checked_div(width).unwrap_or(0), width }
 	}
 }
 
@@ -173,11 +142,6 @@ pub(crate) struct Dims {
 	pub weight_count: u32,
 }
 
-/// `a · b + c`, or an unsupported shape if it overflows.
-fn mul_add(a: u32, b: u32, c: u32) -> Result<u32, KernelError> {
-	a.checked_mul(b).and_then(|x| x.checked_add(c)).ok_or(KernelError::UnsupportedShape)
-}
-
 impl Dims {
 	pub(crate) fn new(s: &BertShape) -> Result<Self, KernelError> {
 		let d = s.hidden;
@@ -197,9 +161,9 @@ impl Dims {
 		{
 			return Err(KernelError::UnsupportedShape);
 		}
-		let attention_output = Blocks::new(d, column_block(d, d)?);
-		let up = Blocks::new(s.intermediate, column_block(d, s.intermediate)?);
-		let down = Blocks::new(d, column_block(s.intermediate, d)?);
+		let attention_output = Blocks::of_linear(d, d)?;
+		let up = Blocks::of_linear(d, s.intermediate)?;
+		let down = Blocks::of_linear(s.intermediate, d)?;
 		let position = s.vocab;
 		let token_type = position
 			.checked_add(s.max_positions.div_ceil(ROW_BLOCK))

@@ -20,7 +20,8 @@
 
 use alloc::vec::Vec;
 
-use super::{BertShape, Blocks, Dims, Linear, Norm};
+use super::{BertShape, Dims, Linear, Norm};
+use crate::program::tiling::{row_blocks, rows_of_block, Blocks};
 use crate::{
 	program::{Op, Source, Step},
 	KernelError, ROW_BLOCK,
@@ -57,7 +58,7 @@ impl Plan {
 		if seq_len == 0 || seq_len > shape.max_positions {
 			return Err(KernelError::BadSequenceLength);
 		}
-		let n = seq_len.div_ceil(ROW_BLOCK);
+		let n = row_blocks(seq_len);
 		let too_long = KernelError::UnsupportedShape;
 		let per_row_block = [
 			dims.heads.checked_mul(4),
@@ -138,7 +139,7 @@ impl Plan {
 
 	/// Rows of row block `rb`.
 	fn rows(&self, rb: u32) -> u32 {
-		ROW_BLOCK.min(self.seq_len.saturating_sub(rb.saturating_mul(ROW_BLOCK)))
+		rows_of_block(self.seq_len, rb)
 	}
 
 	fn embed(&self, rb: u32) -> Step {
