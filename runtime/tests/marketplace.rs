@@ -178,30 +178,42 @@ fn a_result_signed_by_another_key_is_rejected() {
 }
 
 #[test]
-fn a_request_for_an_unknown_model_holds_nothing() {
+fn a_request_the_pallet_would_refuse_is_not_a_valid_transaction() {
+	// `CheckRequest` turns the caller's mistakes into invalid transactions:
+	// never included, so no fee, no nonce, nothing held.
 	common::preset_ext("development").execute_with(|| {
 		let bob = Sr25519Keyring::Bob.to_account_id();
 		let mut chain = common::Chain::new();
 		chain.open();
 		let genesis = frame_system::BlockHash::<Runtime>::get(0);
-		let xt = cinder_runtime::extrinsic::sign(
-			&Sr25519Keyring::Bob.pair(),
-			0,
-			genesis,
-			RuntimeCall::Inference(pallet_inference::Call::request {
-				model: 9,
-				input: HELLO.to_vec(),
-				max_fee: minilm::PRICE,
-			}),
-		);
-		let outcome = Executive::apply_extrinsic(xt).expect("valid transaction");
-		let err = outcome.expect_err("dispatch fails");
-		assert_eq!(
-			err,
-			sp_runtime::DispatchError::from(pallet_inference::Error::<Runtime>::UnknownModel)
-		);
+		let free = Balances::balance(&bob);
+		for (model, max_fee, refusal) in [
+			(9, minilm::PRICE, pallet_inference::Refusal::UnknownModel),
+			(0, minilm::PRICE - 1, pallet_inference::Refusal::FeeTooLow),
+			(0, free, pallet_inference::Refusal::InsufficientBalance),
+		] {
+			let xt = cinder_runtime::extrinsic::sign(
+				&Sr25519Keyring::Bob.pair(),
+				0,
+				genesis,
+				RuntimeCall::Inference(pallet_inference::Call::request {
+					model,
+					input: HELLO.to_vec(),
+					max_fee,
+				}),
+			);
+			assert_eq!(
+				Executive::apply_extrinsic(xt),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+					pallet_inference::refusal_code(refusal)
+				))),
+				"{refusal:?}"
+			);
+		}
 		let escrow = pallet_inference::HoldReason::Escrow.into();
 		assert_eq!(Balances::balance_on_hold(&escrow, &bob), 0);
+		assert_eq!(Balances::balance(&bob), free);
+		assert_eq!(frame_system::Pallet::<Runtime>::account_nonce(&bob), 0);
 		chain.close();
 	});
 }

@@ -2,11 +2,15 @@
 //! methods and error codes.
 
 mod amount;
+mod answers;
 mod dispute;
+mod errors;
 mod staking;
 
 pub use amount::Amount;
+pub use answers::{FeeInfo, ModelInfo, NotMadeYet, RequestInfo, RequestUpdate};
 pub use dispute::{DisputeInfo, OutcomeInfo, RevealInfo};
+pub use errors::ErrorCode;
 pub use staking::{BackingInfo, EraIncomeInfo, NominatorInfo, ValidatorInfo};
 
 use std::sync::Arc;
@@ -16,80 +20,19 @@ use futures::StreamExt;
 use jsonrpsee::{
 	core::{async_trait, RpcResult, SubscriptionResult},
 	proc_macros::rpc,
-	types::{error::ErrorObject, ErrorObjectOwned},
 	PendingSubscriptionSink, SubscriptionMessage,
 };
 use pallet_inference_runtime_api::{
-	DisputesApi, FeeQuote, InferenceApi as RuntimeInferenceApi, ModelId, Refusal, RequestId,
-	RequestState, RequestView,
+	DisputesApi, InferenceApi as RuntimeInferenceApi, ModelId, Refusal, RequestId,
 };
 use sc_client_api::BlockchainEvents;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sp_api::ProvideRuntimeApi;
+
+use answers::hex;
+use errors::{api_error, error, refused, tokenizer_result, too_long};
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
-
-/// Stable error codes of the `inference_*` methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(i32)]
-pub enum ErrorCode {
-	UnknownModel = 8001,
-	ModelRetired = 8002,
-	UnservableModel = 8003,
-	EmptyInput = 8004,
-	InputTooLong = 8005,
-	TokenOutOfRange = 8006,
-	NoEligibleWorker = 8007,
-	FeeTooLow = 8008,
-	TooManyRequests = 8009,
-	NoTokenizer = 8010,
-	TokenizerFailed = 8011,
-	InsufficientFunds = 8012,
-	UnknownRequest = 8020,
-	NoDispute = 8021,
-	RuntimeApi = 8030,
-}
-
-fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectOwned {
-	ErrorObject::owned(code as i32, message.into(), None::<()>)
-}
-
-/// The one mapping of the pallet's refusals (what `request` fails with and
-/// the transaction pool rejects) to codes: exhaustive, so a new refusal
-/// cannot go unmapped.
-impl From<Refusal> for ErrorCode {
-	fn from(e: Refusal) -> Self {
-		match e {
-			Refusal::UnknownModel => Self::UnknownModel,
-			Refusal::ModelRetired => Self::ModelRetired,
-			Refusal::UnservableModel => Self::UnservableModel,
-			Refusal::EmptyInput => Self::EmptyInput,
-			Refusal::InputTooLong => Self::InputTooLong,
-			Refusal::TokenOutOfRange => Self::TokenOutOfRange,
-			Refusal::NoEligibleWorker => Self::NoEligibleWorker,
-			Refusal::FeeTooLow => Self::FeeTooLow,
-			Refusal::TooManyRequests => Self::TooManyRequests,
-			Refusal::InsufficientBalance => Self::InsufficientFunds,
-		}
-	}
-}
-
-/// A refusal as an RPC error.
-fn refused(e: Refusal) -> ErrorObjectOwned {
-	let message = match e {
-		Refusal::UnknownModel => "unknown model",
-		Refusal::ModelRetired => "the model is retired",
-		Refusal::UnservableModel => "no worker can serve the model's results",
-		Refusal::EmptyInput => "the input has no tokens",
-		Refusal::InputTooLong => "the input is longer than the model takes",
-		Refusal::TokenOutOfRange => "a token id is outside the model's vocabulary",
-		Refusal::NoEligibleWorker => "no eligible worker serves the model now",
-		Refusal::FeeTooLow => "maxFee is below the model's price",
-		Refusal::TooManyRequests => "the chain has as many open requests as it takes",
-		Refusal::InsufficientBalance => "the account cannot hold maxFee",
-	};
-	error(ErrorCode::from(e), message)
-}
 
 /// Tokenizers the node holds, by model id (the node checks each against the
 /// model's registered tokenizer hash when it loads it).
@@ -99,145 +42,6 @@ pub trait Tokenizers: Send + Sync {
 	fn tokenize(&self, model: ModelId, text: &str) -> Option<Result<Vec<u32>, String>>;
 	/// Text of `ids` for `model`.
 	fn detokenize(&self, model: ModelId, ids: &[u32]) -> Option<Result<String, String>>;
-}
-
-/// A model as `inference_models` returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelInfo<AccountId> {
-	pub id: ModelId,
-	pub name: String,
-	pub owner: AccountId,
-	/// Per request, in plancks.
-	pub price: Amount,
-	pub active: bool,
-	pub spec_version: u32,
-	/// Longest input, in tokens.
-	pub max_input_tokens: u32,
-	/// Token ids run from 0 to `vocab_size − 1`.
-	pub vocab_size: u32,
-	/// Length of a result, in bytes.
-	pub output_bytes: u32,
-	pub metadata: String,
-	/// `0x`-hex blake2-256 commitments.
-	pub weights_hash: String,
-	pub weight_root: String,
-	pub program_hash: String,
-	pub tokenizer_hash: String,
-}
-
-/// What a request would cost: `inference_estimateFee`'s answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FeeInfo {
-	/// What the caller pays (the least `maxFee` accepted).
-	pub price: Amount,
-	/// Of which the worker gets this,
-	pub worker_share: Amount,
-	/// and the treasury this.
-	pub protocol_cut: Amount,
-}
-
-impl<B: Into<u128>> From<FeeQuote<B>> for FeeInfo {
-	fn from(q: FeeQuote<B>) -> Self {
-		Self {
-			price: Amount::of(q.price),
-			worker_share: Amount::of(q.worker_share),
-			protocol_cut: Amount::of(q.protocol_cut),
-		}
-	}
-}
-
-/// A request as `inference_request` returns it: the runtime's view (its
-/// amounts as decimal strings; `output` is always `null` here, the result
-/// being in `outputHex`), the result as hex and, when it is a whole number
-/// of f32s, as an embedding; and its dispute, while open or kept after it
-/// ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-	rename_all = "camelCase",
-	bound(deserialize = "AccountId: Deserialize<'de>, BlockNumber: Deserialize<'de>")
-)]
-pub struct RequestInfo<AccountId, BlockNumber> {
-	#[serde(flatten)]
-	pub view: RequestView<AccountId, Amount, BlockNumber>,
-	pub output_hex: Option<String>,
-	pub embedding: Option<Vec<f32>>,
-	#[serde(default)]
-	pub dispute: Option<DisputeInfo<AccountId, BlockNumber>>,
-}
-
-/// `state` with its amounts as [`Amount`]s.
-fn state_amounts<A, B: Into<u128>, N>(state: RequestState<A, B, N>) -> RequestState<A, Amount, N> {
-	match state {
-		RequestState::Assigned { worker, deadline, attempt } => {
-			RequestState::Assigned { worker, deadline, attempt }
-		}
-		RequestState::Answered { worker, trace_root, steps, challenge_end } => {
-			RequestState::Answered { worker, trace_root, steps, challenge_end }
-		}
-		RequestState::Frozen { worker, trace_root, steps } => {
-			RequestState::Frozen { worker, trace_root, steps }
-		}
-		RequestState::Settled { worker, worker_share, protocol_cut, at } => RequestState::Settled {
-			worker,
-			worker_share: Amount::of(worker_share),
-			protocol_cut: Amount::of(protocol_cut),
-			at,
-		},
-		RequestState::Refunded { amount, at } => {
-			RequestState::Refunded { amount: Amount::of(amount), at }
-		}
-	}
-}
-
-impl<A, N> RequestInfo<A, N> {
-	fn from_view<B: Into<u128>>(
-		view: RequestView<A, B, N>,
-		dispute: Option<DisputeInfo<A, N>>,
-	) -> Self {
-		let RequestView { id, caller, model, max_fee, price, state, output } = view;
-		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
-			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-		});
-		let view = RequestView {
-			id,
-			caller,
-			model,
-			max_fee: max_fee.map(Amount::of),
-			price: price.map(Amount::of),
-			state: state_amounts(state),
-			output: None,
-		};
-		Self { view, output_hex: output.as_deref().map(hex), embedding, dispute }
-	}
-
-	/// Whether the request has finished (settled or refunded).
-	pub fn is_final(&self) -> bool {
-		matches!(self.view.state, RequestState::Settled { .. } | RequestState::Refunded { .. })
-	}
-}
-
-/// What `inference_subscribeRequest` notifies: the request, or, when it is
-/// not made yet, `{"id", "state": {"state": "unknown", "nextRequestId"}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum RequestUpdate<AccountId, BlockNumber> {
-	Known(Box<RequestInfo<AccountId, BlockNumber>>),
-	NotMadeYet { id: RequestId, state: NotMadeYet },
-}
-
-/// The state of a request not made yet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
-pub enum NotMadeYet {
-	/// No request has this id yet: the next one made gets `next_request_id`.
-	#[serde(rename_all = "camelCase")]
-	Unknown { next_request_id: RequestId },
-}
-
-fn hex(bytes: &[u8]) -> String {
-	sp_core::bytes::to_hex(bytes, false)
 }
 
 #[rpc(server)]
@@ -331,18 +135,6 @@ impl<C, B> Inference<C, B> {
 	}
 }
 
-/// A [`Tokenizers`] answer as an RPC result: no tokenizer is 8010, a
-/// tokenizer failure 8011.
-fn tokenizer_result<T>(model: ModelId, answer: Option<Result<T, String>>) -> RpcResult<T> {
-	match answer {
-		None => Err(error(
-			ErrorCode::NoTokenizer,
-			format!("no tokenizer for model {model} on this node"),
-		)),
-		Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
-	}
-}
-
 /// Longest text `inference_tokenize` takes, in bytes, and most token ids
 /// `inference_estimateFee` and `inference_detokenize` take: far above any
 /// model's input (hundreds of tokens), low enough that no call ties up the
@@ -351,18 +143,6 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 pub const MAX_TOKENS: usize = 16 * 1024;
 /// How far past the next request id `inference_subscribeRequest` watches.
 pub const SUBSCRIBE_AHEAD: RequestId = 4096;
-
-/// An input over `max`: 8005, before any work is done on it.
-fn too_long(what: &str, len: usize, max: usize) -> RpcResult<()> {
-	if len > max {
-		return Err(error(ErrorCode::InputTooLong, format!("{what} of {len}; at most {max}")));
-	}
-	Ok(())
-}
-
-fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
-	error(ErrorCode::RuntimeApi, format!("runtime API call failed: {e}"))
-}
 
 impl<C, Block> Inference<C, Block>
 where

@@ -1,0 +1,97 @@
+//! The `inference_*` methods' errors: stable codes, and the one mapping of
+//! the pallet's refusals to them.
+
+use jsonrpsee::{
+	core::RpcResult,
+	types::{error::ErrorObject, ErrorObjectOwned},
+};
+use pallet_inference_runtime_api::{ModelId, Refusal};
+
+/// Stable error codes of the `inference_*` methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ErrorCode {
+	UnknownModel = 8001,
+	ModelRetired = 8002,
+	UnservableModel = 8003,
+	EmptyInput = 8004,
+	InputTooLong = 8005,
+	TokenOutOfRange = 8006,
+	NoEligibleWorker = 8007,
+	FeeTooLow = 8008,
+	TooManyRequests = 8009,
+	NoTokenizer = 8010,
+	TokenizerFailed = 8011,
+	InsufficientFunds = 8012,
+	UnknownRequest = 8020,
+	NoDispute = 8021,
+	RuntimeApi = 8030,
+}
+
+pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObject::owned(code as i32, message.into(), None::<()>)
+}
+
+/// The one mapping of the pallet's refusals (what `request` fails with and
+/// the transaction pool rejects) to codes: exhaustive, so a new refusal
+/// cannot go unmapped.
+impl From<Refusal> for ErrorCode {
+	fn from(e: Refusal) -> Self {
+		match e {
+			Refusal::UnknownModel => Self::UnknownModel,
+			Refusal::ModelRetired => Self::ModelRetired,
+			Refusal::UnservableModel => Self::UnservableModel,
+			Refusal::EmptyInput => Self::EmptyInput,
+			Refusal::InputTooLong => Self::InputTooLong,
+			Refusal::TokenOutOfRange => Self::TokenOutOfRange,
+			Refusal::NoEligibleWorker => Self::NoEligibleWorker,
+			Refusal::FeeTooLow => Self::FeeTooLow,
+			Refusal::TooManyRequests => Self::TooManyRequests,
+			Refusal::InsufficientBalance => Self::InsufficientFunds,
+		}
+	}
+}
+
+/// A refusal as an RPC error.
+pub(crate) fn refused(e: Refusal) -> ErrorObjectOwned {
+	let message = match e {
+		Refusal::UnknownModel => "unknown model",
+		Refusal::ModelRetired => "the model is retired",
+		Refusal::UnservableModel => "no worker can serve the model's results",
+		Refusal::EmptyInput => "the input has no tokens",
+		Refusal::InputTooLong => "the input is longer than the model takes",
+		Refusal::TokenOutOfRange => "a token id is outside the model's vocabulary",
+		Refusal::NoEligibleWorker => "no eligible worker serves the model now",
+		Refusal::FeeTooLow => "maxFee is below the model's price",
+		Refusal::TooManyRequests => "the chain has as many open requests as it takes",
+		Refusal::InsufficientBalance => "the account cannot hold maxFee",
+	};
+	error(ErrorCode::from(e), message)
+}
+
+/// A [`Tokenizers`] answer as an RPC result: no tokenizer is 8010, a
+/// tokenizer failure 8011.
+pub(crate) fn tokenizer_result<T>(
+	model: ModelId,
+	answer: Option<Result<T, String>>,
+) -> RpcResult<T> {
+	match answer {
+		None => Err(error(
+			ErrorCode::NoTokenizer,
+			format!("no tokenizer for model {model} on this node"),
+		)),
+		Some(r) => r.map_err(|e| error(ErrorCode::TokenizerFailed, e)),
+	}
+}
+
+/// An input over `max`: 8005, before any work is done on it.
+pub(crate) fn too_long(what: &str, len: usize, max: usize) -> RpcResult<()> {
+	if len > max {
+		return Err(error(ErrorCode::InputTooLong, format!("{what} of {len}; at most {max}")));
+	}
+	Ok(())
+}
+
+pub(crate) fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+	error(ErrorCode::RuntimeApi, format!("runtime API call failed: {e}"))
+}
