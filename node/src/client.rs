@@ -250,9 +250,10 @@ impl EmbedCmd {
 
 		let mut pending = Vec::new();
 		for text in &self.texts {
-			let tokens = payer.rpc.call("inference_tokenize", json!([model_id, text]))?;
-			let ids: Vec<u32> = serde_json::from_value(tokens)
-				.map_err(|e| ClientError::Other(format!("tokens: {e}")))?;
+			let ids: Vec<u32> = typed(
+				"inference_tokenize",
+				payer.rpc.call("inference_tokenize", json!([model_id, text]))?,
+			)?;
 			payer.rpc.call("inference_estimateFee", json!([model_id, ids]))?;
 			let tokens = ids.len();
 			let (_, hash) = payer.request(model_id, ids, max_fee)?;
@@ -290,10 +291,12 @@ impl EmbedCmd {
 			results.push((*id, view));
 		}
 
-		let vectors: Vec<Vec<f32>> = results
+		let infos: Vec<RequestOf> = results
 			.iter()
-			.map(|(_, v)| serde_json::from_value(v["embedding"].clone()).unwrap_or_default())
-			.collect();
+			.map(|(_, v)| typed("inference_request", v.clone()))
+			.collect::<Result<_>>()?;
+		let vectors: Vec<Vec<f32>> =
+			infos.iter().map(|i| i.embedding.clone().unwrap_or_default()).collect();
 		let similarity = (vectors.len() == 2 && !vectors[0].is_empty() && !vectors[1].is_empty())
 			.then(|| cinder_engine::model::cosine(&vectors[0], &vectors[1]));
 		if self.json {
@@ -304,8 +307,9 @@ impl EmbedCmd {
 			println!("{out}");
 			return Ok(());
 		}
-		for ((id, view), (text, vector)) in results.iter().zip(pending.iter().zip(&vectors)) {
-			let info: RequestOf = typed("inference_request", view.clone())?;
+		for (((id, _), info), (text, vector)) in
+			results.iter().zip(infos).zip(pending.iter().zip(&vectors))
+		{
 			match info.view.state {
 				RequestState::Settled { worker, worker_share, protocol_cut, at } => {
 					println!("request {id} for {text:?}: settled");

@@ -91,9 +91,10 @@ impl LoadCmd {
 
 	/// Tokens and price of the load request.
 	fn request_input(rpc: &HttpClient) -> Result<(Vec<u32>, u128)> {
-		let ids: Vec<u32> =
-			serde_json::from_value(rpc.call("inference_tokenize", json!([0, TEXT]))?)
-				.map_err(|e| ClientError::Other(e.to_string()))?;
+		let ids: Vec<u32> = crate::client::typed(
+			"inference_tokenize",
+			rpc.call("inference_tokenize", json!([0, TEXT]))?,
+		)?;
 		let quote: pallet_inference_rpc::FeeInfo = crate::client::typed(
 			"inference_estimateFee",
 			rpc.call("inference_estimateFee", json!([0, ids.clone()]))?,

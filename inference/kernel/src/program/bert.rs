@@ -14,7 +14,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 use super::{
-	tiling::{bytes, mul_add, Blocks},
+	tiling::{bytes, mul_add, row_blocks, Blocks},
 	Program, Shape,
 };
 use crate::{KernelError, MAX_STEP_BYTES, ROW_BLOCK};
@@ -166,7 +166,7 @@ impl Dims {
 		let down = Blocks::of_linear(s.intermediate, d)?;
 		let position = s.vocab;
 		let token_type = position
-			.checked_add(s.max_positions.div_ceil(ROW_BLOCK))
+			.checked_add(row_blocks(s.max_positions))
 			.ok_or(KernelError::UnsupportedShape)?;
 		let embedding_norm =
 			token_type.checked_add(s.type_vocab.max(1)).ok_or(KernelError::UnsupportedShape)?;

@@ -33,40 +33,45 @@ pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectO
 }
 
 /// The one mapping of the pallet's refusals (what `request` fails with and
-/// the transaction pool rejects) to codes: exhaustive, so a new refusal
-/// cannot go unmapped.
+/// the transaction pool rejects) to codes and words: exhaustive, so a new
+/// refusal cannot go unmapped.
+fn refusal(e: Refusal) -> (ErrorCode, &'static str) {
+	match e {
+		Refusal::UnknownModel => (ErrorCode::UnknownModel, "unknown model"),
+		Refusal::ModelRetired => (ErrorCode::ModelRetired, "the model is retired"),
+		Refusal::UnservableModel => {
+			(ErrorCode::UnservableModel, "no worker can serve the model's results")
+		}
+		Refusal::EmptyInput => (ErrorCode::EmptyInput, "the input has no tokens"),
+		Refusal::InputTooLong => {
+			(ErrorCode::InputTooLong, "the input is longer than the model takes")
+		}
+		Refusal::TokenOutOfRange => {
+			(ErrorCode::TokenOutOfRange, "a token id is outside the model's vocabulary")
+		}
+		Refusal::NoEligibleWorker => {
+			(ErrorCode::NoEligibleWorker, "no eligible worker serves the model now")
+		}
+		Refusal::FeeTooLow => (ErrorCode::FeeTooLow, "maxFee is below the model's price"),
+		Refusal::TooManyRequests => {
+			(ErrorCode::TooManyRequests, "the chain has as many open requests as it takes")
+		}
+		Refusal::InsufficientBalance => {
+			(ErrorCode::InsufficientFunds, "the account cannot hold maxFee")
+		}
+	}
+}
+
 impl From<Refusal> for ErrorCode {
 	fn from(e: Refusal) -> Self {
-		match e {
-			Refusal::UnknownModel => Self::UnknownModel,
-			Refusal::ModelRetired => Self::ModelRetired,
-			Refusal::UnservableModel => Self::UnservableModel,
-			Refusal::EmptyInput => Self::EmptyInput,
-			Refusal::InputTooLong => Self::InputTooLong,
-			Refusal::TokenOutOfRange => Self::TokenOutOfRange,
-			Refusal::NoEligibleWorker => Self::NoEligibleWorker,
-			Refusal::FeeTooLow => Self::FeeTooLow,
-			Refusal::TooManyRequests => Self::TooManyRequests,
-			Refusal::InsufficientBalance => Self::InsufficientFunds,
-		}
+		refusal(e).0
 	}
 }
 
 /// A refusal as an RPC error.
 pub(crate) fn refused(e: Refusal) -> ErrorObjectOwned {
-	let message = match e {
-		Refusal::UnknownModel => "unknown model",
-		Refusal::ModelRetired => "the model is retired",
-		Refusal::UnservableModel => "no worker can serve the model's results",
-		Refusal::EmptyInput => "the input has no tokens",
-		Refusal::InputTooLong => "the input is longer than the model takes",
-		Refusal::TokenOutOfRange => "a token id is outside the model's vocabulary",
-		Refusal::NoEligibleWorker => "no eligible worker serves the model now",
-		Refusal::FeeTooLow => "maxFee is below the model's price",
-		Refusal::TooManyRequests => "the chain has as many open requests as it takes",
-		Refusal::InsufficientBalance => "the account cannot hold maxFee",
-	};
-	error(ErrorCode::from(e), message)
+	let (code, message) = refusal(e);
+	error(code, message)
 }
 
 /// A [`Tokenizers`] answer as an RPC result: no tokenizer is 8010, a

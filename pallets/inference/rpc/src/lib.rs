@@ -316,13 +316,14 @@ where
 	) -> RpcResult<FeeInfo> {
 		too_long("tokens", tokens.len(), MAX_TOKENS)?;
 		let (api, at) = (self.client.runtime_api(), self.at(at));
-		let quote = api.quote(at, model, tokens.clone()).map_err(api_error)?.map_err(refused)?;
-		let Some(who) = who else { return Ok(quote.into()) };
+		let quote = |tokens| api.quote(at, model, tokens).map_err(api_error)?.map_err(refused);
+		let Some(who) = who else { return quote(tokens).map(FeeInfo::from) };
 		let max_fee = match max_fee {
 			Some(Amount(fee)) => {
 				Balance::try_from(fee).map_err(|_| refused(Refusal::InsufficientBalance))?
 			}
-			None => quote.price,
+			// The price is what a request without `maxFee` would hold.
+			None => quote(tokens.clone())?.price,
 		};
 		let checked = api.check(at, who, model, tokens, max_fee).map_err(api_error)?;
 		checked.map(FeeInfo::from).map_err(refused)
