@@ -3,8 +3,10 @@
 //! worker auditing every result; Charlie's worker lies
 //! (`--fault corrupt-step=300`: step 300's output changed, the trace
 //! committed to the lie). Ferdie's requests that land on Charlie are
-//! audited and challenged by the others without anyone's help; Charlie
-//! defends with its own trace and loses at step 300; the offence is
+//! audited and challenged by the others without anyone's help (those
+//! Charlie had not answered yet when it was expelled go to honest workers
+//! undisputed); Charlie defends with its own trace and loses at step 300;
+//! the offence is
 //! reported and staking schedules the slash of Charlie and its nominator
 //! (exact amounts); Charlie gets no further assignments; every request
 //! settles with the embedding this machine's engine computes, and no honest
@@ -123,7 +125,24 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 			state(&view) == "settled"
 		});
 	}
+	// What each request's subscription told the dapp, in order: its state,
+	// the worker holding it and the stage of its dispute.
+	let mut told: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
+	for id in &lied_to {
+		let mut sub = watched.remove(id).unwrap();
+		let seen = told.entry(*id).or_default();
+		while let Some(n) = sub.notification(Duration::from_secs(5)) {
+			let worker = worker_of(&n).unwrap_or_default();
+			let stage = n["dispute"]["stage"].as_str().unwrap_or("-").to_string();
+			let entry = (state(&n), worker, stage);
+			if seen.last() != Some(&entry) {
+				seen.push(entry);
+			}
+		}
+	}
+
 	let mut challengers = Vec::new();
+	let mut disputed = Vec::new();
 	for (id, input) in &requests {
 		let view = alice.rpc("inference_request", json!([id]));
 		let worker = worker_of(&view).unwrap();
@@ -134,10 +153,13 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		assert_eq!(output.unwrap(), expected, "request {id}'s embedding");
 
 		let dispute = alice.try_rpc("inference_dispute", json!([id]));
-		if lied_to.contains(id) {
+		let answered_by_charlie = told.get(id).is_some_and(|seen| {
+			seen.iter().any(|(s, w, _)| *w == charlie_id && (s == "answered" || s == "frozen"))
+		});
+		if lied_to.contains(id) && dispute.is_ok() {
 			// Charlie's lie was challenged by an honest worker and proven at
 			// the step it changed.
-			let d = dispute.unwrap_or_else(|e| panic!("request {id}: no dispute: {e:?}"));
+			let d = dispute.unwrap();
 			let ok = d["worker"] == json!(charlie_id)
 				&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
 				&& d["stage"] == "ended"
@@ -154,23 +176,28 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 				dave.log_lines("request")
 			);
 			challengers.push(d["challenger"].as_str().unwrap().to_string());
+			disputed.push(*id);
+		} else if lied_to.contains(id) {
+			// Charlie was expelled (another of its lies was proven) before it
+			// posted this result: the assignment went to an honest worker
+			// without a dispute. Every lie Charlie posted is disputed.
+			assert!(
+				!answered_by_charlie,
+				"request {id}: Charlie's posted result was never disputed: {:?}",
+				told.get(id)
+			);
 		} else {
 			// No honest result was challenged at all.
 			assert!(dispute.is_err(), "request {id}: honest result disputed: {dispute:?}");
 		}
 	}
+	assert!(!disputed.is_empty(), "none of Charlie's requests {lied_to:?} was disputed");
 
 	// The subscription told the dapp: the result was challenged (frozen,
 	// with its dispute), the dispute moved to the proof and ended, and the
 	// request settled.
-	let mut sub = watched.remove(&lied_to[0]).unwrap();
-	let mut seen: Vec<(String, String)> = Vec::new();
-	while let Some(n) = sub.notification(Duration::from_secs(5)) {
-		let stage = n["dispute"]["stage"].as_str().unwrap_or("-").to_string();
-		if seen.last() != Some(&(state(&n), stage.clone())) {
-			seen.push((state(&n), stage));
-		}
-	}
+	let seen: Vec<(String, String)> =
+		told[&disputed[0]].iter().map(|(s, _, d)| (s.clone(), d.clone())).collect();
 	let has = |s: &str, d: &str| seen.contains(&(s.to_string(), d.to_string()));
 	assert!(has("frozen", "reveal") && has("frozen", "prove"), "notifications: {seen:?}");
 	assert_eq!(
@@ -190,8 +217,8 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		assert!(agreed >= 1.0, "{} audited nothing", n.name);
 	}
 	let won: f64 = [alice, bob, dave].iter().map(|n| disputes(n, "won")).sum();
-	assert_eq!(won, lied_to.len() as f64);
-	assert_eq!(disputes(charlie, "lost"), lied_to.len() as f64);
+	assert_eq!(won, disputed.len() as f64);
+	assert_eq!(disputes(charlie, "lost"), disputed.len() as f64);
 	for n in [alice, bob, dave] {
 		let sum = n.metric("cinder_worker_audit_seconds_sum", &[]).unwrap_or(0.0);
 		let count = n.metric("cinder_worker_audit_seconds_count", &[]).unwrap_or(0.0);
