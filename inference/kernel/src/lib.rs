@@ -11,6 +11,11 @@
 //!   identical on x86_64, aarch64 and wasm32. [`ops::fast`] holds
 //!   vectorisable variants that keep each output's order, so they are
 //!   bit-identical to the reference (tests check it).
+//! - [`quant`]: the arithmetic of **kernel spec v2**: weights in GGUF's
+//!   Q4_1 and Q8_0 blocks, activations quantized to 8 bits per block of 32
+//!   by one rounding rule, each block pair's dot product an exact integer
+//!   (so SIMD width, threads and wasm cannot change it), blocks combined in
+//!   f32 in ascending order.
 //! - [`program`]: a model compiles to a [`program::Program`], a flat,
 //!   topologically ordered list of [`program::Step`]s, each one operator on
 //!   bounded tiles naming the tiles it reads (earlier steps' outputs, weight
@@ -43,6 +48,7 @@ extern crate alloc;
 pub mod merkle;
 pub mod ops;
 pub mod program;
+pub mod quant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tile;
@@ -54,6 +60,11 @@ pub use tile::Tile;
 
 /// Kernel spec v1: f32, fixed reduction order, no FMA, libm transcendentals.
 pub const KERNEL_SPEC_V1: u32 = 1;
+
+/// Kernel spec v2: quantized weights (GGUF Q4_1 and Q8_0 blocks), activations
+/// quantized to 8 bits per block of 32, exact integer block dot products
+/// combined in f32 in a fixed order ([`quant`]); everything else as v1.
+pub const KERNEL_SPEC_V2: u32 = 2;
 
 /// A step's inputs plus its output must fit in this many bytes, so a whole
 /// one-step proof fits in one extrinsic.
