@@ -15,16 +15,30 @@
 //!   weights packed at load, register-blocked micro-kernels), attention as
 //!   two GEMMs and a softmax ([`attention`]), and `expf`/`erff`/GELU eight
 //!   lanes at a time ([`vmath`]);
+//! - [`qgemm`] computes kernel spec v2's quantized linear layers (GGUF Q4_1
+//!   and Q8_0 weights packed at load into panels of eight outputs; exact
+//!   integer block dots, AVX2 or portable), bit-identical to
+//!   [`cinder_kernel::quant::linear`];
 //! - [`model::Model::reference_embedding`] runs candle-transformers' own
 //!   f32 BERT on the same weights: the accuracy reference and speed baseline;
+//! - [`llama::Llama`] loads a llama-family chat model (SmolLM2) from one
+//!   GGUF file ([`gguf`]): its shape from the metadata, a byte-level BPE
+//!   tokenizer built from the file's own vocabulary ([`bpe`]), and candle's
+//!   quantized llama forward as the reference for text generation;
+//!   [`testllama`] writes a tiny llama GGUF from a fixed seed;
 //! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the
 //!   same files, so tests need no download.
 
 pub mod attention;
+pub mod bpe;
 pub mod executor;
 pub mod gemm;
+pub mod gguf;
+pub mod llama;
 pub mod model;
+pub mod qgemm;
 pub mod simd;
+pub mod testllama;
 pub mod testmodel;
 pub mod vmath;
 
@@ -41,6 +55,9 @@ pub fn models_dir() -> std::path::PathBuf {
 
 /// The directory name of all-MiniLM-L6-v2 under [`models_dir`].
 pub const MINILM_DIR: &str = "all-minilm-l6-v2";
+
+/// The directory name of SmolLM2-135M-Instruct under [`models_dir`].
+pub const SMOLLM2_DIR: &str = "smollm2-135m-instruct";
 
 /// all-MiniLM-L6-v2's directory if it is installed; otherwise says on
 /// stderr that the caller (a test needing the real model) is skipped.

@@ -160,7 +160,12 @@ fn half_at(block: &[u8], at: usize) -> f32 {
 /// activation block's: `Σ_j q4[j] · a.qs[j]`.
 #[inline(always)]
 pub fn q4_1_block_dot(block: &[u8], a: &Q8Block) -> i32 {
-	let qs = block.get(4..20).unwrap_or_default();
+	nibbles_dot(block.get(4..20).unwrap_or_default(), a)
+}
+
+/// [`q4_1_block_dot`] of a block's 16 bytes of 4-bit values alone.
+#[inline(always)]
+pub fn nibbles_dot(qs: &[u8], a: &Q8Block) -> i32 {
 	let (lo, hi) = a.qs.split_at(16);
 	let mut sum = 0i32;
 	for ((byte, l), h) in qs.iter().zip(lo).zip(hi) {
@@ -174,7 +179,12 @@ pub fn q4_1_block_dot(block: &[u8], a: &Q8Block) -> i32 {
 /// activation block's: `Σ_j q8[j] · a.qs[j]`.
 #[inline(always)]
 pub fn q8_0_block_dot(block: &[u8], a: &Q8Block) -> i32 {
-	let qs = block.get(2..34).unwrap_or_default();
+	bytes_dot(block.get(2..34).unwrap_or_default(), a)
+}
+
+/// [`q8_0_block_dot`] of a block's 32 signed bytes alone.
+#[inline(always)]
+pub fn bytes_dot(qs: &[u8], a: &Q8Block) -> i32 {
 	let mut sum = 0i32;
 	for (w, x) in qs.iter().zip(&a.qs) {
 		sum = sum.saturating_add(i32::from(*w as i8).saturating_mul(i32::from(*x)));
@@ -342,8 +352,7 @@ mod tests {
 
 		let mut q8 = Vec::from(0x3800u16.to_le_bytes()); // d = 0.5
 		q8.extend((0..BLOCK).map(|j| (j as i32 * 8 - 128) as i8 as u8)); // from -128
-		let want: i32 =
-			(0..BLOCK).map(|j| (j as i32 * 8 - 128) * i32::from(a.qs[j])).sum();
+		let want: i32 = (0..BLOCK).map(|j| (j as i32 * 8 - 128) * i32::from(a.qs[j])).sum();
 		assert_eq!(q8_0_block_dot(&q8, &a), want);
 		assert_eq!(block_term(WeightFormat::Q8_0, &q8, &a), 0.25 * want as f32);
 	}

@@ -1,0 +1,218 @@
+//! A llama-family chat model from one GGUF file (SmolLM2-135M-Instruct):
+//! its shape read from the file's metadata, its tokenizer built from the
+//! file's vocabulary ([`crate::bpe`]), the file's content hash, and
+//! candle's quantized llama forward pass on the same weights, which is the
+//! accuracy reference and the speed baseline of text generation.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use candle_transformers::models::quantized_llama::ModelWeights;
+use cinder_kernel::merkle::Hash;
+use tokenizers::Tokenizer;
+
+use crate::{bpe, gguf::Gguf, EngineError, Result};
+
+/// The file name SmolLM2-135M-Instruct's package ships.
+pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// A llama model's shape, from its GGUF metadata (`llama.*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LlamaConfig {
+	pub vocab: u32,
+	pub hidden: u32,
+	pub layers: u32,
+	pub heads: u32,
+	pub kv_heads: u32,
+	pub intermediate: u32,
+	/// Longest sequence (prompt and generated tokens) the model was trained for.
+	pub context: u32,
+	/// RoPE's base θ, as f32 bits.
+	pub rope_theta: u32,
+	/// RMSNorm's ε, as f32 bits.
+	pub eps: u32,
+}
+
+impl LlamaConfig {
+	/// Reads the shape from `gguf`'s metadata; refuses another architecture
+	/// or a shape that does not hang together (heads not dividing the width,
+	/// query heads not a multiple of key-value heads, RoPE over part of a
+	/// head).
+	pub fn from_gguf(gguf: &Gguf) -> Result<Self> {
+		let arch = gguf.string("general.architecture")?;
+		if arch != "llama" {
+			return Err(gguf.bad(format!("architecture `{arch}`, not llama")));
+		}
+		let vocab = match gguf.u32("llama.vocab_size") {
+			Ok(v) => v,
+			Err(_) => u32::try_from(gguf.strings("tokenizer.ggml.tokens")?.len())
+				.map_err(|_| gguf.bad("vocabulary too large"))?,
+		};
+		let c = Self {
+			vocab,
+			hidden: gguf.u32("llama.embedding_length")?,
+			layers: gguf.u32("llama.block_count")?,
+			heads: gguf.u32("llama.attention.head_count")?,
+			kv_heads: gguf.u32("llama.attention.head_count_kv")?,
+			intermediate: gguf.u32("llama.feed_forward_length")?,
+			context: gguf.u32("llama.context_length")?,
+			rope_theta: gguf.f32("llama.rope.freq_base").unwrap_or(10_000.0).to_bits(),
+			eps: gguf.f32("llama.attention.layer_norm_rms_epsilon")?.to_bits(),
+		};
+		let head = c.hidden.checked_div(c.heads).unwrap_or(0);
+		let rope = gguf.u32("llama.rope.dimension_count").unwrap_or(head);
+		if head == 0
+			|| head * c.heads != c.hidden
+			|| c.kv_heads == 0
+			|| !c.heads.is_multiple_of(c.kv_heads)
+			|| rope != head
+			|| c.layers == 0
+			|| c.vocab == 0
+		{
+			return Err(gguf.bad(format!("unsupported llama shape {c:?} (RoPE over {rope})")));
+		}
+		Ok(c)
+	}
+
+	/// Values per attention head.
+	pub fn head_dim(&self) -> u32 {
+		self.hidden / self.heads
+	}
+}
+
+/// A loaded llama chat model.
+pub struct Llama {
+	pub path: PathBuf,
+	pub config: LlamaConfig,
+	pub tokenizer: Tokenizer,
+	/// blake2-256 of the GGUF file: what the chain registers.
+	pub file_hash: Hash,
+	/// The token that ends a reply (`tokenizer.ggml.eos_token_id`).
+	pub eos: u32,
+	reference: ModelWeights,
+}
+
+impl Llama {
+	/// Loads `path`: shape, tokenizer, hash and candle's reference model.
+	pub fn load(path: &Path) -> Result<Self> {
+		let gguf = Gguf::open(path)?;
+		let config = LlamaConfig::from_gguf(&gguf)?;
+		let tokenizer = bpe::from_gguf(&gguf)?;
+		let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
+		if eos >= config.vocab || tokenizer.get_vocab_size(true) != config.vocab as usize {
+			return Err(gguf.bad("the tokenizer does not match the vocabulary size"));
+		}
+		let (content, mut file) = gguf.into_parts();
+		let reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
+		let file_hash = hash_file(path)?;
+		Ok(Self { path: path.to_path_buf(), config, tokenizer, file_hash, eos, reference })
+	}
+
+	/// `text`'s token ids (special tokens in it recognised, none added).
+	pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
+		bpe::encode(&self.tokenizer, text)
+	}
+
+	/// The text of `ids`.
+	pub fn detokenize(&self, ids: &[u32]) -> Result<String> {
+		if let Some(&id) = ids.iter().find(|&&id| id >= self.config.vocab) {
+			return Err(EngineError::Tokenizer(format!("token {id} outside the vocabulary")));
+		}
+		bpe::decode(&self.tokenizer, ids)
+	}
+
+	/// candle's logits for the token after `ids` (a fresh KV cache).
+	pub fn reference_logits(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+		self.reference.clear_kv_cache();
+		self.check_length(ids.len(), 0)?;
+		let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+		Ok(self.reference.forward(&input, 0)?.squeeze(0)?.to_vec1()?)
+	}
+
+	/// candle's greedy continuation of `prompt`: up to `max_new` tokens,
+	/// each the most likely (ties to the lowest id), ending early after the
+	/// end-of-reply token.
+	pub fn reference_generate(&mut self, prompt: &[u32], max_new: usize) -> Result<Vec<u32>> {
+		self.check_length(prompt.len(), max_new)?;
+		self.reference.clear_kv_cache();
+		let mut out = Vec::with_capacity(max_new);
+		let mut next_input = prompt.to_vec();
+		let mut position = 0;
+		while out.len() < max_new {
+			let input = Tensor::new(next_input.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
+			let logits: Vec<f32> =
+				self.reference.forward(&input, position)?.squeeze(0)?.to_vec1()?;
+			position += next_input.len();
+			let token = argmax(&logits);
+			out.push(token);
+			if token == self.eos {
+				break;
+			}
+			next_input = vec![token];
+		}
+		Ok(out)
+	}
+
+	fn check_length(&self, prompt: usize, new: usize) -> Result<()> {
+		let max = self.config.context as usize;
+		if prompt == 0 || prompt + new > max {
+			return Err(EngineError::InputLength { len: prompt + new, max });
+		}
+		Ok(())
+	}
+}
+
+/// The index of the largest value, the lowest on ties (NaN never wins).
+pub fn argmax(xs: &[f32]) -> u32 {
+	let mut best = 0usize;
+	for (i, x) in xs.iter().enumerate() {
+		if *x > xs[best] || (xs[best].is_nan() && !x.is_nan()) {
+			best = i;
+		}
+	}
+	best as u32
+}
+
+/// The ChatML prompt SmolLM2-Instruct was trained on, for one user turn
+/// (and an optional system message), ready for the assistant's reply.
+pub fn chat_prompt(system: Option<&str>, user: &str) -> String {
+	let mut p = String::new();
+	if let Some(system) = system {
+		p.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+	}
+	p.push_str(&format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"));
+	p
+}
+
+fn hash_file(path: &Path) -> Result<Hash> {
+	use std::io::Read;
+	let io = |source| EngineError::Io { path: path.display().to_string(), source };
+	let mut file = std::fs::File::open(path).map_err(io)?;
+	let mut state = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut buf = vec![0u8; 1 << 20];
+	loop {
+		let n = file.read(&mut buf).map_err(io)?;
+		if n == 0 {
+			break;
+		}
+		state.update(&buf[..n]);
+	}
+	let mut out = [0u8; 32];
+	out.copy_from_slice(state.finalize().as_bytes());
+	Ok(out)
+}
+
+/// SmolLM2-135M-Instruct's file if it is installed; otherwise says on
+/// stderr that the caller (a test needing the real model) is skipped.
+pub fn installed_smollm2() -> Option<PathBuf> {
+	let path = crate::models_dir().join(crate::SMOLLM2_DIR).join(SMOLLM2_FILE);
+	if path.exists() {
+		Some(path)
+	} else {
+		eprintln!(
+			"SKIPPED: SmolLM2-135M-Instruct not found at {}; run scripts/fetch-models.sh",
+			path.display()
+		);
+		None
+	}
+}
