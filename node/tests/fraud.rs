@@ -156,39 +156,42 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 		let answered_by_charlie = told.get(id).is_some_and(|seen| {
 			seen.iter().any(|(s, w, _)| *w == charlie_id && (s == "answered" || s == "frozen"))
 		});
-		if lied_to.contains(id) && dispute.is_ok() {
-			// Charlie's lie was challenged by an honest worker and proven at
-			// the step it changed.
-			let d = dispute.unwrap();
-			let ok = d["worker"] == json!(charlie_id)
-				&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
-				&& d["stage"] == "ended"
-				&& d["firstDifferingStep"] == json!(LIE_AT)
-				&& d["outcome"]["ending"] == "proved"
-				&& d["outcome"]["workerLied"] == true
-				&& d["outcome"]["challengerLied"] == false;
-			assert!(
-				ok,
-				"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
-				charlie.log_lines("request"),
-				alice.log_lines("request"),
-				bob.log_lines("request"),
-				dave.log_lines("request")
-			);
-			challengers.push(d["challenger"].as_str().unwrap().to_string());
-			disputed.push(*id);
-		} else if lied_to.contains(id) {
-			// Charlie was expelled (another of its lies was proven) before it
-			// posted this result: the assignment went to an honest worker
-			// without a dispute. Every lie Charlie posted is disputed.
-			assert!(
-				!answered_by_charlie,
-				"request {id}: Charlie's posted result was never disputed: {:?}",
-				told.get(id)
-			);
-		} else {
-			// No honest result was challenged at all.
-			assert!(dispute.is_err(), "request {id}: honest result disputed: {dispute:?}");
+		match (lied_to.contains(id), dispute) {
+			(true, Ok(d)) => {
+				// Charlie's lie was challenged by an honest worker and proven at
+				// the step it changed.
+				let ok = d["worker"] == json!(charlie_id)
+					&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
+					&& d["stage"] == "ended"
+					&& d["firstDifferingStep"] == json!(LIE_AT)
+					&& d["outcome"]["ending"] == "proved"
+					&& d["outcome"]["workerLied"] == true
+					&& d["outcome"]["challengerLied"] == false;
+				assert!(
+					ok,
+					"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
+					charlie.log_lines("request"),
+					alice.log_lines("request"),
+					bob.log_lines("request"),
+					dave.log_lines("request")
+				);
+				challengers.push(d["challenger"].as_str().unwrap().to_string());
+				disputed.push(*id);
+			}
+			(true, Err(_)) => {
+				// Charlie was expelled (another of its lies was proven) before it
+				// posted this result: the assignment went to an honest worker
+				// without a dispute. Every lie Charlie posted is disputed.
+				assert!(
+					!answered_by_charlie,
+					"request {id}: Charlie's posted result was never disputed: {:?}",
+					told.get(id)
+				);
+			}
+			(false, dispute) => {
+				// No honest result was challenged at all.
+				assert!(dispute.is_err(), "request {id}: honest result disputed: {dispute:?}");
+			}
 		}
 	}
 	assert!(!disputed.is_empty(), "none of Charlie's requests {lied_to:?} was disputed");

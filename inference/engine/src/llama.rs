@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::ModelWeights;
-use cinder_kernel::merkle::Hash;
+use cinder_kernel::{merkle::Hash, sampler::argmax};
 use tokenizers::Tokenizer;
 
 use crate::{bpe, gguf::Gguf, EngineError, Result};
@@ -160,17 +160,6 @@ impl Llama {
 		}
 		Ok(())
 	}
-}
-
-/// The index of the largest value, the lowest on ties (NaN never wins).
-pub fn argmax(xs: &[f32]) -> u32 {
-	let mut best = 0usize;
-	for (i, x) in xs.iter().enumerate() {
-		if *x > xs[best] || (xs[best].is_nan() && !x.is_nan()) {
-			best = i;
-		}
-	}
-	best as u32
 }
 
 /// The ChatML prompt SmolLM2-Instruct was trained on, for one user turn

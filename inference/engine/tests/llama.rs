@@ -68,7 +68,7 @@ fn candles_reference_forward_runs_on_the_tiny_llama_deterministically() {
 	assert!(logits.iter().all(|x| x.is_finite()));
 	let first = model.reference_generate(&prompt, 12).unwrap();
 	assert!(!first.is_empty() && first.len() <= 12);
-	assert_eq!(first[0], llama::argmax(&logits));
+	assert_eq!(first[0], cinder_kernel::sampler::argmax(&logits));
 	assert_eq!(model.reference_generate(&prompt, 12).unwrap(), first);
 	// Too long for the context, or empty: refused.
 	let context = model.config.context as usize;
@@ -93,13 +93,6 @@ fn broken_gguf_files_are_refused_with_the_reason() {
 		}
 	}
 	assert!(matches!(Llama::load(&dir.path().join("absent.gguf")), Err(EngineError::Io { .. })));
-}
-
-#[test]
-fn argmax_takes_the_lowest_id_on_ties_and_never_nan() {
-	assert_eq!(llama::argmax(&[1.0, 3.0, 3.0, 2.0]), 1);
-	assert_eq!(llama::argmax(&[f32::NAN, 0.5, f32::NAN, 0.5]), 1);
-	assert_eq!(llama::argmax(&[-1.0]), 0);
 }
 
 #[test]

@@ -122,7 +122,8 @@ fn packing_refuses_a_weight_of_another_shape() {
 /// The reference's reading of GGUF blocks is candle's (and so llama.cpp's):
 /// a weight quantized by candle, multiplied by spec v2, stays within the
 /// error activation quantization allows of the exact product with candle's
-/// own dequantization of it, and close to candle's quantized matmul.
+/// own dequantization of it (which ours equals bit for bit), and close to
+/// candle's quantized matmul.
 #[test]
 fn spec_v2_reads_gguf_blocks_as_candle_writes_them() {
 	use candle_core::{
@@ -147,6 +148,12 @@ fn spec_v2_reads_gguf_blocks_as_candle_writes_them() {
 			QTensor::quantize(&Tensor::from_vec(w.clone(), (n, k), &cpu).unwrap(), dtype).unwrap();
 		let bytes = q.data().unwrap().to_vec();
 		let deq: Vec<f32> = q.dequantize(&cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+		// Dequantization is candle's, bit for bit.
+		let mut mine = vec![0.0f32; n * k];
+		for (row, out) in bytes.chunks_exact(bytes.len() / n).zip(mine.chunks_exact_mut(k)) {
+			quant::dequantize_row(format, row, out).unwrap();
+		}
+		assert_eq!(bits(&mine), bits(&deq), "{format:?} dequantized");
 		let mut ours = vec![0.0f32; rows * n];
 		quant::linear(&a, k, format, &bytes, n, &mut ours).unwrap();
 		let at = Tensor::from_vec(a.clone(), (rows, k), &cpu).unwrap();

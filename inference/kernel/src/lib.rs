@@ -16,6 +16,11 @@
 //!   by one rounding rule, each block pair's dot product an exact integer
 //!   (so SIMD width, threads and wasm cannot change it), blocks combined in
 //!   f32 in ascending order.
+//! - [`decoder`]: the f32 operators of llama-family decoders under spec v2
+//!   (RMSNorm, interleaved RoPE from `libm`, the SiLU gate, causal
+//!   attention over key blocks combined in a fixed order); [`sampler`]:
+//!   greedy or temperature/top-p sampling with a counter-based random
+//!   stream keyed by a seed the chain fixes.
 //! - [`program`]: a model compiles to a [`program::Program`], a flat,
 //!   topologically ordered list of [`program::Step`]s, each one operator on
 //!   bounded tiles naming the tiles it reads (earlier steps' outputs, weight
@@ -45,10 +50,12 @@
 
 extern crate alloc;
 
+pub mod decoder;
 pub mod merkle;
 pub mod ops;
 pub mod program;
 pub mod quant;
+pub mod sampler;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tile;

@@ -222,6 +222,42 @@ pub fn dot(format: WeightFormat, row: &[u8], a: &[Q8Block]) -> f32 {
 	acc
 }
 
+/// Dequantizes one row of `format` blocks into `out` (32 values a block):
+/// Q4_1 `(q as f32)·d + m`, Q8_0 `(q as f32)·d`, one rounding per operation
+/// (llama.cpp's and candle's formulas). Used for embedding lookups.
+pub fn dequantize_row(
+	format: WeightFormat,
+	row: &[u8],
+	out: &mut [f32],
+) -> Result<(), KernelError> {
+	let blocks = row.len().checked_div(format.block_bytes()).unwrap_or(0);
+	if row.len() != blocks.saturating_mul(format.block_bytes())
+		|| out.len() != blocks.saturating_mul(BLOCK)
+	{
+		return Err(KernelError::ShapeMismatch);
+	}
+	for (block, out) in row.chunks_exact(format.block_bytes()).zip(out.chunks_exact_mut(BLOCK)) {
+		let d = half_at(block, 0);
+		match format {
+			WeightFormat::Q4_1 => {
+				let m = half_at(block, 2);
+				let qs = block.get(4..20).unwrap_or_default();
+				let (lo, hi) = out.split_at_mut(16);
+				for ((byte, l), h) in qs.iter().zip(lo).zip(hi) {
+					*l = f32::from(byte & 0x0f) * d + m;
+					*h = f32::from(byte >> 4) * d + m;
+				}
+			}
+			WeightFormat::Q8_0 => {
+				for (q, o) in block.get(2..34).unwrap_or_default().iter().zip(out.iter_mut()) {
+					*o = f32::from(*q as i8) * d;
+				}
+			}
+		}
+	}
+	Ok(())
+}
+
 /// Reference quantized linear layer (no bias): `out[i][j] = dot(w row j,
 /// quantize_row(a row i))`, every NaN canonicalised. `a` is `rows × k`; `w`
 /// holds `n` rows of `k` values in `format` (GGUF's layout: one row per
