@@ -12,6 +12,7 @@ use scale_info::TypeInfo;
 use crate::{merkle, KernelError, MAX_STEP_BYTES};
 
 pub mod bert;
+pub mod llama;
 pub(crate) mod tiling;
 
 /// Where an input tile comes from.
