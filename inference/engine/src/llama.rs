@@ -6,9 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use candle_core::quantized::GgmlDType;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::ModelWeights;
-use cinder_kernel::{merkle::Hash, sampler::argmax};
+use cinder_kernel::{
+	merkle::Hash, program::llama::LlamaShape, quant::WeightFormat, sampler::argmax,
+};
 use tokenizers::Tokenizer;
 
 use crate::{bpe, gguf::Gguf, EngineError, Result};
@@ -78,12 +81,50 @@ impl LlamaConfig {
 	pub fn head_dim(&self) -> u32 {
 		self.hidden / self.heads
 	}
+
+	/// The kernel's shape of this model, with the weight formats `gguf`
+	/// stores its first block's query projection and its token embedding
+	/// in; refuses a format spec v2 has no arithmetic for, or a shape that
+	/// cannot be cut into steps.
+	pub fn shape(&self, gguf: &Gguf) -> Result<LlamaShape> {
+		let format = |name: &str| {
+			let info = gguf
+				.content
+				.tensor_infos
+				.get(name)
+				.ok_or_else(|| gguf.bad(format!("no tensor `{name}`")))?;
+			match info.ggml_dtype {
+				GgmlDType::Q4_1 => Ok(WeightFormat::Q4_1),
+				GgmlDType::Q8_0 => Ok(WeightFormat::Q8_0),
+				other => {
+					Err(gguf.bad(format!("`{name}` is {other:?}: spec v2 takes Q4_1 or Q8_0")))
+				}
+			}
+		};
+		let shape = LlamaShape {
+			vocab: self.vocab,
+			hidden: self.hidden,
+			layers: self.layers,
+			heads: self.heads,
+			kv_heads: self.kv_heads,
+			intermediate: self.intermediate,
+			max_positions: self.context,
+			rope_theta: self.rope_theta,
+			eps: self.eps,
+			linear: format("blk.0.attn_q.weight")?,
+			embedding: format("token_embd.weight")?,
+		};
+		shape.check()?;
+		Ok(shape)
+	}
 }
 
 /// A loaded llama chat model.
 pub struct Llama {
 	pub path: PathBuf,
 	pub config: LlamaConfig,
+	/// The kernel's shape: what the chain registers and programs compile from.
+	pub shape: LlamaShape,
 	pub tokenizer: Tokenizer,
 	/// blake2-256 of the GGUF file: what the chain registers.
 	pub file_hash: Hash,
@@ -97,6 +138,7 @@ impl Llama {
 	pub fn load(path: &Path) -> Result<Self> {
 		let gguf = Gguf::open(path)?;
 		let config = LlamaConfig::from_gguf(&gguf)?;
+		let shape = config.shape(&gguf)?;
 		let tokenizer = bpe::from_gguf(&gguf)?;
 		let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
 		if eos >= config.vocab || tokenizer.get_vocab_size(true) != config.vocab as usize {
@@ -105,7 +147,7 @@ impl Llama {
 		let (content, mut file) = gguf.into_parts();
 		let reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
 		let file_hash = hash_file(path)?;
-		Ok(Self { path: path.to_path_buf(), config, tokenizer, file_hash, eos, reference })
+		Ok(Self { path: path.to_path_buf(), config, shape, tokenizer, file_hash, eos, reference })
 	}
 
 	/// `text`'s token ids (special tokens in it recognised, none added).

@@ -10,6 +10,7 @@ use cinder_engine::{
 	llama::{self, Llama},
 	testllama, EngineError,
 };
+use cinder_kernel::quant::WeightFormat;
 
 fn tiny() -> (tempfile::TempDir, std::path::PathBuf) {
 	let dir = tempfile::tempdir().unwrap();
@@ -33,6 +34,11 @@ fn the_tiny_llama_loads_with_its_shape_and_tokenizer() {
 		(testllama::vocabulary().len(), 64, 2, 4, 2, 128, 96)
 	);
 	assert_eq!(c.head_dim(), 16);
+	assert_eq!(
+		(model.shape.linear, model.shape.embedding),
+		(WeightFormat::Q4_1, WeightFormat::Q8_0)
+	);
+	assert_eq!((model.shape.hidden, model.shape.max_positions), (64, 96));
 	assert_eq!(f32::from_bits(c.eps), 1e-5);
 	assert_eq!(model.eos, 2);
 
@@ -105,6 +111,11 @@ fn smollm2_answers_a_question_with_candles_reference() {
 		(49152, 576, 30, 9, 3, 1536, 8192)
 	);
 	assert_eq!(model.tokenize("<|im_start|><|im_end|>").unwrap(), vec![1, 2]);
+	// The kernel's shape: Q4_1 layers, a Q8_0 tied embedding, θ = 100000.
+	assert_eq!(
+		(model.shape.linear, model.shape.embedding, f32::from_bits(model.shape.rope_theta)),
+		(WeightFormat::Q4_1, WeightFormat::Q8_0, 100_000.0)
+	);
 	assert_eq!(model.eos, 2);
 	let prompt =
 		model.tokenize(&llama::chat_prompt(None, "What is the capital of France?")).unwrap();
