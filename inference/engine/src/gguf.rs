@@ -82,14 +82,6 @@ impl Gguf {
 			.map_err(|_| self.bad(format!("`{key}` is not a string")))
 	}
 
-	/// A boolean metadata value, `default` when absent.
-	pub fn flag(&self, key: &str, default: bool) -> Result<bool> {
-		match self.content.metadata.get(key) {
-			None => Ok(default),
-			Some(v) => v.to_bool().map_err(|_| self.bad(format!("`{key}` is not a bool"))),
-		}
-	}
-
 	/// An array of strings.
 	pub fn strings(&self, key: &str) -> Result<Vec<&str>> {
 		let items =

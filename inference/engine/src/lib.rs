@@ -30,6 +30,7 @@
 //!   same files, so tests need no download.
 
 pub mod attention;
+pub mod bench;
 pub mod bpe;
 pub mod executor;
 pub mod gemm;

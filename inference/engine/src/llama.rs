@@ -19,110 +19,59 @@ use crate::{bpe, gguf::Gguf, EngineError, Result};
 /// The file name SmolLM2-135M-Instruct's package ships.
 pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// A llama model's shape, from its GGUF metadata (`llama.*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LlamaConfig {
-	pub vocab: u32,
-	pub hidden: u32,
-	pub layers: u32,
-	pub heads: u32,
-	pub kv_heads: u32,
-	pub intermediate: u32,
-	/// Longest sequence (prompt and generated tokens) the model was trained for.
-	pub context: u32,
-	/// RoPE's base θ, as f32 bits.
-	pub rope_theta: u32,
-	/// RMSNorm's ε, as f32 bits.
-	pub eps: u32,
-}
-
-impl LlamaConfig {
-	/// Reads the shape from `gguf`'s metadata; refuses another architecture
-	/// or a shape that does not hang together (heads not dividing the width,
-	/// query heads not a multiple of key-value heads, RoPE over part of a
-	/// head).
-	pub fn from_gguf(gguf: &Gguf) -> Result<Self> {
-		let arch = gguf.string("general.architecture")?;
-		if arch != "llama" {
-			return Err(gguf.bad(format!("architecture `{arch}`, not llama")));
+/// A llama model's kernel shape, from its GGUF metadata (`llama.*`) and
+/// the formats it stores its first block's query projection and its token
+/// embedding in. Refuses another architecture, a shape that does not hang
+/// together (heads not dividing the width, query heads not a multiple of
+/// key-value heads, RoPE over part of a head), a weight format spec v2 has
+/// no arithmetic for, or a shape that cannot be cut into steps.
+pub fn llama_shape(gguf: &Gguf) -> Result<LlamaShape> {
+	let arch = gguf.string("general.architecture")?;
+	if arch != "llama" {
+		return Err(gguf.bad(format!("architecture `{arch}`, not llama")));
+	}
+	let vocab = match gguf.u32("llama.vocab_size") {
+		Ok(v) => v,
+		Err(_) => u32::try_from(gguf.strings("tokenizer.ggml.tokens")?.len())
+			.map_err(|_| gguf.bad("vocabulary too large"))?,
+	};
+	let format = |name: &str| {
+		let info = gguf
+			.content
+			.tensor_infos
+			.get(name)
+			.ok_or_else(|| gguf.bad(format!("no tensor `{name}`")))?;
+		match info.ggml_dtype {
+			GgmlDType::Q4_1 => Ok(WeightFormat::Q4_1),
+			GgmlDType::Q8_0 => Ok(WeightFormat::Q8_0),
+			other => Err(gguf.bad(format!("`{name}` is {other:?}: spec v2 takes Q4_1 or Q8_0"))),
 		}
-		let vocab = match gguf.u32("llama.vocab_size") {
-			Ok(v) => v,
-			Err(_) => u32::try_from(gguf.strings("tokenizer.ggml.tokens")?.len())
-				.map_err(|_| gguf.bad("vocabulary too large"))?,
-		};
-		let c = Self {
-			vocab,
-			hidden: gguf.u32("llama.embedding_length")?,
-			layers: gguf.u32("llama.block_count")?,
-			heads: gguf.u32("llama.attention.head_count")?,
-			kv_heads: gguf.u32("llama.attention.head_count_kv")?,
-			intermediate: gguf.u32("llama.feed_forward_length")?,
-			context: gguf.u32("llama.context_length")?,
-			rope_theta: gguf.f32("llama.rope.freq_base").unwrap_or(10_000.0).to_bits(),
-			eps: gguf.f32("llama.attention.layer_norm_rms_epsilon")?.to_bits(),
-		};
-		let head = c.hidden.checked_div(c.heads).unwrap_or(0);
-		let rope = gguf.u32("llama.rope.dimension_count").unwrap_or(head);
-		if head == 0
-			|| head * c.heads != c.hidden
-			|| c.kv_heads == 0
-			|| !c.heads.is_multiple_of(c.kv_heads)
-			|| rope != head
-			|| c.layers == 0
-			|| c.vocab == 0
-		{
-			return Err(gguf.bad(format!("unsupported llama shape {c:?} (RoPE over {rope})")));
-		}
-		Ok(c)
+	};
+	let shape = LlamaShape {
+		vocab,
+		hidden: gguf.u32("llama.embedding_length")?,
+		layers: gguf.u32("llama.block_count")?,
+		heads: gguf.u32("llama.attention.head_count")?,
+		kv_heads: gguf.u32("llama.attention.head_count_kv")?,
+		intermediate: gguf.u32("llama.feed_forward_length")?,
+		max_positions: gguf.u32("llama.context_length")?,
+		rope_theta: gguf.f32("llama.rope.freq_base").unwrap_or(10_000.0).to_bits(),
+		eps: gguf.f32("llama.attention.layer_norm_rms_epsilon")?.to_bits(),
+		linear: format("blk.0.attn_q.weight")?,
+		embedding: format("token_embd.weight")?,
+	};
+	let head = shape.head_dim();
+	let rope = gguf.u32("llama.rope.dimension_count").unwrap_or(head);
+	if rope != head {
+		return Err(gguf.bad(format!("RoPE over {rope} of a head's {head} values")));
 	}
-
-	/// Values per attention head.
-	pub fn head_dim(&self) -> u32 {
-		self.hidden / self.heads
-	}
-
-	/// The kernel's shape of this model, with the weight formats `gguf`
-	/// stores its first block's query projection and its token embedding
-	/// in; refuses a format spec v2 has no arithmetic for, or a shape that
-	/// cannot be cut into steps.
-	pub fn shape(&self, gguf: &Gguf) -> Result<LlamaShape> {
-		let format = |name: &str| {
-			let info = gguf
-				.content
-				.tensor_infos
-				.get(name)
-				.ok_or_else(|| gguf.bad(format!("no tensor `{name}`")))?;
-			match info.ggml_dtype {
-				GgmlDType::Q4_1 => Ok(WeightFormat::Q4_1),
-				GgmlDType::Q8_0 => Ok(WeightFormat::Q8_0),
-				other => {
-					Err(gguf.bad(format!("`{name}` is {other:?}: spec v2 takes Q4_1 or Q8_0")))
-				}
-			}
-		};
-		let shape = LlamaShape {
-			vocab: self.vocab,
-			hidden: self.hidden,
-			layers: self.layers,
-			heads: self.heads,
-			kv_heads: self.kv_heads,
-			intermediate: self.intermediate,
-			max_positions: self.context,
-			rope_theta: self.rope_theta,
-			eps: self.eps,
-			linear: format("blk.0.attn_q.weight")?,
-			embedding: format("token_embd.weight")?,
-		};
-		shape.check()?;
-		Ok(shape)
-	}
+	shape.check().map_err(|_| gguf.bad(format!("unsupported llama shape {shape:?}")))?;
+	Ok(shape)
 }
 
 /// A loaded llama chat model.
 pub struct Llama {
 	pub path: PathBuf,
-	pub config: LlamaConfig,
 	/// The kernel's shape: what the chain registers and programs compile from.
 	pub shape: LlamaShape,
 	pub tokenizer: Tokenizer,
@@ -137,17 +86,16 @@ impl Llama {
 	/// Loads `path`: shape, tokenizer, hash and candle's reference model.
 	pub fn load(path: &Path) -> Result<Self> {
 		let gguf = Gguf::open(path)?;
-		let config = LlamaConfig::from_gguf(&gguf)?;
-		let shape = config.shape(&gguf)?;
+		let shape = llama_shape(&gguf)?;
 		let tokenizer = bpe::from_gguf(&gguf)?;
 		let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
-		if eos >= config.vocab || tokenizer.get_vocab_size(true) != config.vocab as usize {
+		if eos >= shape.vocab || tokenizer.get_vocab_size(true) != shape.vocab as usize {
 			return Err(gguf.bad("the tokenizer does not match the vocabulary size"));
 		}
 		let (content, mut file) = gguf.into_parts();
 		let reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
 		let file_hash = hash_file(path)?;
-		Ok(Self { path: path.to_path_buf(), config, shape, tokenizer, file_hash, eos, reference })
+		Ok(Self { path: path.to_path_buf(), shape, tokenizer, file_hash, eos, reference })
 	}
 
 	/// `text`'s token ids (special tokens in it recognised, none added).
@@ -157,7 +105,7 @@ impl Llama {
 
 	/// The text of `ids`.
 	pub fn detokenize(&self, ids: &[u32]) -> Result<String> {
-		if let Some(&id) = ids.iter().find(|&&id| id >= self.config.vocab) {
+		if let Some(&id) = ids.iter().find(|&&id| id >= self.shape.vocab) {
 			return Err(EngineError::Tokenizer(format!("token {id} outside the vocabulary")));
 		}
 		bpe::decode(&self.tokenizer, ids)
@@ -196,7 +144,7 @@ impl Llama {
 	}
 
 	fn check_length(&self, prompt: usize, new: usize) -> Result<()> {
-		let max = self.config.context as usize;
+		let max = self.shape.max_positions as usize;
 		if prompt == 0 || prompt + new > max {
 			return Err(EngineError::InputLength { len: prompt + new, max });
 		}

@@ -64,14 +64,6 @@ const fn quant_len(format: WeightFormat) -> (usize, usize) {
 	}
 }
 
-/// A little-endian f16 at the start of `bytes`, as f32.
-fn half(bytes: &[u8]) -> f32 {
-	match bytes {
-		[lo, hi, ..] => quant::f16_to_f32(u16::from_le_bytes([*lo, *hi])),
-		_ => 0.0,
-	}
-}
-
 impl QPanels {
 	/// Packs `w`, `n` rows of `k` values in `format`; refuses a `k` that is
 	/// not a positive multiple of 32 or bytes that are not `n` such rows.
@@ -91,9 +83,9 @@ impl QPanels {
 			for (b, block) in row.chunks_exact(format.block_bytes()).enumerate() {
 				let at = p * blocks + b;
 				let s = &mut scales[at * sl..(at + 1) * sl];
-				s[lane] = half(block);
+				s[lane] = quant::half_at(block, 0);
 				if format == WeightFormat::Q4_1 {
-					s[NR + lane] = half(&block[2..]);
+					s[NR + lane] = quant::half_at(block, 2);
 				}
 				let q = (at * NR + lane) * ql;
 				quants[q..q + ql].copy_from_slice(&block[header..header + ql]);

@@ -28,9 +28,17 @@ fn id(token: &str) -> u32 {
 fn the_tiny_llama_loads_with_its_shape_and_tokenizer() {
 	let (_dir, path) = tiny();
 	let model = Llama::load(&path).unwrap();
-	let c = model.config;
+	let c = model.shape;
 	assert_eq!(
-		(c.vocab as usize, c.hidden, c.layers, c.heads, c.kv_heads, c.intermediate, c.context),
+		(
+			c.vocab as usize,
+			c.hidden,
+			c.layers,
+			c.heads,
+			c.kv_heads,
+			c.intermediate,
+			c.max_positions
+		),
 		(testllama::vocabulary().len(), 64, 2, 4, 2, 128, 96)
 	);
 	assert_eq!(c.head_dim(), 16);
@@ -70,14 +78,14 @@ fn candles_reference_forward_runs_on_the_tiny_llama_deterministically() {
 	let mut model = Llama::load(&path).unwrap();
 	let prompt = model.tokenize(&llama::chat_prompt(None, "hello")).unwrap();
 	let logits = model.reference_logits(&prompt).unwrap();
-	assert_eq!(logits.len(), model.config.vocab as usize);
+	assert_eq!(logits.len(), model.shape.vocab as usize);
 	assert!(logits.iter().all(|x| x.is_finite()));
 	let first = model.reference_generate(&prompt, 12).unwrap();
 	assert!(!first.is_empty() && first.len() <= 12);
 	assert_eq!(first[0], cinder_kernel::sampler::argmax(&logits));
 	assert_eq!(model.reference_generate(&prompt, 12).unwrap(), first);
 	// Too long for the context, or empty: refused.
-	let context = model.config.context as usize;
+	let context = model.shape.max_positions as usize;
 	assert!(matches!(
 		model.reference_generate(&prompt, context),
 		Err(EngineError::InputLength { .. })
@@ -105,9 +113,9 @@ fn broken_gguf_files_are_refused_with_the_reason() {
 fn smollm2_answers_a_question_with_candles_reference() {
 	let Some(path) = llama::installed_smollm2() else { return };
 	let mut model = Llama::load(&path).unwrap();
-	let c = model.config;
+	let c = model.shape;
 	assert_eq!(
-		(c.vocab, c.hidden, c.layers, c.heads, c.kv_heads, c.intermediate, c.context),
+		(c.vocab, c.hidden, c.layers, c.heads, c.kv_heads, c.intermediate, c.max_positions),
 		(49152, 576, 30, 9, 3, 1536, 8192)
 	);
 	assert_eq!(model.tokenize("<|im_start|><|im_end|>").unwrap(), vec![1, 2]);

@@ -150,7 +150,7 @@ pub fn quantize_row(x: &[f32]) -> Option<Vec<Q8Block>> {
 
 /// A block's f16 field at `at` (little endian) as f32.
 #[inline(always)]
-fn half_at(block: &[u8], at: usize) -> f32 {
+pub fn half_at(block: &[u8], at: usize) -> f32 {
 	let lo = block.get(at).copied().unwrap_or(0);
 	let hi = block.get(at.saturating_add(1)).copied().unwrap_or(0);
 	f16_to_f32(u16::from_le_bytes([lo, hi]))

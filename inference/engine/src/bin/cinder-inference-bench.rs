@@ -13,24 +13,12 @@
 
 use std::{path::PathBuf, time::Instant};
 
-use cinder_engine::{simd::Isa, Model};
+use cinder_engine::{bench::runs_per_second, simd::Isa, Model};
 use cinder_kernel::{program::Resolved, Op, Tile};
 
 fn arg(name: &str) -> Option<String> {
 	let args: Vec<String> = std::env::args().collect();
 	args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
-}
-
-/// Runs `f` repeatedly for about `seconds`; returns runs per second.
-fn rate(seconds: f64, mut f: impl FnMut()) -> f64 {
-	f();
-	let start = Instant::now();
-	let mut n = 0u32;
-	while start.elapsed().as_secs_f64() < seconds || n < 3 {
-		f();
-		n += 1;
-	}
-	f64::from(n) / start.elapsed().as_secs_f64()
 }
 
 /// Tokens of a sentence padded/cut to exactly `len` tokens ([CLS] … [SEP]).
@@ -86,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	// profiler to watch.
 	if let Some(len) = arg("--profile").and_then(|l| l.parse::<usize>().ok()) {
 		let ids = ids_of_len(&model, len.max(2));
-		let r = rate(seconds, || {
+		let r = runs_per_second(seconds, || {
 			let _ = model.embed(&ids, threads);
 		});
 		println!("{len} tokens on {threads} threads: {r:.1} sent/s");
@@ -111,10 +99,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 	for len in [16usize, 128] {
 		let ids = ids_of_len(&model, len);
-		let canonical = rate(seconds, || {
+		let canonical = runs_per_second(seconds, || {
 			let _ = model.embed(&ids, threads);
 		});
-		let candle = rate(seconds, || {
+		let candle = runs_per_second(seconds, || {
 			let _ = model.reference_embedding(&ids);
 		});
 		// Hashing share: time in leaf hashing over wall time, on one thread,
@@ -175,7 +163,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	println!("| --- | --- | --- |");
 	for len in [17usize, 128] {
 		let ids = ids_of_len(&model, len);
-		let one = rate(seconds, || {
+		let one = runs_per_second(seconds, || {
 			let _ = model.embed(&ids, threads);
 		});
 		let start = Instant::now();

@@ -8,29 +8,16 @@
 //!
 //! `cinder-qgemm-bench [--seconds S]`
 
-use std::time::Instant;
-
 use candle_core::{
 	quantized::{GgmlDType, QMatMul, QTensor},
 	Device, Module, Tensor,
 };
 use cinder_engine::{
+	bench::runs_per_second,
 	qgemm::{self, QPanels},
 	simd::Isa,
 };
 use cinder_kernel::quant::WeightFormat;
-
-/// Runs `f` repeatedly for about `seconds`; returns seconds per run.
-fn per_run(seconds: f64, mut f: impl FnMut()) -> f64 {
-	f();
-	let start = Instant::now();
-	let mut n = 0u32;
-	while start.elapsed().as_secs_f64() < seconds || n < 3 {
-		f();
-		n += 1;
-	}
-	start.elapsed().as_secs_f64() / f64::from(n)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<String> = std::env::args().collect();
@@ -73,12 +60,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			let a: Vec<f32> = (0..rows * k).map(|_| uniform()).collect();
 			let at = Tensor::from_vec(a.clone(), (rows, k), &cpu)?;
 			let mut out = vec![0.0f32; rows * n];
-			let one = per_run(seconds, || {
-				let _ = qgemm::linear(isa, &a, &panels, &mut out);
-			});
-			let candle = per_run(seconds, || {
-				let _ = matmul.forward(&at);
-			});
+			let one = 1.0
+				/ runs_per_second(seconds, || {
+					let _ = qgemm::linear(isa, &a, &panels, &mut out);
+				});
+			let candle = 1.0
+				/ runs_per_second(seconds, || {
+					let _ = matmul.forward(&at);
+				});
 			println!(
 				"| {name} {k}→{n} | {format:?} | {rows} | {:.1} | {:.1} | {:.2}× | {:.1} |",
 				one * 1e6,
