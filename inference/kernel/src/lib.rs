@@ -54,6 +54,7 @@ pub mod decoder;
 pub mod merkle;
 pub mod ops;
 pub mod program;
+pub mod qtile;
 pub mod quant;
 pub mod sampler;
 #[cfg(feature = "testing")]
@@ -63,6 +64,7 @@ pub mod verify;
 
 pub use merkle::Hash;
 pub use program::{Op, Program, Source, Step};
+pub use qtile::{Input, QTile};
 pub use tile::Tile;
 
 /// Kernel spec v1: f32, fixed reduction order, no FMA, libm transcendentals.
@@ -122,4 +124,8 @@ pub enum KernelError {
 	/// A step index past the program's end.
 	#[error("no such step")]
 	NoSuchStep,
+	/// A step's operator belongs to another kernel spec than the call that
+	/// was asked to compute it.
+	#[error("operator of another kernel spec")]
+	OtherSpec,
 }

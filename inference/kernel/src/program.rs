@@ -36,6 +36,10 @@ pub enum Source {
 	/// The embedding row of the token at sequence position `position`: the
 	/// weight tile `table + ids[position]`, known once the input is.
 	Token { table: u32, position: u32 },
+	/// The embedding row of the token that step `step` sampled (a
+	/// [`Op::Sample`] step, whose `1 × 1` output holds the id): the weight
+	/// tile `table + id`, known once that step has run.
+	Sampled { table: u32, step: u32 },
 }
 
 /// A source with the input's token ids applied.
@@ -71,6 +75,46 @@ pub enum Op {
 	/// Sum of the partial sums (in order), divided by `tokens`, then L2
 	/// normalised. Inputs: the `1 × cols` partial sums.
 	PoolFinish { tokens: u32 },
+	// Kernel spec v2 (llama-family decoders), arithmetic in [`crate::quant`],
+	// [`crate::decoder`] and [`crate::sampler`]. Quantized weight tiles hold
+	// one GGUF row per output column.
+	/// Dequantizes one embedding row per output row. Inputs: the quantized
+	/// `1 × k` rows; the output is columns `column .. column + cols` of them.
+	Lookup { column: u32 },
+	/// RMSNorm of rows `first_row ..` of `X`. Inputs: the column tiles of
+	/// `X`, γ (`1 × cols`). `eps` is ε's f32 bits.
+	RmsNorm { eps: u32, first_row: u32 },
+	/// `out = X·Wᵀ` in spec v2 (each row quantized once), then RoPE on each
+	/// head of `rope`'s width at positions `first ..` when given, then `+
+	/// residual` when `residual`. Inputs: the column tiles of `X`, `W`
+	/// (`cols` quantized rows), then the residual (`rows × cols`) if any.
+	QLinear { rope: Option<Rope>, residual: bool },
+	/// `silu(X·Gᵀ) · (X·Uᵀ)`, `X` quantized once. Inputs: `X`, `G`, `U`.
+	GateUp,
+	/// One query head's causal attention over a chunk of keys, the query
+	/// rows at positions `first ..`, the keys at `first_key ..` in order.
+	/// Inputs: `Q` (`rows × d`), the `K` tiles, the `V` tiles (same rows
+	/// each). Output: `rows × d` normalised when `finish`, else the
+	/// [`crate::decoder::Partial`]s as `rows × (d + 2)` (max, sum, out).
+	Attend { first: u32, first_key: u32, finish: bool },
+	/// Merges attention partials, given in key order. Inputs: the
+	/// `rows × (d + 2)` partial tiles.
+	Combine,
+	/// Samples the next token from one row of logits (the column tiles, in
+	/// order): `index` is the draw's counter in the request's random
+	/// stream. Output: `1 × 1`, the id as f32 (exact below 2²⁴).
+	Sample { sampling: crate::sampler::Sampling, index: u32 },
+}
+
+/// Rotary position embedding on a projection's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Rope {
+	/// Sequence position of the first row.
+	pub first: u32,
+	/// Values per head: each head is rotated on its own.
+	pub head: u32,
+	/// θ as f32 bits.
+	pub theta: u32,
 }
 
 /// One step: an operator, the tiles it reads, and its output shape.
@@ -84,19 +128,35 @@ pub struct Step {
 
 impl Step {
 	/// The sources with token ids applied; errors on a position past the
-	/// input or an id outside `vocab`.
+	/// input, an id outside `vocab`, or a sampled token (which only
+	/// [`Step::resolve_with`] knows).
 	pub fn resolve(&self, ids: &[u32], vocab: u32) -> Result<Vec<Resolved>, KernelError> {
+		self.resolve_with(ids, vocab, |_| None)
+	}
+
+	/// [`Step::resolve`] with `sampled(step)`, the id a sample step drew.
+	pub fn resolve_with(
+		&self,
+		ids: &[u32],
+		vocab: u32,
+		sampled: impl Fn(u32) -> Option<u32>,
+	) -> Result<Vec<Resolved>, KernelError> {
+		let row = |table: u32, id: u32| {
+			if id >= vocab {
+				return Err(KernelError::TokenOutOfRange);
+			}
+			table.checked_add(id).map(Resolved::Weight).ok_or(KernelError::BadSource)
+		};
 		self.inputs
 			.iter()
 			.map(|s| match *s {
 				Source::Step(i) => Ok(Resolved::Step(i)),
 				Source::Weight(i) => Ok(Resolved::Weight(i)),
 				Source::Token { table, position } => {
-					let id = *ids.get(position as usize).ok_or(KernelError::BadSource)?;
-					if id >= vocab {
-						return Err(KernelError::TokenOutOfRange);
-					}
-					table.checked_add(id).map(Resolved::Weight).ok_or(KernelError::BadSource)
+					row(table, *ids.get(position as usize).ok_or(KernelError::BadSource)?)
+				}
+				Source::Sampled { table, step } => {
+					row(table, sampled(step).ok_or(KernelError::BadSource)?)
 				}
 			})
 			.collect()
@@ -155,19 +215,41 @@ impl Program {
 	/// steps and existing weight tiles, and its inputs plus output fit in
 	/// [`MAX_STEP_BYTES`]. Token rows are sized as `token_row`.
 	pub fn check(&self, weights: &[Shape], token_row: Shape) -> Result<(), KernelError> {
+		self.check_bytes(|w| weights.get(w as usize).map(Shape::bytes), token_row.bytes())
+	}
+
+	/// [`Program::check`] with weight tiles sized by `weight_bytes(index)`
+	/// (quantized tiles are not `rows × cols` f32) and token rows by
+	/// `token_row` bytes; a sampled token's step must be earlier, and a
+	/// [`Op::Sample`].
+	pub fn check_bytes(
+		&self,
+		weight_bytes: impl Fn(u32) -> Option<usize>,
+		token_row: usize,
+	) -> Result<(), KernelError> {
 		for (i, step) in self.steps.iter().enumerate() {
 			let mut bytes = Shape { rows: step.rows, cols: step.cols }.bytes();
 			for source in &step.inputs {
-				let shape = match *source {
-					Source::Step(j) if (j as usize) < i => {
-						let s = self.steps.get(j as usize).ok_or(KernelError::BadSource)?;
-						Shape { rows: s.rows, cols: s.cols }
-					}
-					Source::Weight(w) => *weights.get(w as usize).ok_or(KernelError::BadSource)?,
-					Source::Token { .. } => token_row,
-					Source::Step(_) => return Err(KernelError::BadSource),
+				let earlier = |j: u32| {
+					self.steps
+						.get(j as usize)
+						.filter(|_| (j as usize) < i)
+						.ok_or(KernelError::BadSource)
 				};
-				bytes = bytes.saturating_add(shape.bytes());
+				bytes = bytes.saturating_add(match *source {
+					Source::Step(j) => {
+						let s = earlier(j)?;
+						Shape { rows: s.rows, cols: s.cols }.bytes()
+					}
+					Source::Weight(w) => weight_bytes(w).ok_or(KernelError::BadSource)?,
+					Source::Token { .. } => token_row,
+					Source::Sampled { step, .. } => {
+						if !matches!(earlier(step)?.op, Op::Sample { .. }) {
+							return Err(KernelError::BadSource);
+						}
+						token_row
+					}
+				});
 			}
 			if bytes > MAX_STEP_BYTES {
 				return Err(KernelError::StepTooLarge);

@@ -11,6 +11,8 @@ use crate::{
 	KernelError, MAX_STEP_BYTES,
 };
 
+pub mod decoder;
+
 /// A linear-layer implementation: `(a, k, w, n, b, gelu, out)` as in
 /// [`ops::linear`]. Any implementation must be bit-identical to it.
 pub type LinearFn = fn(&[f32], usize, &[f32], usize, &[f32], bool, &mut [f32]);
@@ -48,9 +50,9 @@ fn columns<'a>(xs: &[&'a Tile], rows: u32) -> Result<alloc::borrow::Cow<'a, Tile
 	}
 }
 
-/// Recomputes `step` from `inputs` (one tile per source, in order, token
-/// sources already resolved to their embedding rows) with the reference
-/// operators. Shapes are checked first; the output has every NaN
+/// Recomputes a spec v1 `step` from `inputs` (one tile per source, in
+/// order, token sources already resolved to their embedding rows) with the
+/// reference operators ([`decoder::recompute`] takes spec v2's). Shapes are checked first; the output has every NaN
 /// canonicalised.
 pub fn recompute(step: &Step, inputs: &[&Tile]) -> Result<Tile, KernelError> {
 	recompute_with(step, inputs, ops::linear)
@@ -175,6 +177,13 @@ pub fn recompute_with(
 			}
 			ops::mean_l2_normalize(&mut out.data, tokens);
 		}
+		Op::Lookup { .. }
+		| Op::RmsNorm { .. }
+		| Op::QLinear { .. }
+		| Op::GateUp
+		| Op::Attend { .. }
+		| Op::Combine
+		| Op::Sample { .. } => return Err(KernelError::OtherSpec),
 	}
 	out.canonicalize();
 	Ok(out)

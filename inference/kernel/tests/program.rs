@@ -113,7 +113,7 @@ fn a_wrong_input_changes_the_leaf_and_bad_shapes_are_errors() {
 		.map(|s| match *s {
 			Source::Step(j) => outs[j as usize].clone(),
 			Source::Weight(j) => w[j as usize].clone(),
-			Source::Token { .. } => unreachable!(),
+			Source::Token { .. } | Source::Sampled { .. } => unreachable!(),
 		})
 		.collect();
 	inputs[0].data[0] += 1.0;

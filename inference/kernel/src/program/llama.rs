@@ -1,9 +1,10 @@
-//! The shape of a llama-family decoder under kernel spec v2, and how its
-//! layers cut into steps that fit [`MAX_STEP_BYTES`] (issue 14; the program
-//! itself, prefill then one block of steps per generated token, is built on
-//! these cuts).
+//! The shape of a llama-family decoder under kernel spec v2, how its layers
+//! cut into steps that fit [`MAX_STEP_BYTES`], its weights' tile layout
+//! ([`LlamaWeight`]) and its generation programs ([`compile`]: prefill,
+//! then one block of steps per generated token).
 //!
 //! Cuts, each checked here for a full row block of [`ROW_BLOCK`] tokens:
+//! - the residual stream: column tiles of one width;
 //! - query, key and value projections: one head per step (RoPE applies
 //!   within a head), weight rows of the head in `linear` format;
 //! - attention output and MLP down projection: column blocks, with the
@@ -12,6 +13,8 @@
 //!   applied), in column blocks;
 //! - the output layer (tied to the token embedding, `embedding` format):
 //!   vocabulary tiles of as many rows as fit, on one row of activations;
+//! - attention: one query head on a chunk of [`KEY_TILES`] key and value
+//!   tiles a step, chunks' partials combined in one step;
 //! - the sampler: every logit of one row in one step.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -19,6 +22,15 @@ use scale_info::TypeInfo;
 
 use super::tiling::{bytes, Blocks};
 use crate::{quant::WeightFormat, KernelError, MAX_STEP_BYTES, ROW_BLOCK};
+
+mod compile;
+mod layout;
+pub use compile::compile;
+pub use layout::{LlamaTensor, LlamaWeight};
+
+/// Key (and value) tiles one attention step reads: a chunk of row blocks
+/// of the prompt or of generated tokens.
+pub const KEY_TILES: u32 = 16;
 
 /// A llama decoder's shape: what its programs and weight layout depend on.
 #[derive(
@@ -88,12 +100,12 @@ fn quant_block(
 pub(crate) struct Cuts {
 	/// Values per head.
 	pub(crate) head: u32,
-	/// Attention output projection (hidden → hidden, residual read).
-	pub(crate) attention_output: Blocks,
+	/// The residual stream's column tiles, which the attention output and
+	/// down projections (residual read) produce: the narrower of the widest
+	/// blocks each fits.
+	pub(crate) stream: Blocks,
 	/// Gate and up, fused (hidden → intermediate, two weights).
 	pub(crate) gate_up: Blocks,
-	/// Down projection (intermediate → hidden, residual read).
-	pub(crate) down: Blocks,
 	/// Output layer: vocabulary tiles on one row.
 	pub(crate) output: Blocks,
 }
@@ -136,6 +148,24 @@ impl LlamaShape {
 		let attention_output = quant_block(self.linear, self.hidden, self.hidden, 1, 1)?;
 		let gate_up = quant_block(self.linear, self.hidden, self.intermediate, 2, 0)?;
 		let down = quant_block(self.linear, self.intermediate, self.hidden, 1, 1)?;
+		let stream = Blocks::new(self.hidden, attention_output.width.min(down.width));
+		// Attention: a query row block, KEY_TILES key and value row blocks,
+		// a partial out; a combine of every chunk's partials, whether the
+		// keys came in row blocks or one generated token at a time.
+		let partial = head.saturating_add(2);
+		let attend = bytes(ROW_BLOCK, head)
+			.saturating_add(
+				bytes(ROW_BLOCK, head).saturating_mul(KEY_TILES.saturating_mul(2) as usize),
+			)
+			.saturating_add(bytes(ROW_BLOCK, partial));
+		let tokens_chunks = self.max_positions.div_ceil(KEY_TILES) as usize;
+		let blocks_chunks = self.max_positions.div_ceil(ROW_BLOCK).div_ceil(KEY_TILES) as usize;
+		let combine = (bytes(1, partial).saturating_mul(tokens_chunks))
+			.max(bytes(ROW_BLOCK, partial).saturating_mul(blocks_chunks))
+			.saturating_add(bytes(ROW_BLOCK, head));
+		if attend.max(combine) > MAX_STEP_BYTES {
+			return Err(KernelError::UnsupportedShape);
+		}
 		// The output layer runs on one row: the row in, its vocabulary rows,
 		// their logits.
 		let output = [256u32, 128, 64, 32, 16, 8, 4, 2, 1]
@@ -155,7 +185,7 @@ impl LlamaShape {
 		if logits > MAX_STEP_BYTES {
 			return Err(KernelError::UnsupportedShape);
 		}
-		Ok(Cuts { head, attention_output, gate_up, down, output })
+		Ok(Cuts { head, stream, gate_up, output })
 	}
 
 	/// Checks that this shape compiles. Cheap enough for the runtime to call
@@ -201,14 +231,14 @@ mod tests {
 	fn smollm2_cuts_into_steps_that_fit() {
 		let cuts = smollm2().cuts().unwrap();
 		assert_eq!(cuts.head, 64);
-		// 576 → 576 with the residual: 256 rows would fit, but the widest
-		// power of two dividing 576 is 64 (64 rows of 360 bytes, 23 KiB).
-		assert_eq!(cuts.attention_output, Blocks { blocks: 9, width: 64 });
+		// The stream: 576 → 576 with the residual would take 256 rows, but
+		// the widest power of two dividing 576 is 64 (64 rows of 360 bytes,
+		// 23 KiB); down reads 1536 inputs (96 KiB for sixteen rows) and also
+		// takes 64 columns.
+		assert_eq!(cuts.stream, Blocks { blocks: 9, width: 64 });
 		// Gate and up, two 576-wide weights: 256 rows of each is 180 KiB,
 		// 232 KiB with the input and output.
 		assert_eq!(cuts.gate_up, Blocks { blocks: 6, width: 256 });
-		// Down reads 1536 inputs (96 KiB for sixteen rows): 64 columns.
-		assert_eq!(cuts.down, Blocks { blocks: 9, width: 64 });
 		// The output layer: 256 vocabulary rows of Q8_0 (153 KiB) a step,
 		// 192 steps; the sampler reads 192 × 1 KiB of logits.
 		assert_eq!(cuts.output, Blocks { blocks: 192, width: 256 });
