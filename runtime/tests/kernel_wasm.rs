@@ -111,7 +111,9 @@ fn nan_and_infinity_inputs_give_the_native_bits_in_wasm() {
 		.map(|src| match *src {
 			cinder_kernel::Source::Step(j) => outs[j as usize].clone(),
 			cinder_kernel::Source::Weight(j) => w[j as usize].clone(),
-			cinder_kernel::Source::Token { .. } | cinder_kernel::Source::Sampled { .. } => unreachable!(),
+			cinder_kernel::Source::Token { .. } | cinder_kernel::Source::Sampled { .. } => {
+				unreachable!()
+			}
 		})
 		.collect();
 	inputs[0].data[0] = f32::NAN;

@@ -36,6 +36,7 @@ pub mod executor;
 pub mod gemm;
 pub mod gguf;
 pub mod llama;
+pub mod llama_tiles;
 pub mod model;
 pub mod qgemm;
 pub mod simd;

@@ -10,7 +10,12 @@ use candle_core::quantized::GgmlDType;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::ModelWeights;
 use cinder_kernel::{
-	merkle::Hash, program::llama::LlamaShape, quant::WeightFormat, sampler::argmax,
+	merkle::Hash,
+	program::llama::{compile, LlamaShape},
+	quant::WeightFormat,
+	sampler::{argmax, Sampling},
+	verify::decoder::{run_reference, sampled_id, Context},
+	KernelError, Source, Weight,
 };
 use tokenizers::Tokenizer;
 
@@ -67,6 +72,15 @@ pub fn llama_shape(gguf: &Gguf) -> Result<LlamaShape> {
 	}
 	shape.check().map_err(|_| gguf.bad(format!("unsupported llama shape {shape:?}")))?;
 	Ok(shape)
+}
+
+/// What a generation program computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generated {
+	/// The sampled tokens, in order.
+	pub tokens: Vec<u32>,
+	/// The logits the first token was sampled from (the prompt's last row).
+	pub first_logits: Vec<f32>,
 }
 
 /// A loaded llama chat model.
@@ -141,6 +155,51 @@ impl Llama {
 			next_input = vec![token];
 		}
 		Ok(out)
+	}
+
+	/// Every weight tile of the model's layout, read from its file.
+	pub fn weight_tiles(&self) -> Result<Vec<Weight>> {
+		let mut gguf = Gguf::open(&self.path)?;
+		crate::llama_tiles::weight_tiles(&mut gguf, &self.shape)
+	}
+
+	/// Generates `generated` tokens after `prompt` by running the canonical
+	/// program with the kernel's reference operators, one step at a time:
+	/// slow, and the definition every executor must match. `seed` keys the
+	/// sampler's stream.
+	pub fn kernel_reference_generate(
+		&self,
+		weights: &[Weight],
+		prompt: &[u32],
+		generated: u32,
+		sampling: Sampling,
+		seed: &[u8; 32],
+	) -> Result<Generated> {
+		self.check_length(prompt.len(), generated as usize)?;
+		let program = compile(&self.shape, prompt.len() as u32, generated, sampling)?;
+		let weight = |i: u32| weights.get(i as usize).map(Weight::input);
+		let outputs = run_reference(&program, weight, prompt, self.shape.vocab, Context { seed })?;
+		let samples = program.sample_steps();
+		let tokens = samples
+			.iter()
+			.map(|&s| outputs.get(s as usize).and_then(|t| sampled_id(t, self.shape.vocab)))
+			.collect::<Option<Vec<u32>>>()
+			.ok_or(KernelError::TokenOutOfRange)?;
+		// The first sample step reads the prompt's logits, tile by tile.
+		let first = samples.first().and_then(|&s| program.steps.get(s as usize));
+		let first_logits = first
+			.map(|step| {
+				step.inputs
+					.iter()
+					.filter_map(|source| match source {
+						Source::Step(i) => outputs.get(*i as usize),
+						_ => None,
+					})
+					.flat_map(|t| t.data.iter().copied())
+					.collect()
+			})
+			.unwrap_or_default();
+		Ok(Generated { tokens, first_logits })
 	}
 
 	fn check_length(&self, prompt: usize, new: usize) -> Result<()> {

@@ -64,7 +64,7 @@ pub mod verify;
 
 pub use merkle::Hash;
 pub use program::{Op, Program, Source, Step};
-pub use qtile::{Input, QTile};
+pub use qtile::{Input, QTile, Weight};
 pub use tile::Tile;
 
 /// Kernel spec v1: f32, fixed reduction order, no FMA, libm transcendentals.

@@ -107,6 +107,23 @@ impl<'a> Input<'a> {
 	}
 }
 
+/// An owned weight tile of either kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Weight {
+	F32(Tile),
+	Quant(QTile),
+}
+
+impl Weight {
+	/// Borrowed as a step input.
+	pub fn input(&self) -> Input<'_> {
+		match self {
+			Weight::F32(t) => Input::F32(t),
+			Weight::Quant(t) => Input::Quant(t),
+		}
+	}
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {

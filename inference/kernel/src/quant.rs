@@ -98,9 +98,57 @@ pub fn f16_to_f32(h: u16) -> f32 {
 	f32::from_bits(bits)
 }
 
+/// f32 to IEEE half precision, rounding to nearest with ties to even (as
+/// `vcvtps2ph` and the `half` crate do): past the largest f16 is ±∞, below
+/// half the smallest subnormal is ±0, NaN stays NaN (quiet, payload's top
+/// bits kept).
+pub fn f32_to_f16(x: f32) -> u16 {
+	let bits = x.to_bits();
+	let sign = ((bits >> 16) & 0x8000) as u16;
+	let exp = (bits >> 23) & 0xff;
+	let man = bits & 0x007f_ffff;
+	if exp == 0xff {
+		let nan = if man == 0 { 0 } else { 0x0200 | (man >> 13) as u16 };
+		return sign | 0x7c00 | nan;
+	}
+	// Rounds `value >> shift` to nearest, ties to even.
+	let round = |value: u32, shift: u32| {
+		let kept = value >> shift;
+		let rest = value & ((1u32 << shift).wrapping_sub(1));
+		let half = 1u32 << shift.saturating_sub(1);
+		if rest > half || (rest == half && kept & 1 == 1) {
+			kept.saturating_add(1)
+		} else {
+			kept
+		}
+	};
+	// f16's biased exponent would be `exp − 112`.
+	if exp >= 143 {
+		return sign | 0x7c00; // ≥ 2¹⁶: past 65504 even before rounding
+	}
+	if exp <= 112 {
+		// Subnormal (or zero) in f16: the value in units of 2⁻²⁴.
+		if exp < 102 {
+			return sign; // below 2⁻²⁵
+		}
+		let shift = 126u32.saturating_sub(exp); // 14 − (exp − 112), 14..=24
+		return sign | round(man | 0x0080_0000, shift) as u16;
+	}
+	// Normal: a carry out of the mantissa moves to the next exponent, and
+	// past the largest one to ∞, which is the right encoding either way.
+	let biased = exp.saturating_sub(112);
+	sign | round((biased << 23) | man, 13) as u16
+}
+
+/// `x` rounded to the nearest f16, as f32.
+pub fn round_to_f16(x: f32) -> f32 {
+	f16_to_f32(f32_to_f16(x))
+}
+
 /// A block of 32 activations quantized to 8 bits: value `i` is about
-/// `d · qs[i]`; `ds` is `d · Σ qs` (f32, one rounding), what a Q4_1 block's
-/// offset multiplies.
+/// `d · qs[i]`; `ds` stands for `d · Σ qs`, what a Q4_1 block's offset
+/// multiplies. Both are f16 values (held as f32), as GGUF's `Q8_1` blocks
+/// store them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Q8Block {
 	pub d: f32,
@@ -118,9 +166,15 @@ impl Q8Block {
 /// 1. every non-finite value (±∞, NaN) counts as `0.0`;
 /// 2. `amax` is the largest `|x|` (exact: a maximum does not round);
 /// 3. if `amax < 2⁻¹⁰⁰` ([`MIN_BLOCK_MAX`]) the block is [`Q8Block::ZERO`];
-/// 4. otherwise `d = amax / 127`, `id = 127 / amax` (one rounding each),
-///    `qs[i] = rint(x[i] · id)`, rounding to nearest with ties to even (the
-///    result lies in `[-127, 127]`), and `ds = d · (Σ qs as f32)`.
+/// 4. otherwise `d = amax / 127` and `id = 1 / d` (f32, one rounding
+///    each), `qs[i] = rint(x[i] · id)`, rounding to nearest with ties to
+///    even (the result lies in `[-127, 127]`);
+/// 5. the block keeps `d` rounded to f16, and `ds = f16(f16(Σ qs) · f16(d))`
+///    (each rounding to nearest even).
+///
+/// Steps 4–5 are llama.cpp's and candle's `Q8_1` quantization (candle's
+/// `ds` rounding exactly), except that they round `x · id` half away from
+/// zero: ties are rare, and ties to even is what SIMD rounds natively.
 pub fn quantize_block(x: &[f32; BLOCK]) -> Q8Block {
 	let finite = x.map(|v| if v.is_finite() { v } else { 0.0 });
 	let amax = finite.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -129,10 +183,11 @@ pub fn quantize_block(x: &[f32; BLOCK]) -> Q8Block {
 		return Q8Block::ZERO;
 	}
 	let d = amax / 127.0;
-	let id = 127.0 / amax;
+	let id = 1.0 / d;
 	let qs = finite.map(|v| libm::rintf(v * id).clamp(-127.0, 127.0) as i8);
 	let sum = qs.iter().fold(0i32, |s, &q| s.saturating_add(i32::from(q)));
-	Q8Block { d, ds: d * sum as f32, qs }
+	let d = round_to_f16(d);
+	Q8Block { d, ds: round_to_f16(round_to_f16(sum as f32) * d), qs }
 }
 
 /// Quantizes a row of activations block by block; `None` unless its length
@@ -322,6 +377,42 @@ mod tests {
 	}
 
 	#[test]
+	fn f32_to_f16_rounds_to_nearest_even() {
+		// Every f16 converts back to itself.
+		for h in 0..=u16::MAX {
+			let x = f16_to_f32(h);
+			if x.is_nan() {
+				assert!(f16_to_f32(f32_to_f16(x)).is_nan(), "{h:04x}");
+			} else {
+				assert_eq!(f32_to_f16(x), h, "{h:04x}");
+			}
+		}
+		// Between neighbours: the midpoint goes to the even one, anything
+		// past it to the nearer (subnormals, normals and the top binade).
+		for h in 0u16..0x7bff {
+			let (a, b) = (f16_to_f32(h), f16_to_f32(h + 1));
+			let mid = (f64::from(a) + f64::from(b)) / 2.0;
+			let mid32 = mid as f32;
+			assert_eq!(f64::from(mid32), mid, "midpoints are f32 values");
+			let even = if h % 2 == 0 { h } else { h + 1 };
+			assert_eq!(f32_to_f16(mid32), even, "{h:04x}");
+			assert_eq!(f32_to_f16(f32::from_bits(mid32.to_bits() + 1)), h + 1, "{h:04x}");
+			assert_eq!(f32_to_f16(f32::from_bits(mid32.to_bits() - 1)), h, "{h:04x}");
+			assert_eq!(f32_to_f16(-mid32), even | 0x8000, "{h:04x}");
+		}
+		// Overflow: 65504 is the largest; its midpoint with 2¹⁶ goes to ∞.
+		assert_eq!(f32_to_f16(65504.0), 0x7bff);
+		assert_eq!(f32_to_f16(65519.996), 0x7bff);
+		assert_eq!(f32_to_f16(65520.0), 0x7c00);
+		assert_eq!(f32_to_f16(1.0e9), 0x7c00);
+		assert_eq!(f32_to_f16(f32::NEG_INFINITY), 0xfc00);
+		// Underflow: half the smallest subnormal ties to 0.
+		assert_eq!(f32_to_f16(2f32.powi(-25)), 0);
+		assert_eq!(f32_to_f16(2f32.powi(-25) * 1.0001), 1);
+		assert_eq!(f32_to_f16(-1.0e-30), 0x8000);
+	}
+
+	#[test]
 	fn quantization_rounds_ties_to_even_and_scales_to_the_block_max() {
 		let mut x = [0.0f32; BLOCK];
 		x[0] = 127.0; // amax 127: id = 1, d = 1
@@ -343,7 +434,7 @@ mod tests {
 		x[1] = f32::NAN;
 		x[2] = -2.0;
 		let q = quantize_block(&x);
-		assert_eq!(q.d, 2.0 / 127.0);
+		assert_eq!(q.d, round_to_f16(2.0 / 127.0));
 		assert_eq!(&q.qs[..3], &[0, 0, -127]);
 		let tiny = [1.0e-35f32; BLOCK];
 		assert_eq!(quantize_block(&tiny), Q8Block::ZERO);
@@ -364,7 +455,9 @@ mod tests {
 			let q = quantize_block(&x);
 			for (v, q8) in x.iter().zip(q.qs) {
 				let back = q.d * f32::from(q8);
-				assert!((back - v).abs() <= q.d * 0.5001, "{v} → {q8} · {}", q.d);
+				// Half a step, plus the f16 rounding of `d` over 127 steps.
+				let bound = q.d * (0.5 + 127.0 / 2048.0) * 1.001;
+				assert!((back - v).abs() <= bound, "{v} → {q8} · {}", q.d);
 			}
 		}
 	}

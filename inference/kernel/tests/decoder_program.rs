@@ -7,7 +7,7 @@ use cinder_kernel::{
 	quant::WeightFormat,
 	sampler::Sampling,
 	verify::decoder::{run_reference, sampled_id, Context},
-	Input, KernelError, Op, Program, QTile, Source, Tile, MAX_STEP_BYTES,
+	KernelError, Op, Program, QTile, Source, Tile, Weight, MAX_STEP_BYTES,
 };
 
 fn smollm2() -> LlamaShape {
@@ -145,20 +145,15 @@ impl Bytes {
 	}
 }
 
-enum Owned {
-	F32(Tile),
-	Quant(QTile),
-}
-
 /// Random weight tiles in `shape`'s layout: Q4_1 values in [-0.4, 0.35],
 /// Q8_0 in [-1.27, 1.27], norms' γ near 1.
-fn random_weights(shape: &LlamaShape) -> Vec<Owned> {
+fn random_weights(shape: &LlamaShape) -> Vec<Weight> {
 	let mut rng = Bytes(7);
 	(0..shape.weight_count().unwrap())
 		.map(|i| {
 			let w = shape.weight_tile(i).unwrap().unwrap();
 			match w.format {
-				None => Owned::F32(
+				None => Weight::F32(
 					Tile::new(
 						1,
 						w.cols,
@@ -180,22 +175,17 @@ fn random_weights(shape: &LlamaShape) -> Vec<Owned> {
 							}
 						}
 					}
-					Owned::Quant(QTile::new(format, w.rows, w.cols, data).unwrap())
+					Weight::Quant(QTile::new(format, w.rows, w.cols, data).unwrap())
 				}
 			}
 		})
 		.collect()
 }
 
-fn generate(shape: &LlamaShape, weights: &[Owned], prompt: &[u32], n: u32) -> Vec<u32> {
+fn generate(shape: &LlamaShape, weights: &[Weight], prompt: &[u32], n: u32) -> Vec<u32> {
 	let program = compile(shape, prompt.len() as u32, n, Sampling::Greedy).unwrap();
 	check(shape, &program).unwrap();
-	let weight = |i: u32| {
-		weights.get(i as usize).map(|w| match w {
-			Owned::F32(t) => Input::F32(t),
-			Owned::Quant(t) => Input::Quant(t),
-		})
-	};
+	let weight = |i: u32| weights.get(i as usize).map(Weight::input);
 	let outs =
 		run_reference(&program, weight, prompt, shape.vocab, Context { seed: &[3; 32] }).unwrap();
 	program
