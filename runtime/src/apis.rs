@@ -31,6 +31,16 @@ sp_api::decl_runtime_apis! {
 			step: cinder_kernel::Step,
 			inputs: Vec<Vec<u8>>,
 		) -> Result<Vec<u8>, cinder_kernel::KernelError>;
+
+		/// Recomputes one step of kernel spec v2 (llama-family decoders)
+		/// from its inputs, each its encoding and, for a quantized weight
+		/// tile, the format it is in; `seed` keys a sample step's random
+		/// stream. Returns the output tile's bytes.
+		fn recompute_step_v2(
+			step: cinder_kernel::Step,
+			inputs: Vec<(Option<cinder_kernel::quant::WeightFormat>, Vec<u8>)>,
+			seed: [u8; 32],
+		) -> Result<Vec<u8>, cinder_kernel::KernelError>;
 	}
 }
 
@@ -46,6 +56,23 @@ impl_runtime_apis! {
 				.collect::<Result<Vec<_>, _>>()?;
 			let refs: Vec<&cinder_kernel::Tile> = tiles.iter().collect();
 			cinder_kernel::verify::recompute(&step, &refs).map(|tile| tile.to_bytes())
+		}
+
+		fn recompute_step_v2(
+			step: cinder_kernel::Step,
+			inputs: Vec<(Option<cinder_kernel::quant::WeightFormat>, Vec<u8>)>,
+			seed: [u8; 32],
+		) -> Result<Vec<u8>, cinder_kernel::KernelError> {
+			let tiles = inputs
+				.iter()
+				.map(|(format, bytes)| match format {
+					None => cinder_kernel::Tile::from_bytes(bytes).map(cinder_kernel::Weight::F32),
+					Some(f) => cinder_kernel::QTile::from_bytes(*f, bytes).map(cinder_kernel::Weight::Quant),
+				})
+				.collect::<Result<Vec<_>, _>>()?;
+			let refs: Vec<cinder_kernel::Input> = tiles.iter().map(cinder_kernel::Weight::input).collect();
+			let context = cinder_kernel::verify::decoder::Context { seed: &seed };
+			cinder_kernel::verify::decoder::recompute(&step, &refs, context).map(|tile| tile.to_bytes())
 		}
 	}
 

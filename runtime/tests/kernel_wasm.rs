@@ -209,3 +209,129 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 		);
 	}
 }
+
+/// Calls the runtime's spec v2 recompute on `inputs` (f32 or quantized).
+fn call_wasm_v2(
+	step: &cinder_kernel::Step,
+	inputs: &[cinder_kernel::Input],
+	seed: [u8; 32],
+) -> Result<Vec<u8>, KernelError> {
+	let executor = WasmExecutor::<sp_io::SubstrateHostFunctions>::builder().build();
+	let blob = RuntimeBlob::uncompress_if_needed(cinder_runtime::WASM_BINARY.unwrap()).unwrap();
+	let mut ext = sp_io::TestExternalities::default();
+	let mut ext = ext.ext();
+	let encoded: Vec<(Option<cinder_kernel::quant::WeightFormat>, Vec<u8>)> = inputs
+		.iter()
+		.map(|input| match input {
+			cinder_kernel::Input::F32(t) => (None, t.to_bytes()),
+			cinder_kernel::Input::Quant(q) => (Some(q.format), q.to_bytes()),
+		})
+		.collect();
+	let args = (step.clone(), encoded, seed).encode();
+	let out = executor
+		.uncached_call(blob, &mut ext, false, "KernelApi_recompute_step_v2", &args)
+		.unwrap();
+	<Result<Vec<u8>, KernelError>>::decode(&mut &out[..]).unwrap()
+}
+
+/// For each spec v2 operator of a generation, the step with the most input
+/// and output bytes: recomputed in wasm, it gives the trace's leaf.
+fn heaviest_v2_steps_match_in_wasm(
+	model: &cinder_engine::llama::Llama,
+	packed: &cinder_engine::decoder::PackedLlama,
+	prompt: &[u32],
+	generated: u32,
+	sampling: cinder_kernel::sampler::Sampling,
+) -> usize {
+	let seed = [5u8; 32];
+	let run = packed.generate(prompt, generated, sampling, &seed, 2).unwrap();
+	let (program, trace) = (&run.program, &run.trace);
+	let vocab = model.shape.vocab;
+	let inputs_of = |step: &cinder_kernel::Step| -> Vec<cinder_kernel::Input> {
+		step.resolve_with(prompt, vocab, |s| {
+			cinder_kernel::verify::decoder::sampled_id(&trace.outputs[s as usize], vocab)
+		})
+		.unwrap()
+		.into_iter()
+		.map(|r| match r {
+			cinder_kernel::program::Resolved::Step(j) => {
+				cinder_kernel::Input::F32(&trace.outputs[j as usize])
+			}
+			cinder_kernel::program::Resolved::Weight(j) => packed.tiles[j as usize].input(),
+		})
+		.collect()
+	};
+	let mut heaviest: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+	for (i, step) in program.steps.iter().enumerate() {
+		let bytes = inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
+			+ trace.outputs[i].encoded_len();
+		let kind = format!("{:?}", core::mem::discriminant(&step.op));
+		let entry = heaviest.entry(kind).or_insert((i, 0));
+		if bytes > entry.1 {
+			*entry = (i, bytes);
+		}
+	}
+	for &(i, bytes) in heaviest.values() {
+		let step = &program.steps[i];
+		let wasm = Tile::from_bytes(&call_wasm_v2(step, &inputs_of(step), seed).unwrap()).unwrap();
+		assert_eq!(
+			cinder_kernel::merkle::tile_leaf(i as u32, &wasm),
+			trace.leaves[i],
+			"step {i} ({:?}, {bytes} bytes) differs in wasm",
+			step.op
+		);
+		eprintln!("step {i} ({:?}): {bytes} bytes with its output; same leaf in wasm", step.op);
+	}
+	heaviest.len()
+}
+
+#[test]
+fn every_spec_v2_operator_of_the_tiny_llama_gives_the_native_leaf_in_wasm() {
+	let path = std::env::temp_dir().join(format!("cinder-wasm-tiny-{}.gguf", std::process::id()));
+	cinder_engine::testllama::write(&path, 7).unwrap();
+	let model = cinder_engine::llama::Llama::load(&path).unwrap();
+	let packed =
+		cinder_engine::decoder::PackedLlama::pack(model.shape, model.weight_tiles().unwrap())
+			.unwrap();
+	std::fs::remove_file(&path).unwrap();
+	// 40 prompt tokens (3 row blocks) and 20 generated: the later tokens'
+	// attention reads more than 16 key tiles, so partials and combines run.
+	let prompt: Vec<u32> = (0..40).map(|i| (i * 13 + 3) % model.shape.vocab).collect();
+	let top_p = cinder_kernel::sampler::Sampling::TopP {
+		temperature: 0.7f32.to_bits(),
+		top_p: 0.9f32.to_bits(),
+	};
+	// Lookup, RmsNorm, QLinear, GateUp, Attend, Combine, Sample.
+	assert_eq!(heaviest_v2_steps_match_in_wasm(&model, &packed, &prompt, 20, top_p), 7);
+	// A wrongly typed input is the same typed error on both sides.
+	let step = cinder_kernel::Step {
+		op: cinder_kernel::Op::GateUp,
+		inputs: vec![cinder_kernel::Source::Weight(0); 3],
+		rows: 1,
+		cols: 4,
+	};
+	let x = Tile::zeros(1, 64);
+	let inputs = [cinder_kernel::Input::F32(&x); 3];
+	let native = cinder_kernel::verify::decoder::recompute(
+		&step,
+		&inputs,
+		cinder_kernel::verify::decoder::Context { seed: &[0; 32] },
+	)
+	.unwrap_err();
+	assert_eq!(call_wasm_v2(&step, &inputs, [0; 32]).unwrap_err(), native);
+}
+
+#[test]
+fn the_heaviest_smollm2_steps_give_the_engines_leaves_in_wasm() {
+	let Some(path) = cinder_engine::llama::installed_smollm2() else { return };
+	let model = cinder_engine::llama::Llama::load(&path).unwrap();
+	let packed =
+		cinder_engine::decoder::PackedLlama::pack(model.shape, model.weight_tiles().unwrap())
+			.unwrap();
+	let prompt = model
+		.tokenize(&cinder_engine::llama::chat_prompt(None, "What is the capital of France?"))
+		.unwrap();
+	let greedy = cinder_kernel::sampler::Sampling::Greedy;
+	// 8 generated tokens: attention in one step (Combine is covered above).
+	assert_eq!(heaviest_v2_steps_match_in_wasm(&model, &packed, &prompt, 8, greedy), 6);
+}

@@ -103,7 +103,9 @@ pub fn waves(program: &Program) -> Vec<Vec<usize>> {
 			.inputs
 			.iter()
 			.filter_map(|s| match s {
-				cinder_kernel::Source::Step(j) => wave_of.get(*j as usize).map(|w| w + 1),
+				Source::Step(j) | Source::Sampled { step: j, .. } => {
+					wave_of.get(*j as usize).map(|w| w + 1)
+				}
 				_ => None,
 			})
 			.max()
@@ -159,28 +161,17 @@ const SPINS: u32 = 256;
 /// spent hashing.
 type Share = (Vec<(usize, Hash)>, Duration);
 
-/// What the threads share while running one program.
-struct Run<'a> {
-	program: &'a Program,
-	weights: &'a [Tile],
-	panels: &'a [Option<Panels>],
-	ids: &'a [u32],
-	vocab: u32,
-	isa: Isa,
-	/// Steps in the order they are handed out: wave by wave.
-	order: Vec<usize>,
-	/// The next position of `order` to hand out.
-	next: AtomicUsize,
-	/// Each step's output, set once by whichever thread computed it.
-	outputs: Vec<OnceLock<Tile>>,
-	/// Set when a thread failed: the others stop.
+/// Every step's output, set once by whichever thread computed it, and
+/// whether a thread failed (then the others stop).
+pub struct Outputs {
+	slots: Vec<OnceLock<Tile>>,
 	failed: AtomicBool,
 }
 
-impl Run<'_> {
+impl Outputs {
 	/// Waits until step `j`'s output is there (or a thread failed).
-	fn wait_for(&self, j: usize) -> Option<&Tile> {
-		let slot = self.outputs.get(j)?;
+	pub fn wait_for(&self, j: usize) -> Option<&Tile> {
+		let slot = self.slots.get(j)?;
 		let mut spins = 0u32;
 		loop {
 			if let Some(t) = slot.get() {
@@ -197,28 +188,20 @@ impl Run<'_> {
 			}
 		}
 	}
+}
 
-	/// Computes step `i` once its inputs are there.
-	fn step(&self, i: usize) -> Result<Tile> {
-		let step = self.program.steps.get(i).ok_or(cinder_kernel::KernelError::NoSuchStep)?;
-		let resolved = step.resolve(self.ids, self.vocab)?;
-		let mut inputs = Vec::with_capacity(resolved.len());
-		for s in &resolved {
-			let tile = match *s {
-				Resolved::Step(j) => self.wait_for(j as usize),
-				Resolved::Weight(j) => self.weights.get(j as usize),
-			};
-			inputs.push(tile.ok_or(cinder_kernel::KernelError::BadSource)?);
-		}
-		let panels = match (step.op, resolved.as_slice()) {
-			(Op::Linear { .. }, [.., Resolved::Weight(w), _]) => {
-				self.panels.get(*w as usize).and_then(Option::as_ref)
-			}
-			_ => None,
-		};
-		Ok(simd::compute(self.isa, step, &inputs, panels)?)
-	}
+/// What the threads share while running one program: `compute(i,
+/// outputs)` computes step `i`, waiting on `outputs` for what it reads.
+struct Run<'a, C> {
+	/// Steps in the order they are handed out: wave by wave.
+	order: Vec<usize>,
+	/// The next position of `order` to hand out.
+	next: AtomicUsize,
+	outputs: Outputs,
+	compute: &'a C,
+}
 
+impl<C: Fn(usize, &Outputs) -> Result<Tile> + Sync> Run<'_, C> {
 	/// One thread's share: takes the next step until none is left, publishes
 	/// each output at once (others may be waiting on it) and hashes the
 	/// leaves in batches. Returns `(step, leaf)` pairs and the hashing time.
@@ -231,7 +214,7 @@ impl Run<'_> {
 			let start = Instant::now();
 			let tiles: Vec<(u32, &Tile)> = pending
 				.iter()
-				.filter_map(|&i| self.outputs.get(i)?.get().map(|t| (i as u32, t)))
+				.filter_map(|&i| self.outputs.slots.get(i)?.get().map(|t| (i as u32, t)))
 				.collect();
 			leaves.extend(pending.drain(..).zip(leaves_with(&tiles, &mut buffers)));
 			start.elapsed()
@@ -239,12 +222,12 @@ impl Run<'_> {
 		loop {
 			let position = self.next.fetch_add(1, Ordering::Relaxed);
 			let Some(&i) = self.order.get(position) else { break };
-			match self.step(i) {
+			match (self.compute)(i, &self.outputs) {
 				Ok(tile) => {
-					let _ = self.outputs.get(i).map(|slot| slot.set(tile));
+					let _ = self.outputs.slots.get(i).map(|slot| slot.set(tile));
 				}
 				Err(e) => {
-					self.failed.store(true, Ordering::Relaxed);
+					self.outputs.failed.store(true, Ordering::Relaxed);
 					return Err(e);
 				}
 			}
@@ -276,13 +259,8 @@ pub fn handout_order(program: &Program) -> Vec<usize> {
 }
 
 /// [`execute`] with the linear weights already packed
-/// ([`pack_linear_weights`]).
-///
-/// Steps are handed out one at a time, wave by wave, to whichever thread is
-/// free; a thread whose step reads an output still being computed waits for
-/// that output alone, so there is no barrier between waves. An output
-/// depends only on its inputs and a leaf only on its output, so the trace is
-/// the same for any thread count and any schedule.
+/// ([`pack_linear_weights`]), steps run by [`run_steps`] in
+/// [`handout_order`].
 pub fn execute_packed(
 	program: &Program,
 	weights: &[Tile],
@@ -291,18 +269,50 @@ pub fn execute_packed(
 	vocab: u32,
 	threads: usize,
 ) -> Result<Trace> {
-	let n = program.steps.len();
+	let isa = Isa::best();
+	let compute = |i: usize, outputs: &Outputs| -> Result<Tile> {
+		let step = program.steps.get(i).ok_or(cinder_kernel::KernelError::NoSuchStep)?;
+		let resolved = step.resolve(ids, vocab)?;
+		let mut inputs = Vec::with_capacity(resolved.len());
+		for s in &resolved {
+			let tile = match *s {
+				Resolved::Step(j) => outputs.wait_for(j as usize),
+				Resolved::Weight(j) => weights.get(j as usize),
+			};
+			inputs.push(tile.ok_or(cinder_kernel::KernelError::BadSource)?);
+		}
+		let panels = match (step.op, resolved.as_slice()) {
+			(Op::Linear { .. }, [.., Resolved::Weight(w), _]) => {
+				panels.get(*w as usize).and_then(Option::as_ref)
+			}
+			_ => None,
+		};
+		Ok(simd::compute(isa, step, &inputs, panels)?)
+	};
+	run_steps(program.steps.len(), handout_order(program), threads, &compute)
+}
+
+/// Runs `n` steps handed out in `order` on `threads` threads, step `i`
+/// computed by `compute(i, outputs)`, and commits to every output.
+///
+/// Steps are handed out one at a time to whichever thread is free; a
+/// thread whose step reads an output still being computed waits for that
+/// output alone, so there is no barrier between waves. An output depends
+/// only on its inputs and a leaf only on its output, so the trace is the
+/// same for any thread count and any schedule. `order` must list every
+/// step after the steps it reads ([`waves`] order does).
+pub fn run_steps<C>(n: usize, order: Vec<usize>, threads: usize, compute: &C) -> Result<Trace>
+where
+	C: Fn(usize, &Outputs) -> Result<Tile> + Sync,
+{
 	let run = Run {
-		program,
-		weights,
-		panels,
-		ids,
-		vocab,
-		isa: Isa::best(),
-		order: handout_order(program),
+		order,
 		next: AtomicUsize::new(0),
-		outputs: (0..n).map(|_| OnceLock::new()).collect(),
-		failed: AtomicBool::new(false),
+		outputs: Outputs {
+			slots: (0..n).map(|_| OnceLock::new()).collect(),
+			failed: AtomicBool::new(false),
+		},
+		compute,
 	};
 	let results: Vec<Result<Share>> = std::thread::scope(|scope| {
 		let helpers: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(|| run.work())).collect();
@@ -325,7 +335,8 @@ pub fn execute_packed(
 			}
 		}
 	}
-	let outputs: Vec<Tile> = run.outputs.into_iter().filter_map(OnceLock::into_inner).collect();
+	let outputs: Vec<Tile> =
+		run.outputs.slots.into_iter().filter_map(OnceLock::into_inner).collect();
 	if outputs.len() != n {
 		return Err(cinder_kernel::KernelError::NoSuchStep.into());
 	}

@@ -32,6 +32,7 @@
 pub mod attention;
 pub mod bench;
 pub mod bpe;
+pub mod decoder;
 pub mod executor;
 pub mod gemm;
 pub mod gguf;

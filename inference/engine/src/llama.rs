@@ -14,8 +14,8 @@ use cinder_kernel::{
 	program::llama::{compile, LlamaShape},
 	quant::WeightFormat,
 	sampler::{argmax, Sampling},
-	verify::decoder::{run_reference, sampled_id, Context},
-	KernelError, Source, Weight,
+	verify::decoder::{run_reference, Context},
+	Weight,
 };
 use tokenizers::Tokenizer;
 
@@ -133,6 +133,29 @@ impl Llama {
 		Ok(self.reference.forward(&input, 0)?.squeeze(0)?.to_vec1()?)
 	}
 
+	/// candle's logits at every position where a token of `tokens` was
+	/// sampled, when `prompt` is followed by exactly those tokens (teacher
+	/// forcing): the logits after the prompt, then after each token but the
+	/// last.
+	pub fn reference_logits_along(
+		&mut self,
+		prompt: &[u32],
+		tokens: &[u32],
+	) -> Result<Vec<Vec<f32>>> {
+		self.check_length(prompt.len(), tokens.len())?;
+		self.reference.clear_kv_cache();
+		let mut out = Vec::with_capacity(tokens.len());
+		let mut input = prompt.to_vec();
+		let mut position = 0;
+		for &token in tokens {
+			let x = Tensor::new(input.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
+			out.push(self.reference.forward(&x, position)?.squeeze(0)?.to_vec1()?);
+			position += input.len();
+			input = vec![token];
+		}
+		Ok(out)
+	}
+
 	/// candle's greedy continuation of `prompt`: up to `max_new` tokens,
 	/// each the most likely (ties to the lowest id), ending early after the
 	/// end-of-reply token.
@@ -179,26 +202,9 @@ impl Llama {
 		let program = compile(&self.shape, prompt.len() as u32, generated, sampling)?;
 		let weight = |i: u32| weights.get(i as usize).map(Weight::input);
 		let outputs = run_reference(&program, weight, prompt, self.shape.vocab, Context { seed })?;
-		let samples = program.sample_steps();
-		let tokens = samples
-			.iter()
-			.map(|&s| outputs.get(s as usize).and_then(|t| sampled_id(t, self.shape.vocab)))
-			.collect::<Option<Vec<u32>>>()
-			.ok_or(KernelError::TokenOutOfRange)?;
-		// The first sample step reads the prompt's logits, tile by tile.
-		let first = samples.first().and_then(|&s| program.steps.get(s as usize));
-		let first_logits = first
-			.map(|step| {
-				step.inputs
-					.iter()
-					.filter_map(|source| match source {
-						Source::Step(i) => outputs.get(*i as usize),
-						_ => None,
-					})
-					.flat_map(|t| t.data.iter().copied())
-					.collect()
-			})
-			.unwrap_or_default();
+		let tokens = crate::decoder::sampled_tokens(&program, &outputs, self.shape.vocab)?;
+		let logits = crate::decoder::sampled_logits(&program, &outputs);
+		let first_logits = logits.into_iter().next().unwrap_or_default();
 		Ok(Generated { tokens, first_logits })
 	}
 

@@ -5,10 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cinder_engine::{
+	decoder::PackedLlama,
+	executor,
 	llama::{self, Llama},
 	testllama,
 };
-use cinder_kernel::sampler::Sampling;
+use cinder_kernel::{
+	merkle,
+	program::llama::compile,
+	sampler::Sampling,
+	verify::decoder::{run_reference, Context},
+	Weight,
+};
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
 	let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
@@ -58,4 +66,56 @@ fn the_canonical_program_follows_candle_on_smollm2() {
 	assert!(cos >= 0.998, "cosine {cos}");
 	assert_eq!(ours[..theirs.len()], theirs[..]);
 	assert!(model.detokenize(&ours).unwrap().contains("Paris"));
+}
+
+#[test]
+fn the_packed_executor_is_the_reference_bit_for_bit_on_any_thread_count() {
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("tiny.gguf");
+	testllama::write(&path, 7).unwrap();
+	let model = Llama::load(&path).unwrap();
+	let tiles = model.weight_tiles().unwrap();
+	let packed = PackedLlama::pack(model.shape, tiles.clone()).unwrap();
+	let prompt = model.tokenize(&llama::chat_prompt(None, "tell me a story")).unwrap();
+	let top_p = Sampling::TopP { temperature: 0.8f32.to_bits(), top_p: 0.9f32.to_bits() };
+	for sampling in [Sampling::Greedy, top_p] {
+		let seed = [9u8; 32];
+		let program = compile(&model.shape, prompt.len() as u32, 20, sampling).unwrap();
+		let weight = |i: u32| tiles.get(i as usize).map(Weight::input);
+		let reference =
+			run_reference(&program, weight, &prompt, model.shape.vocab, Context { seed: &seed })
+				.unwrap();
+		let indexed: Vec<(u32, &cinder_kernel::Tile)> =
+			reference.iter().zip(0u32..).map(|(t, i)| (i, t)).collect();
+		let root = merkle::root(&executor::leaves(&indexed));
+		let one = packed.generate(&prompt, 20, sampling, &seed, 1).unwrap();
+		let two = packed.generate(&prompt, 20, sampling, &seed, 2).unwrap();
+		assert_eq!(one.trace.outputs, reference);
+		assert_eq!(one.trace.root, root);
+		assert_eq!(two.trace.root, root);
+		assert_eq!(one.tokens.len(), 20);
+		assert_eq!(two.tokens, one.tokens);
+	}
+	// Another seed draws another top-p reply; greedy ignores the seed.
+	let a = packed.generate(&prompt, 20, top_p, &[1; 32], 2).unwrap();
+	let b = packed.generate(&prompt, 20, top_p, &[2; 32], 2).unwrap();
+	assert_ne!(a.tokens, b.tokens);
+	let a = packed.generate(&prompt, 4, Sampling::Greedy, &[1; 32], 2).unwrap();
+	let b = packed.generate(&prompt, 4, Sampling::Greedy, &[2; 32], 2).unwrap();
+	assert_eq!(a.trace.root, b.trace.root);
+}
+
+#[test]
+fn smollm2_answers_through_the_packed_executor_on_any_thread_count() {
+	let Some(path) = llama::installed_smollm2() else { return };
+	let mut model = Llama::load(&path).unwrap();
+	let packed = PackedLlama::pack(model.shape, model.weight_tiles().unwrap()).unwrap();
+	let prompt =
+		model.tokenize(&llama::chat_prompt(None, "What is the capital of France?")).unwrap();
+	let one = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 1).unwrap();
+	let two = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 2).unwrap();
+	assert_eq!(one.trace.root, two.trace.root);
+	let theirs = model.reference_generate(&prompt, 8).unwrap();
+	assert_eq!(one.tokens[..theirs.len()], theirs[..]);
+	assert!(model.detokenize(&one.tokens).unwrap().contains("Paris"));
 }

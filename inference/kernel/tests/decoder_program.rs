@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use cinder_kernel::{
-	program::llama::{compile, LlamaShape, LlamaTensor},
+	program::llama::{compile, LlamaShape, LlamaTensor, Plan},
 	quant::WeightFormat,
 	sampler::Sampling,
 	verify::decoder::{run_reference, sampled_id, Context},
@@ -85,6 +85,16 @@ fn smollm2_generation_programs_fit_and_grow_by_prefix() {
 	assert_eq!(steps_per_token(&s, 20, 4), 9 + 30 * 50 + 1 + 192 + 1);
 	// Past 16 key tiles attention takes a partial per chunk and a combine.
 	assert_eq!(steps_per_token(&s, 16, 16), 9 + 30 * (50 + 9 * 2) + 1 + 192 + 1);
+	// A whole request's trace, from the closed form alone (the runtime's
+	// view): 16 + 64 tokens and 128 + 64.
+	let short = Plan::new(&s, 16, 64, Sampling::Greedy).unwrap();
+	let long = Plan::new(&s, 128, 64, Sampling::Greedy).unwrap();
+	eprintln!("SmolLM2 trace: 16 + 64 tokens {} steps, 128 + 64 {}", short.len(), long.len());
+	assert_eq!(
+		short.step(short.len() - 1).unwrap().op,
+		Op::Sample { sampling: Sampling::Greedy, index: 63 }
+	);
+	assert_eq!(long.sample_steps().len(), 64);
 	// Lengths the model cannot hold are refused.
 	assert_eq!(compile(&s, 0, 4, Sampling::Greedy), Err(KernelError::BadSequenceLength));
 	assert_eq!(compile(&s, 4, 0, Sampling::Greedy), Err(KernelError::BadSequenceLength));

@@ -25,8 +25,10 @@ use crate::{quant::WeightFormat, KernelError, MAX_STEP_BYTES, ROW_BLOCK};
 
 mod compile;
 mod layout;
+mod plan;
 pub use compile::compile;
 pub use layout::{LlamaTensor, LlamaWeight};
+pub use plan::Plan;
 
 /// Key (and value) tiles one attention step reads: a chunk of row blocks
 /// of the prompt or of generated tokens.

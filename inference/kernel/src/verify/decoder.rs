@@ -46,12 +46,36 @@ fn split_last<'a, 'b>(
 	}
 }
 
-/// `a · wᵀ` in spec v2: `a` is `rows × k`, `w` holds the outputs' rows.
-fn qlinear(a: &Tile, w: &QTile, out: &mut [f32]) -> Result<(), KernelError> {
-	if w.cols != a.cols {
+/// A quantized linear layer `out = a · wᵀ` ([`quant::linear`]'s result,
+/// bit for bit), told which of the step's inputs `w` is so an executor can
+/// use that weight's packed form. Shapes are checked before it is called.
+pub type QLinearFn<'f> = &'f dyn Fn(usize, &Tile, &QTile, &mut [f32]) -> Result<(), KernelError>;
+
+/// [`quant::linear`] on tiles: `a` is `rows × k`, `w` holds the outputs' rows.
+pub fn reference_qlinear(
+	_input: usize,
+	a: &Tile,
+	w: &QTile,
+	out: &mut [f32],
+) -> Result<(), KernelError> {
+	quant::linear(&a.data, a.cols as usize, w.format, &w.data, w.rows as usize, out)
+}
+
+/// Checks `a · wᵀ` fits, then runs it with `linear`.
+fn qlinear(
+	linear: QLinearFn,
+	input: usize,
+	a: &Tile,
+	w: &QTile,
+	out: &mut [f32],
+) -> Result<(), KernelError> {
+	if w.cols != a.cols
+		|| Some(out.len()) != (a.rows as usize).checked_mul(w.rows as usize)
+		|| w.format.row_bytes(a.cols as usize).is_none()
+	{
 		return Err(KernelError::ShapeMismatch);
 	}
-	quant::linear(&a.data, a.cols as usize, w.format, &w.data, w.rows as usize, out)
+	linear(input, a, w, out)
 }
 
 fn rope_rows(out: &mut Tile, rope: Rope) -> Result<(), KernelError> {
@@ -82,6 +106,16 @@ fn partial_of(row: &[f32]) -> Result<Partial, KernelError> {
 /// checked first; every NaN of the output is canonicalised. A v1 step is
 /// handed to [`super::recompute`] when all its inputs are f32.
 pub fn recompute(step: &Step, inputs: &[Input], context: Context) -> Result<Tile, KernelError> {
+	recompute_with(step, inputs, context, &reference_qlinear)
+}
+
+/// [`recompute`] with another (bit-identical) quantized linear layer.
+pub fn recompute_with(
+	step: &Step,
+	inputs: &[Input],
+	context: Context,
+	linear: QLinearFn,
+) -> Result<Tile, KernelError> {
 	let (rows, cols) = (step.rows, step.cols);
 	let total = inputs.iter().fold(0usize, |acc, t| acc.saturating_add(t.encoded_len()));
 	let out_bytes = (rows as usize).saturating_mul(cols as usize).saturating_mul(4);
@@ -141,7 +175,7 @@ pub fn recompute(step: &Step, inputs: &[Input], context: Context) -> Result<Tile
 			if w.rows != cols {
 				return Err(KernelError::ShapeMismatch);
 			}
-			qlinear(&a, w, &mut out.data)?;
+			qlinear(linear, xs.len(), &a, w, &mut out.data)?;
 			if let Some(rope) = rope {
 				rope_rows(&mut out, rope)?;
 			}
@@ -163,8 +197,8 @@ pub fn recompute(step: &Step, inputs: &[Input], context: Context) -> Result<Tile
 				return Err(KernelError::ShapeMismatch);
 			}
 			let mut up = alloc::vec![0.0f32; out.data.len()];
-			qlinear(x, g, &mut out.data)?;
-			qlinear(x, u, &mut up)?;
+			qlinear(linear, 1, x, g, &mut out.data)?;
+			qlinear(linear, 2, x, u, &mut up)?;
 			decoder::silu_gate(&mut out.data, &up);
 		}
 		Op::Attend { first, first_key, finish } => {

@@ -1,0 +1,146 @@
+//! Runs llama generation programs (kernel spec v2) fast and traced: the
+//! quantized linear layers on packed panels ([`crate::qgemm`]), every other
+//! operator with the kernel's reference, steps spread over threads by
+//! [`executor::run_steps`] and every output hashed into the trace. The
+//! outputs are the kernel reference's bit for bit, so the trace root is the
+//! one the runtime checks steps against, on any thread count.
+
+use cinder_kernel::{
+	program::{
+		llama::{compile, LlamaShape, LlamaTensor},
+		Resolved,
+	},
+	sampler::Sampling,
+	verify::decoder::{recompute_with, reference_qlinear, sampled_id, Context},
+	Input, KernelError, Program, QTile, Source, Tile, Weight,
+};
+
+use crate::{
+	executor::{self, Outputs, Trace},
+	qgemm::{self, QPanels},
+	simd::Isa,
+	Result,
+};
+
+/// A llama model's weight tiles, the projections' and the output layer's
+/// also packed for [`qgemm::linear`].
+pub struct PackedLlama {
+	pub shape: LlamaShape,
+	pub tiles: Vec<Weight>,
+	panels: Vec<Option<QPanels>>,
+}
+
+/// A generation's program, trace and the tokens it sampled.
+pub struct Generation {
+	pub program: Program,
+	pub trace: Trace,
+	/// The sampled tokens, in order.
+	pub tokens: Vec<u32>,
+}
+
+/// The logits each token of a generation program was sampled from (the
+/// logit tiles its sample step read, in order), one row per token.
+pub fn sampled_logits(program: &Program, outputs: &[Tile]) -> Vec<Vec<f32>> {
+	program
+		.sample_steps()
+		.iter()
+		.filter_map(|&s| program.steps.get(s as usize))
+		.map(|step| {
+			step.inputs
+				.iter()
+				.filter_map(|source| match source {
+					Source::Step(i) => outputs.get(*i as usize),
+					_ => None,
+				})
+				.flat_map(|t| t.data.iter().copied())
+				.collect()
+		})
+		.collect()
+}
+
+/// The tokens a generation program's sample steps drew.
+pub fn sampled_tokens(program: &Program, outputs: &[Tile], vocab: u32) -> Result<Vec<u32>> {
+	program
+		.sample_steps()
+		.iter()
+		.map(|&s| outputs.get(s as usize).and_then(|t| sampled_id(t, vocab)))
+		.collect::<Option<Vec<u32>>>()
+		.ok_or_else(|| KernelError::TokenOutOfRange.into())
+}
+
+impl PackedLlama {
+	/// Packs every quantized tile a linear step multiplies by (all but the
+	/// embedding rows, which are only looked up); `tiles` must be `shape`'s
+	/// layout.
+	pub fn pack(shape: LlamaShape, tiles: Vec<Weight>) -> Result<Self> {
+		if tiles.len() != shape.weight_count()? as usize {
+			return Err(KernelError::BadSource.into());
+		}
+		let panels = tiles
+			.iter()
+			.zip(0u32..)
+			.map(|(tile, i)| {
+				let embedding = matches!(
+					shape.weight_tile(i),
+					Ok(Some(w)) if w.tensor == LlamaTensor::Embedding
+				);
+				match tile {
+					Weight::Quant(q) if !embedding => {
+						QPanels::pack(q.format, &q.data, q.cols as usize, q.rows as usize).map(Some)
+					}
+					_ => Ok(None),
+				}
+			})
+			.collect::<std::result::Result<Vec<_>, _>>()?;
+		Ok(Self { shape, tiles, panels })
+	}
+
+	/// Generates `generated` tokens after `prompt` with `sampling` (the
+	/// sampler's stream keyed by `seed`) on `threads` threads.
+	pub fn generate(
+		&self,
+		prompt: &[u32],
+		generated: u32,
+		sampling: Sampling,
+		seed: &[u8; 32],
+		threads: usize,
+	) -> Result<Generation> {
+		let prompt_len = u32::try_from(prompt.len()).map_err(|_| KernelError::BadSequenceLength)?;
+		let program = compile(&self.shape, prompt_len, generated, sampling)?;
+		let vocab = self.shape.vocab;
+		let isa = Isa::best();
+		let compute = |i: usize, outputs: &Outputs| -> Result<Tile> {
+			let step = program.steps.get(i).ok_or(KernelError::NoSuchStep)?;
+			let resolved = step.resolve_with(prompt, vocab, |s| {
+				outputs.wait_for(s as usize).and_then(|t| sampled_id(t, vocab))
+			})?;
+			let mut inputs = Vec::with_capacity(resolved.len());
+			for s in &resolved {
+				let input = match *s {
+					Resolved::Step(j) => outputs.wait_for(j as usize).map(Input::F32),
+					Resolved::Weight(j) => self.tiles.get(j as usize).map(Weight::input),
+				};
+				inputs.push(input.ok_or(KernelError::BadSource)?);
+			}
+			let linear = |input: usize, a: &Tile, w: &QTile, out: &mut [f32]| {
+				let packed = match resolved.get(input) {
+					Some(Resolved::Weight(j)) => {
+						self.panels.get(*j as usize).and_then(Option::as_ref)
+					}
+					_ => None,
+				};
+				match packed {
+					Some(p) if p.k == a.cols as usize && p.n == w.rows as usize => {
+						qgemm::linear(isa, &a.data, p, out)
+					}
+					_ => reference_qlinear(input, a, w, out),
+				}
+			};
+			Ok(recompute_with(step, &inputs, Context { seed }, &linear)?)
+		};
+		let order = executor::waves(&program).into_iter().flatten().collect();
+		let trace = executor::run_steps(program.steps.len(), order, threads, &compute)?;
+		let tokens = sampled_tokens(&program, &trace.outputs, vocab)?;
+		Ok(Generation { program, trace, tokens })
+	}
+}
