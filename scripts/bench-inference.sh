@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Prints inference figures on all-MiniLM-L6-v2 (fetching the model first if
+# Prints inference figures on all-MiniLM-L6-v2 (fetching the models first if
 # needed): the canonical path, candle's f32 forward and ONNX Runtime's f32
 # (scripts/onnxruntime-minilm.py, measured just before, in a virtualenv
 # under ~/.cache/cinder/onnxruntime) in one table, with the CPU and the
-# instruction set the engine dispatched to. Extra arguments go to both
-# benches (--seconds S, --threads N).
+# instruction set the engine dispatched to; then SmolLM2-135M-Instruct's
+# text generation, canonical against candle's quantized llama
+# (cinder-llama-bench). Extra arguments go to the MiniLM benches
+# (--seconds S, --threads N); the generation bench takes --threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -35,3 +37,5 @@ ort=$(mktemp)
 trap 'rm -f "$ort"' EXIT
 "$venv/bin/python" scripts/onnxruntime-minilm.py "$model" "$ort" --seconds "$seconds" --threads "$threads"
 "$CARGO_TARGET_DIR/debug/cinder-inference-bench" "$model" --onnx-runtime "$ort" "${args[@]}"
+echo
+"$CARGO_TARGET_DIR/debug/cinder-llama-bench" --threads "$threads"
