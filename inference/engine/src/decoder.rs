@@ -11,7 +11,7 @@ use cinder_kernel::{
 		Resolved,
 	},
 	sampler::Sampling,
-	verify::decoder::{recompute_with, reference_qlinear, sampled_id, Context},
+	verify::decoder::{collected_ids, recompute_with, reference_qlinear, sampled_id, Context},
 	Input, KernelError, Program, QTile, Source, Tile, Weight,
 };
 
@@ -58,13 +58,12 @@ pub fn sampled_logits(program: &Program, outputs: &[Tile]) -> Vec<Vec<f32>> {
 		.collect()
 }
 
-/// The tokens a generation program's sample steps drew.
-pub fn sampled_tokens(program: &Program, outputs: &[Tile], vocab: u32) -> Result<Vec<u32>> {
-	program
-		.sample_steps()
-		.iter()
-		.map(|&s| outputs.get(s as usize).and_then(|t| sampled_id(t, vocab)))
-		.collect::<Option<Vec<u32>>>()
+/// The reply a generation's trace ends with: its last step, the tokens
+/// collected.
+pub fn reply(outputs: &[Tile], vocab: u32) -> Result<Vec<u32>> {
+	outputs
+		.last()
+		.and_then(|t| collected_ids(t, vocab))
 		.ok_or_else(|| KernelError::TokenOutOfRange.into())
 }
 
@@ -140,7 +139,7 @@ impl PackedLlama {
 		};
 		let order = executor::waves(&program).into_iter().flatten().collect();
 		let trace = executor::run_steps(program.steps.len(), order, threads, &compute)?;
-		let tokens = sampled_tokens(&program, &trace.outputs, vocab)?;
+		let tokens = reply(&trace.outputs, vocab)?;
 		Ok(Generation { program, trace, tokens })
 	}
 }

@@ -202,7 +202,7 @@ impl Llama {
 		let program = compile(&self.shape, prompt.len() as u32, generated, sampling)?;
 		let weight = |i: u32| weights.get(i as usize).map(Weight::input);
 		let outputs = run_reference(&program, weight, prompt, self.shape.vocab, Context { seed })?;
-		let tokens = crate::decoder::sampled_tokens(&program, &outputs, self.shape.vocab)?;
+		let tokens = crate::decoder::reply(&outputs, self.shape.vocab)?;
 		let logits = crate::decoder::sampled_logits(&program, &outputs);
 		let first_logits = logits.into_iter().next().unwrap_or_default();
 		Ok(Generated { tokens, first_logits })

@@ -85,4 +85,3 @@ fn smollm2_greedy_replies_and_logits_follow_candle() {
 	assert!(agree >= 8, "{agree} of 20 agree");
 	assert!(cosines[0] >= 0.98, "worst cosine {}", cosines[0]);
 }
-

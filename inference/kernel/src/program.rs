@@ -104,6 +104,10 @@ pub enum Op {
 	/// order): `index` is the draw's counter in the request's random
 	/// stream. Output: `1 × 1`, the id as f32 (exact below 2²⁴).
 	Sample { sampling: crate::sampler::Sampling, index: u32 },
+	/// The generated tokens side by side: a generation program's last step,
+	/// so the reply a worker posts is bound to its trace by one leaf.
+	/// Inputs: every sample step's `1 × 1` output, in order; output `1 × n`.
+	Collect,
 }
 
 /// Rotary position embedding on a projection's output.

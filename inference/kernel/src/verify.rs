@@ -183,7 +183,8 @@ pub fn recompute_with(
 		| Op::GateUp
 		| Op::Attend { .. }
 		| Op::Combine
-		| Op::Sample { .. } => return Err(KernelError::OtherSpec),
+		| Op::Sample { .. }
+		| Op::Collect => return Err(KernelError::OtherSpec),
 	}
 	out.canonicalize();
 	Ok(out)

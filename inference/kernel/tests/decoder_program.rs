@@ -60,10 +60,13 @@ fn smollm2_generation_programs_fit_and_grow_by_prefix() {
 	let s = smollm2();
 	let p = compile(&s, 20, 4, Sampling::Greedy).unwrap();
 	check(&s, &p).unwrap();
-	// Four tokens sampled, the last step the last one.
+	// Four tokens sampled, the last just before the step collecting them.
 	let samples = p.sample_steps();
 	assert_eq!(samples.len(), 4);
-	assert_eq!(samples.last().copied(), Some(p.len() - 1));
+	assert_eq!(samples.last().copied(), Some(p.len() - 2));
+	let last = p.steps.last().unwrap();
+	assert_eq!((last.op, last.rows, last.cols), (Op::Collect, 1, 4));
+	assert_eq!(last.inputs, samples.iter().map(|&s| Source::Step(s)).collect::<Vec<_>>());
 	// Each generated token's segment reads the token sampled before it.
 	let readers: Vec<u32> = p
 		.steps
@@ -76,9 +79,10 @@ fn smollm2_generation_programs_fit_and_grow_by_prefix() {
 		.collect();
 	assert!(samples[..3].iter().all(|s| readers.contains(s)));
 	assert!(!readers.contains(&samples[3]));
-	// The program for one more token extends this one.
+	// The program for one more token extends this one but its last step.
 	let q = compile(&s, 20, 5, Sampling::Greedy).unwrap();
-	assert_eq!(&q.steps[..p.steps.len()], &p.steps[..]);
+	let body = p.steps.len() - 1;
+	assert_eq!(&q.steps[..body], &p.steps[..body]);
 	// Per generated token: 9 lookups; per layer 1 + 9 + 3 + 3 + 9 + 9 + 1
 	// + 6 + 9 = 50 with one attention step per head; the final norm, 192
 	// logit tiles, the sampler.
@@ -91,9 +95,10 @@ fn smollm2_generation_programs_fit_and_grow_by_prefix() {
 	let long = Plan::new(&s, 128, 64, Sampling::Greedy).unwrap();
 	eprintln!("SmolLM2 trace: 16 + 64 tokens {} steps, 128 + 64 {}", short.len(), long.len());
 	assert_eq!(
-		short.step(short.len() - 1).unwrap().op,
+		short.step(short.len() - 2).unwrap().op,
 		Op::Sample { sampling: Sampling::Greedy, index: 63 }
 	);
+	assert_eq!(short.step(short.len() - 1).unwrap().inputs.len(), 64);
 	assert_eq!(long.sample_steps().len(), 64);
 	// Lengths the model cannot hold are refused.
 	assert_eq!(compile(&s, 0, 4, Sampling::Greedy), Err(KernelError::BadSequenceLength));

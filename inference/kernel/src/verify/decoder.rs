@@ -259,6 +259,18 @@ pub fn recompute_with(
 				*o = id as f32;
 			}
 		}
+		Op::Collect => {
+			let tiles = f32s(inputs)?;
+			if rows != 1
+				|| Some(cols as usize) != Some(tiles.len())
+				|| tiles.iter().any(|t| t.rows != 1 || t.cols != 1)
+			{
+				return Err(KernelError::ShapeMismatch);
+			}
+			for (o, t) in out.data.iter_mut().zip(&tiles) {
+				*o = t.data.first().copied().unwrap_or(0.0);
+			}
+		}
 		Op::Embed { .. }
 		| Op::Linear { .. }
 		| Op::AddNorm { .. }
@@ -268,6 +280,18 @@ pub fn recompute_with(
 	}
 	out.canonicalize();
 	Ok(out)
+}
+
+/// The tokens a [`Op::Collect`] step's output holds, each a whole number
+/// below `vocab`; none if any is not.
+pub fn collected_ids(out: &Tile, vocab: u32) -> Option<alloc::vec::Vec<u32>> {
+	if out.rows != 1 {
+		return None;
+	}
+	out.data
+		.iter()
+		.map(|x| sampled_id(&Tile { rows: 1, cols: 1, data: alloc::vec![*x] }, vocab))
+		.collect()
 }
 
 /// The token id a [`Op::Sample`] step's output holds: a whole number below
@@ -389,5 +413,26 @@ mod tests {
 		assert_eq!(sampled_id(&one(-1.0), 10), None);
 		assert_eq!(sampled_id(&one(f32::NAN), 10), None);
 		assert_eq!(sampled_id(&Tile::zeros(1, 2), 10), None);
+		// A collected reply: every token whole and in the vocabulary.
+		let reply = Tile::new(1, 3, alloc::vec![4.0, 0.0, 9.0]).unwrap();
+		assert_eq!(collected_ids(&reply, 10), Some(alloc::vec![4, 0, 9]));
+		assert_eq!(collected_ids(&reply, 9), None);
+		assert_eq!(collected_ids(&Tile::zeros(2, 1), 10), None);
+	}
+
+	#[test]
+	fn collect_puts_the_sampled_tokens_side_by_side() {
+		let one = |x: f32| Tile::new(1, 1, alloc::vec![x]).unwrap();
+		let (a, b) = (one(3.0), one(7.0));
+		let step = step(Op::Collect, 2, 1, 2);
+		let out = recompute(&step, &[Input::F32(&a), Input::F32(&b)], SEED).unwrap();
+		assert_eq!(out.data, alloc::vec![3.0, 7.0]);
+		// Wider inputs, or a count other than the output's columns: refused.
+		let wide = Tile::zeros(1, 2);
+		assert_eq!(
+			recompute(&step, &[Input::F32(&a), Input::F32(&wide)], SEED),
+			Err(KernelError::ShapeMismatch)
+		);
+		assert_eq!(recompute(&step, &[Input::F32(&a)], SEED), Err(KernelError::ShapeMismatch));
 	}
 }

@@ -14,10 +14,14 @@
 //!    output is the next token, which the next segment reads
 //!    ([`Source::Sampled`]).
 //!
-//! The program for `n` generated tokens is a prefix of the one for `n + 1`,
-//! so a worker that stops at the end-of-reply token has run a whole
-//! program, and every sampled token and key-value row is a step output in
-//! the trace.
+//! 4. last, one [`Op::Collect`] step reads every sample step: its `1 × n`
+//!    output is the reply, so the reply a worker posts is bound to the
+//!    trace root by the last leaf.
+//!
+//! The program for `n` generated tokens, but for its last step, is a prefix
+//! of the one for `n + 1`, so a worker that stops at the end-of-reply token
+//! has run a whole program but one step, and every sampled token and
+//! key-value row is a step output in the trace.
 
 use alloc::vec::Vec;
 
@@ -289,6 +293,9 @@ mod reference {
 			let tokens = vec![Source::Sampled { table: 0, step }];
 			sampled = b.segment(prompt.saturating_add(j).saturating_sub(1), 1, tokens, true);
 		}
+		let program = Program { seq_len: total, steps: b.steps.clone() };
+		let samples = program.sample_steps().into_iter().map(Source::Step).collect();
+		b.push(Op::Collect, samples, 1, generated);
 		Ok(Program { seq_len: total, steps: b.steps })
 	}
 }

@@ -16,7 +16,8 @@
 //! | per layer: output, norm, gate+up, down | `S + 1 + G + S` |
 //! | sampling (the prompt's last block, every generated token) | norm, `O` logit tiles, the sampler |
 //!
-//! so segment `s` starts at `s·(S + layers·c) + layers·heads·Σ_{t ≤ s} A(t)
+//! and the program ends with one more step, the [`Op::Collect`] of every
+//! sampled token (its output is the reply). Segment `s` starts at `s·(S + layers·c) + layers·heads·Σ_{t ≤ s} A(t)
 //! + (O + 2)·(s − B + 1)⁺`, with `c` the layer's steps besides attention.
 
 use alloc::{vec, vec::Vec};
@@ -106,7 +107,8 @@ impl Plan {
 		let segments = blocks.saturating_add(generated).saturating_sub(1);
 		let mut plan =
 			Self { layout, sampling, prompt, generated, blocks, segments, layer_base, len: 0 };
-		plan.len = u32::try_from(plan.start(segments)).map_err(|_| too_long)?;
+		// Every segment, then the step collecting the tokens.
+		plan.len = u32::try_from(plan.start(segments).saturating_add(1)).map_err(|_| too_long)?;
 		Ok(plan)
 	}
 
@@ -193,6 +195,10 @@ impl Plan {
 	pub fn step(&self, i: u32) -> Result<Step, KernelError> {
 		if i >= self.len {
 			return Err(KernelError::NoSuchStep);
+		}
+		if i.saturating_add(1) == self.len {
+			let inputs = self.sample_steps().into_iter().map(Source::Step).collect();
+			return Ok(Step { op: Op::Collect, inputs, rows: 1, cols: self.generated });
 		}
 		// The segment holding `i`: the last whose start is at most `i`.
 		let (mut lo, mut hi) = (0u32, self.segments);
