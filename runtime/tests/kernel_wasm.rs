@@ -244,7 +244,7 @@ fn heaviest_v2_steps_match_in_wasm(
 	sampling: cinder_kernel::sampler::Sampling,
 ) -> usize {
 	let seed = [5u8; 32];
-	let run = packed.generate(prompt, generated, sampling, &seed, 2).unwrap();
+	let run = packed.generate(prompt, generated, sampling, &seed, 2, None).unwrap();
 	let (program, trace) = (&run.program, &run.trace);
 	let vocab = model.shape.vocab;
 	let inputs_of = |step: &cinder_kernel::Step| -> Vec<cinder_kernel::Input> {

@@ -7,7 +7,7 @@
 
 use cinder_kernel::{
 	program::{
-		llama::{compile, LlamaShape, LlamaTensor},
+		llama::{LlamaShape, LlamaTensor, Plan},
 		Resolved,
 	},
 	sampler::Sampling,
@@ -94,18 +94,72 @@ impl PackedLlama {
 		Ok(Self { shape, tiles, panels })
 	}
 
-	/// Generates `generated` tokens after `prompt` with `sampling` (the
-	/// sampler's stream keyed by `seed`) on `threads` threads.
+	/// Generates up to `max_new` tokens after `prompt` with `sampling` (the
+	/// sampler's stream keyed by `seed`) on `threads` threads, stopping
+	/// after the token `stop` if it comes: the trace is then the program's
+	/// for the tokens generated, to the last leaf (the reply collected).
+	/// Tokens are generated one segment at a time, each segment's steps
+	/// spread over the threads.
 	pub fn generate(
 		&self,
 		prompt: &[u32],
-		generated: u32,
+		max_new: u32,
 		sampling: Sampling,
 		seed: &[u8; 32],
 		threads: usize,
+		stop: Option<u32>,
 	) -> Result<Generation> {
 		let prompt_len = u32::try_from(prompt.len()).map_err(|_| KernelError::BadSequenceLength)?;
-		let program = compile(&self.shape, prompt_len, generated, sampling)?;
+		let plan = Plan::new(&self.shape, prompt_len, max_new, sampling)?;
+		let program = plan.program()?;
+		let samples = plan.sample_steps();
+		// Each segment's steps (up to its sample step) in wave order.
+		let mut segments: Vec<Vec<usize>> = vec![Vec::new(); samples.len()];
+		for i in executor::waves(&program).into_iter().flatten() {
+			let segment = samples.partition_point(|&s| (s as usize) < i);
+			if let Some(steps) = segments.get_mut(segment) {
+				steps.push(i);
+			}
+		}
+		let outputs = Outputs::new(program.steps.len());
+		let mut leaves = vec![[0u8; 32]; program.steps.len()];
+		let mut hashing = std::time::Duration::ZERO;
+		let mut generated = max_new;
+		for (k, (&sample, order)) in samples.iter().zip(segments).enumerate() {
+			hashing += self.run(&program, prompt, seed, &outputs, &mut leaves, order, threads)?;
+			let token =
+				outputs.wait_for(sample as usize).and_then(|t| sampled_id(t, self.shape.vocab));
+			if token.is_some() && token == stop {
+				generated = k as u32 + 1;
+				break;
+			}
+		}
+		// The program for the tokens generated ends with their collection,
+		// in the slot after its last sample step.
+		let program = Plan::new(&self.shape, prompt_len, generated, sampling)?.program()?;
+		let n = program.steps.len();
+		hashing += self.run(&program, prompt, seed, &outputs, &mut leaves, vec![n - 1], threads)?;
+		leaves.truncate(n);
+		let outputs = outputs.into_outputs(n)?;
+		let root = cinder_kernel::merkle::root(&leaves);
+		let trace = Trace { outputs, leaves, root, hashing };
+		let tokens = reply(&trace.outputs, self.shape.vocab)?;
+		Ok(Generation { program, trace, tokens })
+	}
+
+	/// Runs the steps of `program` in `order` into `outputs` and `leaves`;
+	/// returns the time spent hashing.
+	#[allow(clippy::too_many_arguments)]
+	fn run(
+		&self,
+		program: &Program,
+		prompt: &[u32],
+		seed: &[u8; 32],
+		outputs: &Outputs,
+		leaves: &mut [cinder_kernel::merkle::Hash],
+		order: Vec<usize>,
+		threads: usize,
+	) -> Result<std::time::Duration> {
 		let vocab = self.shape.vocab;
 		let isa = Isa::best();
 		let compute = |i: usize, outputs: &Outputs| -> Result<Tile> {
@@ -137,9 +191,6 @@ impl PackedLlama {
 			};
 			Ok(recompute_with(step, &inputs, Context { seed }, &linear)?)
 		};
-		let order = executor::waves(&program).into_iter().flatten().collect();
-		let trace = executor::run_steps(program.steps.len(), order, threads, &compute)?;
-		let tokens = reply(&trace.outputs, vocab)?;
-		Ok(Generation { program, trace, tokens })
+		executor::run_into(outputs, leaves, order, threads, &compute)
 	}
 }

@@ -169,6 +169,21 @@ pub struct Outputs {
 }
 
 impl Outputs {
+	/// Slots for `n` steps' outputs, none set.
+	pub fn new(n: usize) -> Self {
+		Self { slots: (0..n).map(|_| OnceLock::new()).collect(), failed: AtomicBool::new(false) }
+	}
+
+	/// The first `n` outputs; an error unless all are set.
+	pub fn into_outputs(self, n: usize) -> Result<Vec<Tile>> {
+		let outputs: Vec<Tile> =
+			self.slots.into_iter().take(n).map_while(OnceLock::into_inner).collect();
+		if outputs.len() != n {
+			return Err(cinder_kernel::KernelError::NoSuchStep.into());
+		}
+		Ok(outputs)
+	}
+
 	/// Waits until step `j`'s output is there (or a thread failed).
 	pub fn wait_for(&self, j: usize) -> Option<&Tile> {
 		let slot = self.slots.get(j)?;
@@ -197,7 +212,7 @@ struct Run<'a, C> {
 	order: Vec<usize>,
 	/// The next position of `order` to hand out.
 	next: AtomicUsize,
-	outputs: Outputs,
+	outputs: &'a Outputs,
 	compute: &'a C,
 }
 
@@ -222,7 +237,7 @@ impl<C: Fn(usize, &Outputs) -> Result<Tile> + Sync> Run<'_, C> {
 		loop {
 			let position = self.next.fetch_add(1, Ordering::Relaxed);
 			let Some(&i) = self.order.get(position) else { break };
-			match (self.compute)(i, &self.outputs) {
+			match (self.compute)(i, self.outputs) {
 				Ok(tile) => {
 					let _ = self.outputs.slots.get(i).map(|slot| slot.set(tile));
 				}
@@ -305,15 +320,29 @@ pub fn run_steps<C>(n: usize, order: Vec<usize>, threads: usize, compute: &C) ->
 where
 	C: Fn(usize, &Outputs) -> Result<Tile> + Sync,
 {
-	let run = Run {
-		order,
-		next: AtomicUsize::new(0),
-		outputs: Outputs {
-			slots: (0..n).map(|_| OnceLock::new()).collect(),
-			failed: AtomicBool::new(false),
-		},
-		compute,
-	};
+	let outputs = Outputs::new(n);
+	let mut leaves = vec![[0; 32]; n];
+	let hashing = run_into(&outputs, &mut leaves, order, threads, compute)?;
+	let outputs = outputs.into_outputs(n)?;
+	let root = merkle::root(&leaves);
+	Ok(Trace { outputs, leaves, root, hashing })
+}
+
+/// Runs the steps in `order` as [`run_steps`] does, into `outputs` (whose
+/// other slots hold earlier steps' outputs, or are left empty), writing
+/// each step's leaf into `leaves`; returns the time spent hashing. Called
+/// again with more steps, it carries a program on from where it stopped.
+pub fn run_into<C>(
+	outputs: &Outputs,
+	leaves: &mut [Hash],
+	order: Vec<usize>,
+	threads: usize,
+	compute: &C,
+) -> Result<Duration>
+where
+	C: Fn(usize, &Outputs) -> Result<Tile> + Sync,
+{
+	let run = Run { order, next: AtomicUsize::new(0), outputs, compute };
 	let results: Vec<Result<Share>> = std::thread::scope(|scope| {
 		let helpers: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(|| run.work())).collect();
 		let mut results = vec![run.work()];
@@ -324,22 +353,15 @@ where
 		}
 		results
 	});
-	let mut leaves_of: Vec<Hash> = vec![[0; 32]; n];
 	let mut hashing = Duration::ZERO;
 	for r in results {
-		let (leaves, spent) = r?;
+		let (done, spent) = r?;
 		hashing += spent;
-		for (i, leaf) in leaves {
-			if let Some(slot) = leaves_of.get_mut(i) {
+		for (i, leaf) in done {
+			if let Some(slot) = leaves.get_mut(i) {
 				*slot = leaf;
 			}
 		}
 	}
-	let outputs: Vec<Tile> =
-		run.outputs.slots.into_iter().filter_map(OnceLock::into_inner).collect();
-	if outputs.len() != n {
-		return Err(cinder_kernel::KernelError::NoSuchStep.into());
-	}
-	let root = merkle::root(&leaves_of);
-	Ok(Trace { outputs, leaves: leaves_of, root, hashing })
+	Ok(hashing)
 }

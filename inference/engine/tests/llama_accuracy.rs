@@ -52,7 +52,7 @@ fn smollm2_greedy_replies_and_logits_follow_candle() {
 	let mut cosines = Vec::new();
 	for text in PROMPTS {
 		let prompt = model.tokenize(&llama::chat_prompt(None, text)).unwrap();
-		let ours = packed.generate(&prompt, NEW, Sampling::Greedy, &[0; 32], 2).unwrap();
+		let ours = packed.generate(&prompt, NEW, Sampling::Greedy, &[0; 32], 2, None).unwrap();
 		let theirs = model.reference_generate(&prompt, NEW as usize).unwrap();
 		// candle stops after the end-of-reply token; the program runs on.
 		let same = ours.tokens[..theirs.len()] == theirs[..];

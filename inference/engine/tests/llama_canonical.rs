@@ -88,8 +88,8 @@ fn the_packed_executor_is_the_reference_bit_for_bit_on_any_thread_count() {
 		let indexed: Vec<(u32, &cinder_kernel::Tile)> =
 			reference.iter().zip(0u32..).map(|(t, i)| (i, t)).collect();
 		let root = merkle::root(&executor::leaves(&indexed));
-		let one = packed.generate(&prompt, 20, sampling, &seed, 1).unwrap();
-		let two = packed.generate(&prompt, 20, sampling, &seed, 2).unwrap();
+		let one = packed.generate(&prompt, 20, sampling, &seed, 1, None).unwrap();
+		let two = packed.generate(&prompt, 20, sampling, &seed, 2, None).unwrap();
 		assert_eq!(one.trace.outputs, reference);
 		assert_eq!(one.trace.root, root);
 		assert_eq!(two.trace.root, root);
@@ -97,12 +97,23 @@ fn the_packed_executor_is_the_reference_bit_for_bit_on_any_thread_count() {
 		assert_eq!(two.tokens, one.tokens);
 	}
 	// Another seed draws another top-p reply; greedy ignores the seed.
-	let a = packed.generate(&prompt, 20, top_p, &[1; 32], 2).unwrap();
-	let b = packed.generate(&prompt, 20, top_p, &[2; 32], 2).unwrap();
+	let a = packed.generate(&prompt, 20, top_p, &[1; 32], 2, None).unwrap();
+	let b = packed.generate(&prompt, 20, top_p, &[2; 32], 2, None).unwrap();
 	assert_ne!(a.tokens, b.tokens);
-	let a = packed.generate(&prompt, 4, Sampling::Greedy, &[1; 32], 2).unwrap();
-	let b = packed.generate(&prompt, 4, Sampling::Greedy, &[2; 32], 2).unwrap();
+	let a = packed.generate(&prompt, 4, Sampling::Greedy, &[1; 32], 2, None).unwrap();
+	let b = packed.generate(&prompt, 4, Sampling::Greedy, &[2; 32], 2, None).unwrap();
 	assert_eq!(a.trace.root, b.trace.root);
+	// Stopping at a token: the generation ends right after it, and its trace
+	// is the shorter program's, whole.
+	let full = packed.generate(&prompt, 20, top_p, &[1; 32], 2, None).unwrap();
+	let stop = full.tokens[5];
+	let cut = full.tokens.iter().position(|&t| t == stop).unwrap() + 1;
+	let stopped = packed.generate(&prompt, 20, top_p, &[1; 32], 2, Some(stop)).unwrap();
+	assert_eq!(stopped.tokens, full.tokens[..cut]);
+	let exact = packed.generate(&prompt, cut as u32, top_p, &[1; 32], 1, None).unwrap();
+	assert_eq!(stopped.trace.root, exact.trace.root);
+	assert_eq!(stopped.program, exact.program);
+	assert_ne!(stopped.trace.root, full.trace.root);
 }
 
 #[test]
@@ -112,8 +123,8 @@ fn smollm2_answers_through_the_packed_executor_on_any_thread_count() {
 	let packed = PackedLlama::pack(model.shape, model.weight_tiles().unwrap()).unwrap();
 	let prompt =
 		model.tokenize(&llama::chat_prompt(None, "What is the capital of France?")).unwrap();
-	let one = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 1).unwrap();
-	let two = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 2).unwrap();
+	let one = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 1, None).unwrap();
+	let two = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 2, None).unwrap();
 	assert_eq!(one.trace.root, two.trace.root);
 	let theirs = model.reference_generate(&prompt, 8).unwrap();
 	assert_eq!(one.tokens[..theirs.len()], theirs[..]);

@@ -95,10 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		let seed = [0u8; 32];
 		// Ours: the prompt alone (one token sampled), then with 64 tokens.
 		let start = Instant::now();
-		let first = packed.generate(&prompt, 1, Sampling::Greedy, &seed, threads)?;
+		let first = packed.generate(&prompt, 1, Sampling::Greedy, &seed, threads, None)?;
 		let prefill = start.elapsed().as_secs_f64();
 		let start = Instant::now();
-		let all = packed.generate(&prompt, GENERATED, Sampling::Greedy, &seed, threads)?;
+		let all = packed.generate(&prompt, GENERATED, Sampling::Greedy, &seed, threads, None)?;
 		let total = start.elapsed().as_secs_f64();
 		let hashing = all.trace.hashing.as_secs_f64() / (total * threads as f64);
 		// candle: the prompt, then the same 63 tokens one at a time.
