@@ -50,6 +50,23 @@ fn weights(shape: &BertShape) -> Vec<Tile> {
 		.collect()
 }
 
+/// For each operator, `(step, bytes)` of the step with the most bytes.
+fn heaviest_per_operator(
+	steps: &[cinder_kernel::Step],
+	bytes_of: impl Fn(usize, &cinder_kernel::Step) -> usize,
+) -> std::collections::BTreeMap<String, (usize, usize)> {
+	let mut heaviest: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+	for (i, step) in steps.iter().enumerate() {
+		let bytes = bytes_of(i, step);
+		let kind = format!("{:?}", core::mem::discriminant(&step.op));
+		let entry = heaviest.entry(kind).or_insert((i, 0));
+		if bytes > entry.1 {
+			*entry = (i, bytes);
+		}
+	}
+	heaviest
+}
+
 fn call_wasm(step: &cinder_kernel::Step, inputs: &[Tile]) -> Result<Vec<u8>, KernelError> {
 	let executor = WasmExecutor::<sp_io::SubstrateHostFunctions>::builder().build();
 	let blob = RuntimeBlob::uncompress_if_needed(cinder_runtime::WASM_BINARY.unwrap()).unwrap();
@@ -151,16 +168,10 @@ fn the_heaviest_minilm_steps_at_512_tokens_give_the_engines_leaves_in_wasm() {
 	// For each operator, the step whose tiles are the most bytes: the
 	// output projection (1,536 inputs) is the largest proof, attention over
 	// all 512 keys the most arithmetic.
-	let mut heaviest: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-	for (i, step) in program.steps.iter().enumerate() {
-		let bytes = inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
-			+ trace.outputs[i].encoded_len();
-		let kind = format!("{:?}", core::mem::discriminant(&step.op));
-		let entry = heaviest.entry(kind).or_insert((i, 0));
-		if bytes > entry.1 {
-			*entry = (i, bytes);
-		}
-	}
+	let heaviest = heaviest_per_operator(&program.steps, |i, step| {
+		inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
+			+ trace.outputs[i].encoded_len()
+	});
 	assert_eq!(heaviest.len(), 6);
 	// The heaviest proof fits one block: by weight as the runtime charges
 	// it, by length with room for the call's other fields.
@@ -261,16 +272,10 @@ fn heaviest_v2_steps_match_in_wasm(
 		})
 		.collect()
 	};
-	let mut heaviest: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-	for (i, step) in program.steps.iter().enumerate() {
-		let bytes = inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
-			+ trace.outputs[i].encoded_len();
-		let kind = format!("{:?}", core::mem::discriminant(&step.op));
-		let entry = heaviest.entry(kind).or_insert((i, 0));
-		if bytes > entry.1 {
-			*entry = (i, bytes);
-		}
-	}
+	let heaviest = heaviest_per_operator(&program.steps, |i, step| {
+		inputs_of(step).iter().map(|t| t.encoded_len()).sum::<usize>()
+			+ trace.outputs[i].encoded_len()
+	});
 	for &(i, bytes) in heaviest.values() {
 		let step = &program.steps[i];
 		let wasm = Tile::from_bytes(&call_wasm_v2(step, &inputs_of(step), seed).unwrap()).unwrap();

@@ -10,21 +10,7 @@ use cinder_kernel::{
 	KernelError, Op, Program, QTile, Source, Tile, Weight, MAX_STEP_BYTES,
 };
 
-fn smollm2() -> LlamaShape {
-	LlamaShape {
-		vocab: 49152,
-		hidden: 576,
-		layers: 30,
-		heads: 9,
-		kv_heads: 3,
-		intermediate: 1536,
-		max_positions: 8192,
-		rope_theta: 100_000.0f32.to_bits(),
-		eps: 1e-5f32.to_bits(),
-		linear: WeightFormat::Q4_1,
-		embedding: WeightFormat::Q8_0,
-	}
-}
+use cinder_kernel::testing::smollm2_shape as smollm2;
 
 fn tiny() -> LlamaShape {
 	LlamaShape {

@@ -212,22 +212,7 @@ pub fn program_hash(shape: &LlamaShape) -> crate::merkle::Hash {
 mod tests {
 	use super::*;
 
-	/// SmolLM2-135M-Instruct, as its GGUF describes it.
-	fn smollm2() -> LlamaShape {
-		LlamaShape {
-			vocab: 49152,
-			hidden: 576,
-			layers: 30,
-			heads: 9,
-			kv_heads: 3,
-			intermediate: 1536,
-			max_positions: 8192,
-			rope_theta: 100_000.0f32.to_bits(),
-			eps: 1e-5f32.to_bits(),
-			linear: WeightFormat::Q4_1,
-			embedding: WeightFormat::Q8_0,
-		}
-	}
+	use crate::testing::smollm2_shape as smollm2;
 
 	#[test]
 	fn smollm2_cuts_into_steps_that_fit() {
