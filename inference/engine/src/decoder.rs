@@ -6,6 +6,7 @@
 //! one the runtime checks steps against, on any thread count.
 
 use cinder_kernel::{
+	merkle::{self, Hash},
 	program::{
 		llama::{LlamaShape, LlamaTensor, Plan},
 		Resolved,
@@ -27,6 +28,11 @@ use crate::{
 pub struct PackedLlama {
 	pub shape: LlamaShape,
 	pub tiles: Vec<Weight>,
+	/// Each tile's leaf in the weight tree ([`Weight::leaf`]).
+	pub weight_leaves: Vec<Hash>,
+	/// The weight tree's root: what the chain registers as the model's
+	/// weight root, and step proofs open weight tiles against.
+	pub weight_root: Hash,
 	panels: Vec<Option<QPanels>>,
 }
 
@@ -91,7 +97,9 @@ impl PackedLlama {
 				}
 			})
 			.collect::<std::result::Result<Vec<_>, _>>()?;
-		Ok(Self { shape, tiles, panels })
+		let weight_leaves: Vec<Hash> = tiles.iter().zip(0u32..).map(|(t, i)| t.leaf(i)).collect();
+		let weight_root = merkle::root(&weight_leaves);
+		Ok(Self { shape, tiles, weight_leaves, weight_root, panels })
 	}
 
 	/// Generates up to `max_new` tokens after `prompt` with `sampling` (the
@@ -141,7 +149,7 @@ impl PackedLlama {
 		hashing += self.run(&program, prompt, seed, &outputs, &mut leaves, vec![n - 1], threads)?;
 		leaves.truncate(n);
 		let outputs = outputs.into_outputs(n)?;
-		let root = cinder_kernel::merkle::root(&leaves);
+		let root = merkle::root(&leaves);
 		let trace = Trace { outputs, leaves, root, hashing };
 		let tokens = reply(&trace.outputs, self.shape.vocab)?;
 		Ok(Generation { program, trace, tokens })
@@ -156,7 +164,7 @@ impl PackedLlama {
 		prompt: &[u32],
 		seed: &[u8; 32],
 		outputs: &Outputs,
-		leaves: &mut [cinder_kernel::merkle::Hash],
+		leaves: &mut [Hash],
 		order: Vec<usize>,
 		threads: usize,
 	) -> Result<std::time::Duration> {

@@ -96,6 +96,15 @@ fn the_packed_executor_is_the_reference_bit_for_bit_on_any_thread_count() {
 		assert_eq!(one.tokens.len(), 20);
 		assert_eq!(two.tokens, one.tokens);
 	}
+	// The weight root commits to every tile: one byte of one tile moves it.
+	assert_eq!(packed.weight_root, merkle::root(&packed.weight_leaves));
+	assert_eq!(packed.weight_leaves.len(), tiles.len());
+	let mut changed = tiles.clone();
+	match &mut changed[model.shape.vocab as usize + 1] {
+		Weight::Quant(q) => q.data[7] ^= 1,
+		Weight::F32(_) => panic!("tile {} is a query head", model.shape.vocab + 1),
+	}
+	assert_ne!(PackedLlama::pack(model.shape, changed).unwrap().weight_root, packed.weight_root);
 	// Another seed draws another top-p reply; greedy ignores the seed.
 	let a = packed.generate(&prompt, 20, top_p, &[1; 32], 2, None).unwrap();
 	let b = packed.generate(&prompt, 20, top_p, &[2; 32], 2, None).unwrap();
@@ -121,6 +130,11 @@ fn smollm2_answers_through_the_packed_executor_on_any_thread_count() {
 	let Some(path) = llama::installed_smollm2() else { return };
 	let mut model = Llama::load(&path).unwrap();
 	let packed = PackedLlama::pack(model.shape, model.weight_tiles().unwrap()).unwrap();
+	eprintln!(
+		"SmolLM2: {} weight tiles, weight root 0x{}",
+		packed.weight_leaves.len(),
+		packed.weight_root.iter().map(|b| format!("{b:02x}")).collect::<String>()
+	);
 	let prompt =
 		model.tokenize(&llama::chat_prompt(None, "What is the capital of France?")).unwrap();
 	let one = packed.generate(&prompt, 8, Sampling::Greedy, &[0; 32], 1, None).unwrap();

@@ -115,6 +115,15 @@ pub enum Weight {
 }
 
 impl Weight {
+	/// Its leaf in a model's weight tree at `index`: `blake2_256(0x00 ‖
+	/// index ‖ encoding)`, as every trace leaf is.
+	pub fn leaf(&self, index: u32) -> crate::merkle::Hash {
+		match self {
+			Weight::F32(t) => crate::merkle::tile_leaf(index, t),
+			Weight::Quant(q) => crate::merkle::leaf_hash(index, &q.to_bytes()),
+		}
+	}
+
 	/// Borrowed as a step input.
 	pub fn input(&self) -> Input<'_> {
 		match self {
