@@ -5,8 +5,9 @@
 //! share of the canonical run spent hashing the trace; steps per generated
 //! token; and the heaviest step's bytes and multiply-adds.
 //!
-//! `cinder-llama-bench [--threads N]` (default 2; candle uses its own pool
-//! of all CPUs).
+//! `cinder-llama-bench [--threads N] [--runs R]` (default 2 threads, the
+//! median of 3 runs of each measurement; candle uses its own pool of all
+//! CPUs).
 
 use std::time::Instant;
 
@@ -69,6 +70,21 @@ fn weight(shape: &LlamaShape, program: &Program, i: usize) -> (usize, u64) {
 	(bytes, macs)
 }
 
+/// The median wall time of `runs` calls of `f`.
+fn median_seconds(
+	runs: usize,
+	mut f: impl FnMut() -> cinder_engine::Result<()>,
+) -> Result<f64, Box<dyn std::error::Error>> {
+	let mut times = Vec::with_capacity(runs);
+	for _ in 0..runs.max(1) {
+		let start = Instant::now();
+		f()?;
+		times.push(start.elapsed().as_secs_f64());
+	}
+	times.sort_by(f64::total_cmp);
+	Ok(times[times.len() / 2])
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<String> = std::env::args().collect();
 	let threads: usize = args
@@ -77,6 +93,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		.and_then(|i| args.get(i + 1))
 		.and_then(|s| s.parse().ok())
 		.unwrap_or(2);
+	let runs: usize = args
+		.iter()
+		.position(|a| a == "--runs")
+		.and_then(|i| args.get(i + 1))
+		.and_then(|s| s.parse().ok())
+		.unwrap_or(3);
 	let Some(path) = llama::installed_smollm2() else {
 		return Err("SmolLM2 is not installed: run scripts/fetch-models.sh".into());
 	};
@@ -94,20 +116,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		let prompt = prompt_of(&model, len)?;
 		let seed = [0u8; 32];
 		// Ours: the prompt alone (one token sampled), then with 64 tokens.
-		let start = Instant::now();
-		let first = packed.generate(&prompt, 1, Sampling::Greedy, &seed, threads, None)?;
-		let prefill = start.elapsed().as_secs_f64();
-		let start = Instant::now();
-		let all = packed.generate(&prompt, GENERATED, Sampling::Greedy, &seed, threads, None)?;
-		let total = start.elapsed().as_secs_f64();
+		let prefill = median_seconds(runs, || {
+			packed.generate(&prompt, 1, Sampling::Greedy, &seed, threads, None).map(drop)
+		})?;
+		let mut all = None;
+		let total = median_seconds(runs, || {
+			let run =
+				packed.generate(&prompt, GENERATED, Sampling::Greedy, &seed, threads, None)?;
+			all = Some(run);
+			Ok(())
+		})?;
+		let all = all.ok_or("no run")?;
 		let hashing = all.trace.hashing.as_secs_f64() / (total * threads as f64);
 		// candle: the prompt, then the same 63 tokens one at a time.
-		let start = Instant::now();
-		model.reference_logits(&prompt)?;
-		let candle_prefill = start.elapsed().as_secs_f64();
-		let start = Instant::now();
-		model.reference_logits_along(&prompt, &all.tokens)?;
-		let candle_total = start.elapsed().as_secs_f64();
+		let candle_prefill = median_seconds(runs, || model.reference_logits(&prompt).map(drop))?;
+		let candle_total =
+			median_seconds(runs, || model.reference_logits_along(&prompt, &all.tokens).map(drop))?;
 		let decode = f64::from(GENERATED - 1);
 		let ours_gen = decode / (total - prefill);
 		let candle_gen = decode / (candle_total - candle_prefill);
@@ -118,7 +142,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			ours_gen / candle_gen,
 			100.0 * hashing,
 		);
-		drop(first);
 	}
 	println!();
 	let shape = model.shape;
