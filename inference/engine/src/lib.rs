@@ -25,7 +25,12 @@
 //!   GGUF file ([`gguf`]): its shape from the metadata, a byte-level BPE
 //!   tokenizer built from the file's own vocabulary ([`bpe`]), and candle's
 //!   quantized llama forward as the reference for text generation;
+//!   [`llama_tiles`] cuts its tensors into the kernel's weight tiles;
+//!   [`decoder::PackedLlama`] runs generation programs (kernel spec v2)
+//!   fast and traced, one token's segment at a time, stopping at the
+//!   end-of-reply token, with the weight root the chain registers;
 //!   [`testllama`] writes a tiny llama GGUF from a fixed seed;
+//! - [`bench`] is the benchmark binaries' timing loop;
 //! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the
 //!   same files, so tests need no download.
 
