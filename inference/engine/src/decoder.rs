@@ -1,7 +1,8 @@
 //! Runs llama generation programs (kernel spec v2) fast and traced: the
 //! quantized linear layers on packed panels ([`crate::qgemm`]), every other
-//! operator with the kernel's reference, steps spread over threads by
-//! [`executor::run_steps`] and every output hashed into the trace. The
+//! operator with the kernel's reference, each token's segment of steps
+//! spread over threads by [`executor::run_into`] and every output hashed
+//! into the trace. The
 //! outputs are the kernel reference's bit for bit, so the trace root is the
 //! one the runtime checks steps against, on any thread count.
 

@@ -122,6 +122,16 @@ pub fn recompute_with(
 	if total.saturating_add(out_bytes) > MAX_STEP_BYTES {
 		return Err(KernelError::StepTooLarge);
 	}
+	let malformed = |input: &Input| match input {
+		Input::F32(t) => t.data.len() != (t.rows as usize).saturating_mul(t.cols as usize),
+		Input::Quant(q) => {
+			q.format.row_bytes(q.cols as usize).map(|b| b.saturating_mul(q.rows as usize))
+				!= Some(q.data.len())
+		}
+	};
+	if inputs.iter().any(malformed) {
+		return Err(KernelError::MalformedTile);
+	}
 	let mut out = Tile::zeros(rows, cols);
 	let c = cols as usize;
 	match step.op {
