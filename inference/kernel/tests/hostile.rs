@@ -73,24 +73,15 @@ fn any_qtile() -> impl Strategy<Value = QTile> {
 			let whole = format.row_bytes(cols as usize).unwrap_or(7) * rows as usize;
 			(prop_oneof![Just(whole), 0..whole + 3], Just((format, rows, cols)))
 		})
-		.prop_flat_map(|(len, (format, rows, cols))| {
-			proptest::collection::vec(any::<u8>(), len).prop_map(move |data| QTile {
-				format,
-				rows,
-				cols,
-				data,
-			})
-		})
+		.prop_flat_map(|(len, (format, rows, cols))| qtile_of(format, rows, cols, len))
 }
 
 /// f32 tiles as wide as quantized rows, or any small shape.
 fn any_wide_tile() -> impl Strategy<Value = Tile> {
 	prop_oneof![
 		any_tile(),
-		(0u32..4, prop_oneof![Just(32u32), Just(64), Just(66)]).prop_flat_map(|(rows, cols)| {
-			proptest::collection::vec(any_f32(), (rows * cols) as usize)
-				.prop_map(move |data| Tile { rows, cols, data })
-		}),
+		(0u32..4, prop_oneof![Just(32u32), Just(64), Just(66)])
+			.prop_flat_map(|(rows, cols)| tile(rows, cols)),
 	]
 }
 
@@ -103,15 +94,36 @@ fn tile(rows: u32, cols: u32) -> impl Strategy<Value = Tile> {
 	})
 }
 
-/// `rows` whole quantized rows of `cols` values, any bytes.
-fn qtile(format: WeightFormat, rows: u32, cols: u32) -> impl Strategy<Value = QTile> {
-	let len = format.row_bytes(cols as usize).unwrap_or(0) * rows as usize;
+/// A quantized tile of `len` bytes, whatever its shape says.
+fn qtile_of(
+	format: WeightFormat,
+	rows: u32,
+	cols: u32,
+	len: usize,
+) -> impl Strategy<Value = QTile> {
 	proptest::collection::vec(any::<u8>(), len).prop_map(move |data| QTile {
 		format,
 		rows,
 		cols,
 		data,
 	})
+}
+
+/// `rows` whole quantized rows of `cols` values, any bytes.
+fn qtile(format: WeightFormat, rows: u32, cols: u32) -> impl Strategy<Value = QTile> {
+	qtile_of(format, rows, cols, format.row_bytes(cols as usize).unwrap_or(0) * rows as usize)
+}
+
+/// The inputs `order` lists: the next quantized tile where it says
+/// `true`, else the next f32 one.
+fn interleave<'a>(order: &[bool], f32s: &'a [Tile], quants: &'a [QTile]) -> Vec<Input<'a>> {
+	let (mut f, mut q) = (f32s.iter(), quants.iter());
+	order
+		.iter()
+		.filter_map(
+			|&quant| if quant { q.next().map(Input::Quant) } else { f.next().map(Input::F32) },
+		)
+		.collect()
 }
 
 fn format() -> impl Strategy<Value = WeightFormat> {
@@ -222,11 +234,7 @@ proptest! {
 		(step, f32s, quants, order) in well_formed_v2(),
 		seed in any::<[u8; 32]>(),
 	) {
-		let (mut f, mut q) = (f32s.iter(), quants.iter());
-		let inputs: Vec<Input> = order
-			.iter()
-			.filter_map(|&quant| if quant { q.next().map(Input::Quant) } else { f.next().map(Input::F32) })
-			.collect();
+		let inputs = interleave(&order, &f32s, &quants);
 		let out = decoder::recompute(&step, &inputs, decoder::Context { seed: &seed });
 		let out = out.map_err(|e| TestCaseError::fail(format!("{:?}: {e:?}", step.op)))?;
 		prop_assert_eq!((out.rows, out.cols), (step.rows, step.cols));
@@ -245,11 +253,7 @@ proptest! {
 		seed in any::<[u8; 32]>(),
 	) {
 		// Inputs interleaved as `order` says, f32 or quantized.
-		let (mut f, mut q) = (f32s.iter(), quants.iter());
-		let inputs: Vec<Input> = order
-			.iter()
-			.filter_map(|&quant| if quant { q.next().map(Input::Quant) } else { f.next().map(Input::F32) })
-			.collect();
+		let inputs = interleave(&order, &f32s, &quants);
 		let step = Step { op, inputs: vec![Source::Step(0); inputs.len()], rows, cols };
 		if let Ok(out) = decoder::recompute(&step, &inputs, decoder::Context { seed: &seed }) {
 			prop_assert_eq!((out.rows, out.cols), (rows, cols));
