@@ -170,7 +170,9 @@ fn well_formed_v2() -> impl Strategy<Value = (Step, Vec<Tile>, Vec<QTile>, Vec<b
 		)
 			.prop_flat_map(move |(f, r, k, n, rope, residual, theta)| {
 				(tile(r, k), qtile(f, n, k), tile(r, n)).prop_map(move |(x, w, res)| {
-					let rope = rope.then_some(Rope { first: 3, head: 2, theta });
+					// Positions up to the last a u32 holds.
+					let first = if theta % 2 == 0 { 3 } else { u32::MAX - r };
+					let rope = rope.then_some(Rope { first, head: 2, theta });
 					let mut order = vec![false, true];
 					let mut f32s = vec![x];
 					if residual {
@@ -240,6 +242,33 @@ proptest! {
 		prop_assert_eq!((out.rows, out.cols), (step.rows, step.cols));
 		// Every NaN out is the canonical one.
 		prop_assert!(out.data.iter().all(|x| !x.is_nan() || x.to_bits() == 0x7fc0_0000));
+	}
+
+	#[test]
+	fn positions_past_u32_are_refused(rows in 2u32..4, first in (u32::MAX - 1)..=u32::MAX) {
+		// Query rows whose positions would pass u32::MAX.
+		let q = Tile::zeros(rows, 2);
+		let k = Tile::zeros(1, 2);
+		let step = Step {
+			op: Op::Attend { first, first_key: 0, finish: true },
+			inputs: vec![Source::Step(0); 3],
+			rows,
+			cols: 2,
+		};
+		let inputs = [Input::F32(&q), Input::F32(&k), Input::F32(&k)];
+		let out = decoder::recompute(&step, &inputs, decoder::Context { seed: &[0; 32] });
+		prop_assert_eq!(out, Err(cinder_kernel::KernelError::ShapeMismatch));
+		// And RoPE on such rows.
+		let x = Tile::zeros(rows, 32);
+		let w = QTile { format: WeightFormat::Q8_0, rows: 2, cols: 32, data: vec![0; 68] };
+		let step = Step {
+			op: Op::QLinear { rope: Some(Rope { first, head: 2, theta: 0 }), residual: false },
+			inputs: vec![Source::Step(0); 2],
+			rows,
+			cols: 2,
+		};
+		let out = decoder::recompute(&step, &[Input::F32(&x), Input::Quant(&w)], decoder::Context { seed: &[0; 32] });
+		prop_assert_eq!(out, Err(cinder_kernel::KernelError::ShapeMismatch));
 	}
 
 	#[test]

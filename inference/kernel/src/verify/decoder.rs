@@ -80,7 +80,11 @@ fn qlinear(
 
 fn rope_rows(out: &mut Tile, rope: Rope) -> Result<(), KernelError> {
 	let head = rope.head as usize;
-	if head == 0 || !head.is_multiple_of(2) || !(out.cols as usize).is_multiple_of(head) {
+	if head == 0
+		|| !head.is_multiple_of(2)
+		|| !(out.cols as usize).is_multiple_of(head)
+		|| rope.first.checked_add(out.rows).is_none()
+	{
 		return Err(KernelError::ShapeMismatch);
 	}
 	let theta = f32::from_bits(rope.theta);
@@ -224,6 +228,7 @@ pub fn recompute_with(
 			let want = if finish { Some(d) } else { d.checked_add(2) };
 			if q.rows != rows
 				|| d == 0 || want != Some(cols)
+				|| first.checked_add(rows).is_none()
 				|| ks.iter().zip(vs).any(|(k, v)| k.cols != d || v.cols != d || k.rows != v.rows)
 			{
 				return Err(KernelError::ShapeMismatch);

@@ -17,8 +17,9 @@
 //! | sampling (the prompt's last block, every generated token) | norm, `O` logit tiles, the sampler |
 //!
 //! and the program ends with one more step, the [`Op::Collect`] of every
-//! sampled token (its output is the reply). Segment `s` starts at `s·(S + layers·c) + layers·heads·Σ_{t ≤ s} A(t)
-//! + (O + 2)·(s − B + 1)⁺`, with `c` the layer's steps besides attention.
+//! sampled token (its output is the reply). Segment `s` starts at
+//! `s·(S + layers·c) + layers·heads·Σ_{t ≤ s} A(t) + (O + 2)·(s − B + 1)⁺`,
+//! with `c` the layer's steps besides attention.
 
 use alloc::{vec, vec::Vec};
 
