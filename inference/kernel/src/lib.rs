@@ -27,9 +27,15 @@
 //!   tiles, input tokens). [`program::bert`] compiles BERT encoders; its
 //!   [`program::bert::Plan`] gives any one step in closed form, which is how
 //!   the runtime learns the step a dispute is about without compiling the
-//!   whole program.
+//!   whole program. [`program::llama`] compiles a llama decoder's text
+//!   generation (prompt in row blocks, one segment per generated token,
+//!   the reply collected last) with its own closed-form
+//!   [`program::llama::Plan`], and lays out its weights as tiles, quantized
+//!   ones kept as GGUF stores them ([`qtile::QTile`]).
 //! - [`verify`]: recomputes one step from its input tiles — the one-step
-//!   fraud proof the runtime checks.
+//!   fraud proof the runtime checks ([`verify::decoder`] for spec v2's
+//!   steps, whose inputs may be quantized and whose sampler reads the
+//!   request's seed).
 //! - [`merkle`]: trace commitments. Leaf `i` is `blake2_256(0x00 ‖ i ‖
 //!   tile bytes)`, inner nodes `blake2_256(0x01 ‖ left ‖ right)`, with the
 //!   same `blake2_256` as the chain's hashing host function.
