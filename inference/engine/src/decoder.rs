@@ -9,7 +9,7 @@
 use cinder_kernel::{
 	merkle::{self, Hash},
 	program::{
-		llama::{LlamaShape, LlamaTensor, Plan},
+		llama::{weight_layout, LlamaShape, LlamaTensor, Plan},
 		Resolved,
 	},
 	sampler::Sampling,
@@ -79,23 +79,18 @@ impl PackedLlama {
 	/// embedding rows, which are only looked up); `tiles` must be `shape`'s
 	/// layout.
 	pub fn pack(shape: LlamaShape, tiles: Vec<Weight>) -> Result<Self> {
-		if tiles.len() != shape.weight_count()? as usize {
+		let layout = weight_layout(&shape)?;
+		if tiles.len() != layout.len() {
 			return Err(KernelError::BadSource.into());
 		}
 		let panels = tiles
 			.iter()
-			.zip(0u32..)
-			.map(|(tile, i)| {
-				let embedding = matches!(
-					shape.weight_tile(i),
-					Ok(Some(w)) if w.tensor == LlamaTensor::Embedding
-				);
-				match tile {
-					Weight::Quant(q) if !embedding => {
-						QPanels::pack(q.format, &q.data, q.cols as usize, q.rows as usize).map(Some)
-					}
-					_ => Ok(None),
+			.zip(&layout)
+			.map(|(tile, w)| match tile {
+				Weight::Quant(q) if w.tensor != LlamaTensor::Embedding => {
+					QPanels::pack(q.format, &q.data, q.cols as usize, q.rows as usize).map(Some)
 				}
+				_ => Ok(None),
 			})
 			.collect::<std::result::Result<Vec<_>, _>>()?;
 		let weight_leaves: Vec<Hash> = tiles.iter().zip(0u32..).map(|(t, i)| t.leaf(i)).collect();
@@ -143,10 +138,14 @@ impl PackedLlama {
 				break;
 			}
 		}
-		// The program for the tokens generated ends with their collection,
-		// in the slot after its last sample step.
-		let program = Plan::new(&self.shape, prompt_len, generated, sampling)?.program()?;
-		let n = program.steps.len();
+		// The program for the tokens generated is this one's steps up to
+		// its last sample step, then their collection in the next slot.
+		let done = Plan::new(&self.shape, prompt_len, generated, sampling)?;
+		let n = done.len() as usize;
+		let mut program = program;
+		program.steps.truncate(n - 1);
+		program.steps.push(done.step(done.len() - 1)?);
+		program.seq_len = prompt_len.saturating_add(generated);
 		hashing += self.run(&program, prompt, seed, &outputs, &mut leaves, vec![n - 1], threads)?;
 		leaves.truncate(n);
 		let outputs = outputs.into_outputs(n)?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use candle_core::quantized::GgmlDType;
 use cinder_kernel::{
-	program::llama::{LlamaShape, LlamaTensor, LlamaWeight},
+	program::llama::{weight_layout, LlamaShape, LlamaTensor, LlamaWeight},
 	quant::WeightFormat,
 	QTile, Tile, Weight,
 };
@@ -76,11 +76,10 @@ fn cut(gguf: &Gguf, name: &str, raw: &RawTensor, w: &LlamaWeight) -> Result<Weig
 
 /// Every weight tile of `shape`'s layout, read from `gguf`.
 pub fn weight_tiles(gguf: &mut Gguf, shape: &LlamaShape) -> Result<Vec<Weight>> {
-	let count = shape.weight_count()?;
+	let layout = weight_layout(shape)?;
 	let mut tensors: HashMap<String, RawTensor> = HashMap::new();
-	let mut tiles = Vec::with_capacity(count as usize);
-	for i in 0..count {
-		let w = shape.weight_tile(i)?.ok_or_else(|| gguf.bad("layout shorter than its count"))?;
+	let mut tiles = Vec::with_capacity(layout.len());
+	for w in layout {
 		let name = tensor_name(gguf, &w);
 		if !tensors.contains_key(&name) {
 			let raw = gguf.tensor(&name)?;

@@ -17,7 +17,10 @@ use cinder_engine::{
 	simd::Isa,
 };
 use cinder_kernel::{
-	program::llama::{compile, LlamaShape},
+	program::{
+		llama::{compile, LlamaShape},
+		Shape,
+	},
 	sampler::Sampling,
 	Op, Program, Source,
 };
@@ -36,7 +39,7 @@ fn prompt_of(model: &Llama, len: usize) -> Result<Vec<u32>, Box<dyn std::error::
 /// The bytes a step reads and writes, and its multiply-adds.
 fn weight(shape: &LlamaShape, program: &Program, i: usize) -> (usize, u64) {
 	let step = &program.steps[i];
-	let tile_bytes = |rows: u32, cols: u32| 8 + 4 * rows as usize * cols as usize;
+	let tile_bytes = |rows: u32, cols: u32| Shape { rows, cols }.bytes();
 	let weight_tile = |w: u32| shape.weight_tile(w).ok().flatten();
 	let mut bytes = tile_bytes(step.rows, step.cols);
 	// Values of the weight rows read (per output column), and key rows.

@@ -27,7 +27,7 @@ mod compile;
 mod layout;
 mod plan;
 pub use compile::compile;
-pub use layout::{LlamaTensor, LlamaWeight};
+pub use layout::{weight_layout, LlamaTensor, LlamaWeight};
 pub use plan::Plan;
 
 /// Key (and value) tiles one attention step reads: a chunk of row blocks

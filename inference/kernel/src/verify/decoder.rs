@@ -24,16 +24,10 @@ fn f32s<'a>(inputs: &[Input<'a>]) -> Result<Vec<&'a Tile>, KernelError> {
 	inputs.iter().map(|i| i.f32()).collect()
 }
 
-/// The column tiles `xs` side by side, each of `rows` rows.
+/// The column tiles `xs` side by side, each of `rows` rows (spec v1's
+/// concatenation, the f32 tiles only).
 fn columns<'a>(xs: &[Input<'a>], rows: u32) -> Result<Cow<'a, Tile>, KernelError> {
-	let tiles = f32s(xs)?;
-	if tiles.is_empty() || tiles.iter().any(|t| t.rows != rows) {
-		return Err(KernelError::ShapeMismatch);
-	}
-	match tiles.as_slice() {
-		[one] => Ok(Cow::Borrowed(*one)),
-		_ => Tile::hconcat(&tiles).map(Cow::Owned),
-	}
+	super::columns(&f32s(xs)?, rows)
 }
 
 fn split_last<'a, 'b>(
@@ -161,7 +155,7 @@ pub fn recompute_with(
 			let gamma = gamma.f32()?;
 			let tiles = f32s(xs)?;
 			let x_rows = tiles.first().map(|t| t.rows).ok_or(KernelError::ShapeMismatch)?;
-			let x = columns(xs, x_rows)?;
+			let x = super::columns(&tiles, x_rows)?;
 			if x.cols != cols
 				|| gamma.rows != 1
 				|| gamma.cols != cols

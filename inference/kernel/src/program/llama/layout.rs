@@ -72,6 +72,8 @@ pub(crate) struct Layout {
 	pub(crate) cuts: Cuts,
 	/// Tiles per layer.
 	layer_tiles: u32,
+	/// Where each tensor of a layer starts in it.
+	offsets: LayerOffsets,
 	/// The final norm's γ; the output tiles follow.
 	pub(crate) output_norm: u32,
 	/// Every weight tile.
@@ -79,7 +81,7 @@ pub(crate) struct Layout {
 }
 
 /// Offsets of a layer's tensors from the layer's first tile.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LayerOffsets {
 	query: u32,
 	key: u32,
@@ -98,7 +100,7 @@ impl Layout {
 			o.down.checked_add(cuts.stream.blocks).ok_or(KernelError::UnsupportedShape)?;
 		let output_norm = mul_add(layer_tiles, shape.layers, shape.vocab)?;
 		let count = mul_add(1, output_norm, cuts.output.blocks.saturating_add(1))?;
-		Ok(Self { shape: *shape, cuts, layer_tiles, output_norm, count })
+		Ok(Self { shape: *shape, cuts, layer_tiles, offsets: o, output_norm, count })
 	}
 
 	fn offsets_of(s: &LlamaShape, cuts: &Cuts) -> Result<LayerOffsets, KernelError> {
@@ -113,19 +115,6 @@ impl Layout {
 		Ok(LayerOffsets { query, key, value, attention_output, mlp_norm, gate_up, down })
 	}
 
-	fn offsets(&self) -> LayerOffsets {
-		// `new` computed these once without overflow.
-		Self::offsets_of(&self.shape, &self.cuts).unwrap_or(LayerOffsets {
-			query: 0,
-			key: 0,
-			value: 0,
-			attention_output: 0,
-			mlp_norm: 0,
-			gate_up: 0,
-			down: 0,
-		})
-	}
-
 	fn layer(&self, layer: u32) -> u32 {
 		self.shape.vocab.saturating_add(layer.saturating_mul(self.layer_tiles))
 	}
@@ -134,28 +123,28 @@ impl Layout {
 		self.layer(layer)
 	}
 	pub(crate) fn query(&self, layer: u32, head: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().query).saturating_add(head)
+		self.layer(layer).saturating_add(self.offsets.query).saturating_add(head)
 	}
 	pub(crate) fn key(&self, layer: u32, head: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().key).saturating_add(head)
+		self.layer(layer).saturating_add(self.offsets.key).saturating_add(head)
 	}
 	pub(crate) fn value(&self, layer: u32, head: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().value).saturating_add(head)
+		self.layer(layer).saturating_add(self.offsets.value).saturating_add(head)
 	}
 	pub(crate) fn attention_output(&self, layer: u32, block: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().attention_output).saturating_add(block)
+		self.layer(layer).saturating_add(self.offsets.attention_output).saturating_add(block)
 	}
 	pub(crate) fn mlp_norm(&self, layer: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().mlp_norm)
+		self.layer(layer).saturating_add(self.offsets.mlp_norm)
 	}
 	/// The gate's tile of column block `block`; the up projection's follows.
 	pub(crate) fn gate(&self, layer: u32, block: u32) -> u32 {
 		self.layer(layer)
-			.saturating_add(self.offsets().gate_up)
+			.saturating_add(self.offsets.gate_up)
 			.saturating_add(block.saturating_mul(2))
 	}
 	pub(crate) fn down(&self, layer: u32, block: u32) -> u32 {
-		self.layer(layer).saturating_add(self.offsets().down).saturating_add(block)
+		self.layer(layer).saturating_add(self.offsets.down).saturating_add(block)
 	}
 	pub(crate) fn output(&self, block: u32) -> u32 {
 		self.output_norm.saturating_add(1).saturating_add(block)
@@ -188,7 +177,7 @@ impl Layout {
 		let rel = index.checked_sub(s.vocab)?;
 		let layer = rel.checked_div(self.layer_tiles)?;
 		let at = rel.checked_rem(self.layer_tiles)?;
-		let o = self.offsets();
+		let o = self.offsets;
 		let from = |first: u32| at.checked_sub(first);
 		if at == 0 {
 			w(LlamaTensor::AttentionNorm, layer, 0, 1, s.hidden, None)
@@ -213,6 +202,12 @@ impl Layout {
 			w(LlamaTensor::Down, layer, row, stream.width, s.intermediate, linear)
 		}
 	}
+}
+
+/// Every weight tile of `shape`'s layout, in commitment order.
+pub fn weight_layout(shape: &LlamaShape) -> Result<alloc::vec::Vec<LlamaWeight>, KernelError> {
+	let layout = Layout::new(shape)?;
+	(0..layout.count).map(|i| layout.tile(i).ok_or(KernelError::UnsupportedShape)).collect()
 }
 
 impl LlamaShape {
