@@ -317,17 +317,19 @@ impl_runtime_apis! {
 		fn quote(
 			model: pallet_models::ModelId,
 			input: Vec<u32>,
+			task: pallet_models::Task,
 		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::Refusal> {
-			crate::Inference::quote(model, &input)
+			crate::Inference::quote(model, &input, &task)
 		}
 
 		fn check(
 			who: AccountId,
 			model: pallet_models::ModelId,
 			input: Vec<u32>,
+			task: pallet_models::Task,
 			max_fee: Balance,
 		) -> Result<pallet_inference::FeeQuote<Balance>, pallet_inference::Refusal> {
-			crate::Inference::check(&who, model, &input, max_fee)
+			crate::Inference::check(&who, model, &input, &task, max_fee)
 		}
 
 		fn assignments(worker: AccountId) -> Vec<pallet_inference::Assignment<BlockNumber>> {

@@ -91,6 +91,7 @@ pub fn minilm_spec(owner: AccountId) -> ModelSpec<AccountId, Balance> {
 		hashes: minilm::HASHES,
 		spec_version: cinder_kernel::KERNEL_SPEC_V1,
 		price: minilm::PRICE,
+		token_prices: Default::default(),
 	}
 }
 

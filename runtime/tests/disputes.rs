@@ -188,7 +188,7 @@ fn a_lying_worker_is_proven_wrong_slashed_and_replaced() {
 		)));
 
 		// Block 5: the challenger proves the step with the real tiles.
-		let plan = minilm_arch().plan(HELLO.len() as u32).unwrap();
+		let plan = minilm_arch().plan(HELLO.len() as u32, &pallet_models::Task::Embed, 0).unwrap();
 		let prover = Prover {
 			input: &HELLO,
 			vocab: model.shape.vocab,

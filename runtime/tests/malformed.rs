@@ -174,7 +174,11 @@ const INPUT: [u32; 4] = [101, 7592, 2088, 102];
 /// `worker`'s answer to request `id` (of [`INPUT`]), signed with its dev
 /// worker key: the right length and step count, made-up values.
 fn result_xt(id: u64, worker: &AccountId) -> UncheckedExtrinsic {
-	let steps = pallet_models::Architecture::Bert(minilm::SHAPE).trace_len(INPUT.len() as u32);
+	let steps = pallet_models::Architecture::Bert(minilm::SHAPE).trace_len(
+		INPUT.len() as u32,
+		&pallet_models::Task::Embed,
+		0,
+	);
 	cinder_runtime::extrinsic::submit_result(
 		&keyring(worker).pair(),
 		frame_system::BlockHash::<Runtime>::get(0),
@@ -264,15 +268,20 @@ fn setup(ext: &mut sp_io::TestExternalities) -> Vec<Vec<u8>> {
 		// not the transaction's doing.
 		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![1, 2, 3] });
 		Executive::apply_extrinsic(signed(Sr25519Keyring::Charlie, remark)).unwrap().unwrap();
-		let steps =
-			pallet_models::Architecture::Bert(minilm::SHAPE).trace_len(INPUT.len() as u32).unwrap();
+		let steps = pallet_models::Architecture::Bert(minilm::SHAPE)
+			.trace_len(INPUT.len() as u32, &pallet_models::Task::Embed, 0)
+			.unwrap();
 		let seeds = [
 			signed(dapp, request_call()),
 			result_xt(0, &assigned_worker(0)),
 			challenge_xt(1, &challenger, &made_up_leaves(1, steps)),
 			signed(
 				Sr25519Keyring::Alice,
-				RuntimeCall::Models(pallet_models::Call::set_price { model: 0, price: 1 }),
+				RuntimeCall::Models(pallet_models::Call::set_price {
+					model: 0,
+					price: 1,
+					token_prices: Default::default(),
+				}),
 			),
 			signed(
 				Sr25519Keyring::Eve,

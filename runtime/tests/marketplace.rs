@@ -81,6 +81,7 @@ fn a_request_is_assigned_answered_and_settled() {
 			request: 0,
 			caller: bob.clone(),
 			model: 0,
+			task: pallet_models::Task::Embed,
 			max_fee,
 			price: minilm::PRICE,
 		}));

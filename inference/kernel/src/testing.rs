@@ -1,7 +1,8 @@
 //! Proptest strategies for the kernel's tests and the engine's: values that
 //! exercise the canonical rules (NaN with and without payload, ±∞,
-//! subnormals, signed zero) and whole linear-layer cases. Behind the
-//! `testing` feature; never in the runtime.
+//! subnormals, signed zero) and whole linear-layer cases; and seeded
+//! random weights for small llama decoders. Behind the `testing` feature;
+//! never in the runtime.
 
 use alloc::vec::Vec;
 
@@ -76,4 +77,54 @@ pub fn smollm2_shape() -> crate::program::llama::LlamaShape {
 		linear: crate::quant::WeightFormat::Q4_1,
 		embedding: crate::quant::WeightFormat::Q8_0,
 	}
+}
+
+/// A seeded byte stream (a 64-bit LCG's high bits).
+struct Bytes(u64);
+
+impl Bytes {
+	fn next(&mut self) -> u8 {
+		self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+		(self.0 >> 33) as u8
+	}
+}
+
+/// Random weight tiles in `shape`'s layout from a fixed seed: Q4_1 values
+/// in [-0.4, 0.35], Q8_0 in [-1.27, 1.27], norms' γ near 1. Panics when the
+/// shape does not lay out (test shapes do).
+#[allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
+pub fn random_llama_weights(shape: &crate::program::llama::LlamaShape) -> Vec<crate::Weight> {
+	use crate::{quant::WeightFormat, QTile, Tile, Weight};
+	let mut rng = Bytes(7);
+	(0..shape.weight_count().unwrap())
+		.map(|i| {
+			let w = shape.weight_tile(i).unwrap().unwrap();
+			match w.format {
+				None => Weight::F32(
+					Tile::new(
+						1,
+						w.cols,
+						(0..w.cols).map(|_| 0.75 + f32::from(rng.next()) / 512.0).collect(),
+					)
+					.unwrap(),
+				),
+				Some(format) => {
+					let mut data = Vec::new();
+					for _ in 0..w.rows * w.cols / 32 {
+						match format {
+							WeightFormat::Q4_1 => {
+								data.extend_from_slice(&[0x66, 0x2a, 0x66, 0xb6]);
+								data.extend((0..16).map(|_| rng.next()));
+							}
+							WeightFormat::Q8_0 => {
+								data.extend_from_slice(&[0x1f, 0x21]);
+								data.extend((0..32).map(|_| rng.next()));
+							}
+						}
+					}
+					Weight::Quant(QTile::new(format, w.rows, w.cols, data).unwrap())
+				}
+			}
+		})
+		.collect()
 }

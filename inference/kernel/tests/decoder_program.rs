@@ -7,10 +7,10 @@ use cinder_kernel::{
 	quant::WeightFormat,
 	sampler::Sampling,
 	verify::decoder::{run_reference, sampled_id, Context},
-	KernelError, Op, Program, QTile, Source, Tile, Weight, MAX_STEP_BYTES,
+	KernelError, Op, Program, Source, Weight, MAX_STEP_BYTES,
 };
 
-use cinder_kernel::testing::smollm2_shape as smollm2;
+use cinder_kernel::testing::{random_llama_weights, smollm2_shape as smollm2};
 
 fn tiny() -> LlamaShape {
 	LlamaShape {
@@ -137,52 +137,6 @@ fn smollm2_weight_layout_covers_every_tensor_once() {
 }
 
 /// Deterministic bytes from a counter (an LCG): weights for the tiny model.
-struct Bytes(u64);
-
-impl Bytes {
-	fn next(&mut self) -> u8 {
-		self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-		(self.0 >> 33) as u8
-	}
-}
-
-/// Random weight tiles in `shape`'s layout: Q4_1 values in [-0.4, 0.35],
-/// Q8_0 in [-1.27, 1.27], norms' γ near 1.
-fn random_weights(shape: &LlamaShape) -> Vec<Weight> {
-	let mut rng = Bytes(7);
-	(0..shape.weight_count().unwrap())
-		.map(|i| {
-			let w = shape.weight_tile(i).unwrap().unwrap();
-			match w.format {
-				None => Weight::F32(
-					Tile::new(
-						1,
-						w.cols,
-						(0..w.cols).map(|_| 0.75 + f32::from(rng.next()) / 512.0).collect(),
-					)
-					.unwrap(),
-				),
-				Some(format) => {
-					let mut data = Vec::new();
-					for _ in 0..w.rows * w.cols / 32 {
-						match format {
-							WeightFormat::Q4_1 => {
-								data.extend_from_slice(&[0x66, 0x2a, 0x66, 0xb6]);
-								data.extend((0..16).map(|_| rng.next()));
-							}
-							WeightFormat::Q8_0 => {
-								data.extend_from_slice(&[0x1f, 0x21]);
-								data.extend((0..32).map(|_| rng.next()));
-							}
-						}
-					}
-					Weight::Quant(QTile::new(format, w.rows, w.cols, data).unwrap())
-				}
-			}
-		})
-		.collect()
-}
-
 fn generate(shape: &LlamaShape, weights: &[Weight], prompt: &[u32], n: u32) -> Vec<u32> {
 	let program = compile(shape, prompt.len() as u32, n, Sampling::Greedy).unwrap();
 	check(shape, &program).unwrap();
@@ -199,7 +153,7 @@ fn generate(shape: &LlamaShape, weights: &[Weight], prompt: &[u32], n: u32) -> V
 #[test]
 fn generating_through_the_key_value_tiles_equals_prefilling_the_tokens() {
 	let s = tiny();
-	let weights = random_weights(&s);
+	let weights = random_llama_weights(&s);
 	let prompt: Vec<u32> = (0..19).map(|i| (i * 37 + 5) % 300).collect();
 	let tokens = generate(&s, &weights, &prompt, 4);
 	assert_eq!(tokens.len(), 4);
@@ -227,7 +181,7 @@ fn attention_cut_into_chunks_matches_prefill_too() {
 	// prefill of the prompt and that token cuts its last row block's keys
 	// the same way, so it samples the same next token.
 	let s = tiny();
-	let weights = random_weights(&s);
+	let weights = random_llama_weights(&s);
 	let prompt: Vec<u32> = (0..256).map(|i| (i * 91 + 11) % 300).collect();
 	let program = compile(&s, 256, 2, Sampling::Greedy).unwrap();
 	let combine = program.steps.iter().position(|st| st.op == Op::Combine).unwrap();

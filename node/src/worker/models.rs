@@ -169,6 +169,8 @@ mod tests {
 			},
 			spec_version: 1,
 			price: 1,
+			token_prices: Default::default(),
+			kind: pallet_models::ModelKind::Embedding,
 			active: true,
 		}
 	}

@@ -26,7 +26,7 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use pallet_inference::{RequestId, ResultDisputes, WorkerKey, WorkerSignature};
-use pallet_models::{Architecture, ModelId, ModelProvider};
+use pallet_models::{Architecture, ModelId, ModelProvider, Task};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -74,14 +74,14 @@ struct Parties<A> {
 fn posted<T: Config>(steps: u32) -> (Parties<T::AccountId>, Vec<Hash>) {
 	let model = T::Models::register_for_benchmark(&owner::<T>(), 1u32.into());
 	let terms = T::Models::terms(model).unwrap_or_else(|| panic!("benchmark model"));
-	let output = vec![0u8; terms.output_bytes as usize];
+	let output = vec![0u8; terms.arch.output_bytes(&Task::Embed) as usize];
 	let mut leaves: Vec<Hash> = (0..steps).map(|i| filler(1, i)).collect();
 	if let Some(last) = leaves.last_mut() {
 		*last = terms.arch.output_leaf(steps, &output).0;
 	}
 	let root = H256(merkle::root(&leaves));
 	let (request, worker, challenger) =
-		T::Results::answered_for_benchmark(model, vec![1, 2, 3], output, root, steps);
+		T::Results::answered_for_benchmark(model, vec![1, 2, 3], Task::Embed, output, root, steps);
 	(Parties { request, worker, challenger }, leaves)
 }
 
@@ -206,10 +206,16 @@ fn proof_at_heaviest<T: Config>(kind: fn(&Op) -> bool) -> (RequestId, Call<T>) {
 		arch,
 		H256(merkle::root(&weights)),
 	);
-	let output = vec![0u8; arch.output_bytes() as usize];
+	let output = vec![0u8; arch.output_bytes(&Task::Embed) as usize];
 	let worker_root = H256(merkle::root(&trace));
-	let (request, worker, challenger) =
-		T::Results::answered_for_benchmark(model, input, output, worker_root, plan.len());
+	let (request, worker, challenger) = T::Results::answered_for_benchmark(
+		model,
+		input,
+		Task::Embed,
+		output,
+		worker_root,
+		plan.len(),
+	);
 	let mut honest = trace.clone();
 	if let Some(leaf) = honest.get_mut(index as usize) {
 		*leaf = filler(5, index);

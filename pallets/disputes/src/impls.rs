@@ -2,7 +2,7 @@
 
 use crate::{pallet::*, types::*, ReportFraud};
 use alloc::vec::Vec;
-use cinder_kernel::{merkle, program::Resolved, verify, Tile};
+use cinder_kernel::{merkle, program::Resolved, verify, QTile, Tile, Weight};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -242,9 +242,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
-		let (descriptor, inputs) = Self::proven_inputs(request, &dispute, step, &tiles)?;
-		let refs: Vec<&Tile> = inputs.iter().collect();
-		let out = verify::recompute(&descriptor, &refs).map_err(|_| Error::<T>::StepFailed)?;
+		let proven = Self::proven_inputs(request, &dispute, step, &tiles)?;
+		let out = proven.recompute().map_err(|_| Error::<T>::StepFailed)?;
 		let leaf = H256(merkle::tile_leaf(step, &out));
 		Self::deposit_event(Event::StepProved { request, by: party, step, leaf });
 		let worker_lied = leaf != worker_leaf;
@@ -256,44 +255,81 @@ impl<T: Config> Pallet<T> {
 	/// Step `step`'s descriptor and its input tiles, each checked against
 	/// the agreed trace or the model's weight tree: everything a proof must
 	/// pass before the step is recomputed (authorization runs it too).
+	///
+	/// A step that reads sampled tokens (a generated token's embedding
+	/// lookup) is proven with the output tile of each sample step it reads
+	/// first, in the order it reads them, each checked against the agreed
+	/// trace: the token it drew picks the embedding row that follows.
 	pub(crate) fn proven_inputs(
 		request: RequestId,
 		dispute: &DisputeOf<T>,
 		step: u32,
 		tiles: &[TileProof],
-	) -> Result<(cinder_kernel::Step, Vec<Tile>), DispatchError> {
+	) -> Result<ProvenStep, DispatchError> {
 		ensure!(tiles.len() <= T::MaxProofTiles::get() as usize, Error::<T>::WrongTileCount);
 		let posted = T::Results::result(request).ok_or(Error::<T>::NoResult)?;
 		let terms = T::Models::terms(posted.model).ok_or(Error::<T>::BadProgram)?;
+		let arch = terms.arch;
+		let generated =
+			arch.check_output(&posted.task, &posted.output).ok_or(Error::<T>::BadProgram)?;
+		let prompt = posted.input.len() as u32;
 		let plan =
-			terms.arch.plan(posted.input.len() as u32).map_err(|_| Error::<T>::BadProgram)?;
+			arch.plan(prompt, &posted.task, generated).map_err(|_| Error::<T>::BadProgram)?;
 		let descriptor = plan.step(step).map_err(|_| Error::<T>::BadProgram)?;
-		let sources =
-			descriptor.resolve(&posted.input, terms.vocab).map_err(|_| Error::<T>::BadProgram)?;
-		ensure!(sources.len() == tiles.len(), Error::<T>::WrongTileCount);
 		let roots = [dispute.worker_root.0, dispute.challenger_root.0];
+		// An earlier step's output: its leaf is agreed, so it sits in both
+		// trees; either will do.
+		let in_trace = |j: u32, tile: &Tile, proof: &TileProof| {
+			let siblings: Vec<merkle::Hash> = proof.siblings.iter().map(|h| h.0).collect();
+			let leaf = merkle::tile_leaf(j, tile);
+			roots.iter().any(|r| merkle::verify(r, leaf, j, dispute.steps, &siblings))
+		};
+
+		let sampled_steps = sampled_steps(&descriptor);
+		let (sampled_proofs, tiles) =
+			tiles.split_at_checked(sampled_steps.len()).ok_or(Error::<T>::WrongTileCount)?;
+		let mut sampled = Vec::with_capacity(sampled_steps.len());
+		for (&j, proof) in sampled_steps.iter().zip(sampled_proofs) {
+			let tile = Tile::from_bytes(&proof.tile).map_err(|_| Error::<T>::MalformedTile)?;
+			ensure!(in_trace(j, &tile, proof), Error::<T>::BadTileProof);
+			let id =
+				verify::decoder::sampled_id(&tile, terms.vocab).ok_or(Error::<T>::BadTileProof)?;
+			sampled.push((j, id));
+		}
+		let sources = descriptor
+			.resolve_with(&posted.input, terms.vocab, |j| {
+				sampled.iter().find(|(s, _)| *s == j).map(|(_, id)| *id)
+			})
+			.map_err(|_| Error::<T>::BadProgram)?;
+		ensure!(sources.len() == tiles.len(), Error::<T>::WrongTileCount);
+		let weight_count = arch.weight_count().map_err(|_| Error::<T>::BadProgram)?;
 		let mut inputs = Vec::with_capacity(tiles.len());
 		for (source, proof) in sources.into_iter().zip(tiles) {
-			let tile = Tile::from_bytes(&proof.tile).map_err(|_| Error::<T>::MalformedTile)?;
-			let siblings: Vec<merkle::Hash> = proof.siblings.iter().map(|h| h.0).collect();
-			let proven = match source {
-				// An earlier step: its leaf is agreed, so it sits in both trees.
+			let (input, proven) = match source {
 				Resolved::Step(j) => {
-					let leaf = merkle::tile_leaf(j, &tile);
-					roots.iter().any(|r| merkle::verify(r, leaf, j, dispute.steps, &siblings))
+					let tile =
+						Tile::from_bytes(&proof.tile).map_err(|_| Error::<T>::MalformedTile)?;
+					let proven = in_trace(j, &tile, proof);
+					(Weight::F32(tile), proven)
 				}
-				Resolved::Weight(w) => merkle::verify(
-					&terms.weight_root.0,
-					merkle::tile_leaf(w, &tile),
-					w,
-					plan.weight_count(),
-					&siblings,
-				),
+				Resolved::Weight(w) => {
+					let format = arch.weight_format(w).map_err(|_| Error::<T>::BadProgram)?;
+					let weight = match format {
+						None => Tile::from_bytes(&proof.tile).map(Weight::F32),
+						Some(f) => QTile::from_bytes(f, &proof.tile).map(Weight::Quant),
+					}
+					.map_err(|_| Error::<T>::MalformedTile)?;
+					let siblings: Vec<merkle::Hash> = proof.siblings.iter().map(|h| h.0).collect();
+					let leaf = weight.leaf(w);
+					let proven =
+						merkle::verify(&terms.weight_root.0, leaf, w, weight_count, &siblings);
+					(weight, proven)
+				}
 			};
 			ensure!(proven, Error::<T>::BadTileProof);
-			inputs.push(tile);
+			inputs.push(input);
 		}
-		Ok((descriptor, inputs))
+		Ok(ProvenStep { step: descriptor, inputs, spec: arch.spec_version(), seed: posted.seed.0 })
 	}
 
 	/// Ends a dispute: the bond goes back or is split, the liar is reported,
@@ -377,5 +413,46 @@ impl<T: Config> Pallet<T> {
 			bond_to_worker: to_worker,
 			bond_to_treasury: to_treasury,
 		});
+	}
+}
+
+/// The sample steps whose drawn token `step` reads, each once, in the order
+/// it first reads them: the tiles a proof of `step` opens before its inputs.
+pub fn sampled_steps(step: &cinder_kernel::Step) -> Vec<u32> {
+	let mut steps = Vec::new();
+	for source in &step.inputs {
+		if let cinder_kernel::Source::Sampled { step: j, .. } = source {
+			if !steps.contains(j) {
+				steps.push(*j);
+			}
+		}
+	}
+	steps
+}
+
+/// A step whose inputs have passed their proofs, ready to recompute.
+pub struct ProvenStep {
+	/// Its descriptor.
+	pub step: cinder_kernel::Step,
+	/// Its input tiles, in order.
+	pub inputs: Vec<Weight>,
+	/// The kernel spec its model runs under.
+	pub spec: u32,
+	/// The request's sampling seed (spec 2's sampler).
+	pub seed: [u8; 32],
+}
+
+impl ProvenStep {
+	/// The step's output, recomputed under its model's kernel spec.
+	pub fn recompute(&self) -> Result<Tile, cinder_kernel::KernelError> {
+		if self.spec == cinder_kernel::KERNEL_SPEC_V1 {
+			let tiles =
+				self.inputs.iter().map(|w| w.input().f32()).collect::<Result<Vec<_>, _>>()?;
+			verify::recompute(&self.step, &tiles)
+		} else {
+			let inputs: Vec<cinder_kernel::Input> = self.inputs.iter().map(Weight::input).collect();
+			let context = verify::decoder::Context { seed: &self.seed };
+			verify::decoder::recompute(&self.step, &inputs, context)
+		}
 	}
 }

@@ -75,6 +75,7 @@ pub mod types;
 mod views;
 pub mod weights;
 
+pub use impls::{sampled_steps, ProvenStep};
 pub use traits::ReportFraud;
 pub use types::*;
 pub use views::{DisputeView, DisputeViewOf, StageView};

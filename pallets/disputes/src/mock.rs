@@ -116,6 +116,7 @@ impl pallet_inference::Config for Test {
 	type MaxInputTokens = ConstU32<16>;
 	// MiniLM's 1,536 bytes: the benchmarks prove its steps.
 	type MaxOutputBytes = ConstU32<1536>;
+	type MaxNewTokens = ConstU32<64>;
 	type MaxWorkers = ConstU32<4>;
 	type MaxModelsPerWorker = ConstU32<2>;
 	type MaxOpenRequests = ConstU32<8>;
@@ -173,7 +174,7 @@ pub fn arch() -> Architecture {
 
 /// Seeded weight tiles in the sample model's layout (xorshift).
 pub fn weights() -> Vec<Tile> {
-	let Architecture::Bert(shape) = arch();
+	let Architecture::Bert(shape) = arch() else { unreachable!() };
 	let mut state = 0x2545_f491_4f6c_dd1du64;
 	bert::weight_layout(&shape)
 		.unwrap_or_else(|e| panic!("layout: {e:?}"))

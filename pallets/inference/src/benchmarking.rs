@@ -14,7 +14,7 @@ use frame_support::{
 	},
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use pallet_models::{ModelId, ModelProvider};
+use pallet_models::{ModelId, ModelProvider, Task};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{One, Saturating},
@@ -58,7 +58,7 @@ fn open_request<T: Config>(model: ModelId) -> RequestId {
 	let caller = funded::<T>("caller", 0);
 	let input = vec![1u32; T::MaxInputTokens::get().min(16) as usize];
 	let fee = price::<T>().saturating_mul(2u32.into());
-	match Pallet::<T>::do_request(caller, model, input, fee) {
+	match Pallet::<T>::do_request(caller, model, input, Task::Embed, fee) {
 		Ok(id) => id,
 		Err(e) => panic!("benchmark request: {e:?}"),
 	}
@@ -82,7 +82,8 @@ fn result_call<T: Config>(id: RequestId, workers: &[(T::AccountId, WorkerKey)]) 
 	let (output_len, steps) = Requests::<T>::get(id)
 		.and_then(|r| {
 			let terms = T::Models::terms(r.model)?;
-			Some((terms.output_bytes, terms.arch.trace_len(r.input.len() as u32).ok()?))
+			let steps = terms.arch.trace_len(r.input.len() as u32, &r.task, 0).ok()?;
+			Some((terms.arch.output_bytes(&r.task), steps))
 		})
 		.unwrap_or_else(|| panic!("benchmark request has a model"));
 	let output = vec![7u8; output_len as usize];
@@ -170,7 +171,9 @@ mod benchmarks {
 
 		#[block]
 		{
-			assert!(Pallet::<T>::check_caller_request(&caller, model, &input, fee).is_ok());
+			let checked =
+				Pallet::<T>::check_caller_request(&caller, model, &input, &Task::Embed, fee);
+			assert!(checked.is_ok());
 		}
 	}
 

@@ -23,6 +23,8 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 			worker,
 			model: req.model,
 			input: req.input.into_inner(),
+			task: req.task,
+			seed: req.seed,
 			output: Outputs::<T>::get(id)?.into_inner(),
 			trace_root,
 			steps,
@@ -62,6 +64,7 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 	fn answered_for_benchmark(
 		model: pallet_models::ModelId,
 		input: Vec<u32>,
+		task: pallet_models::Task,
 		output: Vec<u8>,
 		trace_root: sp_core::H256,
 		steps: u32,
@@ -86,9 +89,9 @@ impl<T: Config> ResultDisputes<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 			})
 			.collect();
 		let price = <T::Models as pallet_models::ModelProvider<_, _>>::terms(model)
-			.map(|t| t.price)
+			.map(|t| Self::max_price(&t, input.len() as u32, &task))
 			.unwrap_or(unit);
-		let id = match Self::do_request(funded("caller", 0), model, input, price) {
+		let id = match Self::do_request(funded("caller", 0), model, input, task, price) {
 			Ok(id) => id,
 			Err(e) => panic!("benchmark request: {e:?}"),
 		};
@@ -152,7 +155,9 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::Upheld { request: id, challenge_end });
 			}
 			Verdict::Fraud => {
-				Outputs::<T>::remove(id);
+				// The next worker's answer is priced afresh.
+				let output = Outputs::<T>::take(id).map(|o| o.len()).unwrap_or_default();
+				req.price = req.price.saturating_add(Self::unused_tokens_price(&req, output));
 				Self::deposit_event(Event::ResultRejected { request: id, worker: worker.clone() });
 				Self::expel(&worker);
 				Self::reassign_uncounted(id, req, now);

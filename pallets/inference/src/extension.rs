@@ -1,5 +1,5 @@
-//! [`CheckRequest`]: the transaction pool refuses a `request` the pallet
-//! would refuse, so it never reaches a block and costs its caller nothing.
+//! [`CheckRequest`]: the transaction pool refuses a `request` (or
+//! `generate`) the pallet would refuse, so it never reaches a block and costs its caller nothing.
 
 use core::marker::PhantomData;
 
@@ -15,8 +15,10 @@ use sp_runtime::{
 };
 
 use crate::{weights::WeightInfo, Call, Config, Pallet, Refusal};
+use pallet_models::{Generation, Task};
 
 /// Runs [`Pallet::check_caller_request`] on every signed `inference.request`
+/// and `inference.generate`
 /// while the transaction is validated: an unknown or retired model, a bad
 /// input, a `max_fee` below the price, or a caller who cannot hold
 /// `max_fee`, make the transaction invalid with
@@ -63,7 +65,9 @@ where
 
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		match call.is_sub_type() {
-			Some(Call::request { input, .. }) => T::WeightInfo::check_request(input.len() as u32),
+			Some(Call::request { input, .. }) | Some(Call::generate { prompt: input, .. }) => {
+				T::WeightInfo::check_request(input.len() as u32)
+			}
 			_ => Weight::zero(),
 		}
 	}
@@ -78,10 +82,21 @@ where
 		_inherited_implication: &impl Encode,
 		_source: TransactionSource,
 	) -> ValidateResult<Self::Val, <T as frame_system::Config>::RuntimeCall> {
-		if let (Some(Call::request { model, input, max_fee }), Some(who)) =
-			(call.is_sub_type(), origin.as_system_origin_signer())
+		let request = match call.is_sub_type() {
+			Some(Call::request { model, input, max_fee }) => {
+				Some((*model, input, Task::Embed, *max_fee))
+			}
+			Some(Call::generate { model, prompt, max_new_tokens, sampling, max_fee }) => {
+				let generation =
+					Generation { max_new_tokens: *max_new_tokens, sampling: *sampling };
+				Some((*model, prompt, Task::Generate(generation), *max_fee))
+			}
+			_ => None,
+		};
+		if let (Some((model, input, task, max_fee)), Some(who)) =
+			(request, origin.as_system_origin_signer())
 		{
-			Pallet::<T>::check_caller_request(who, *model, input, *max_fee)
+			Pallet::<T>::check_caller_request(who, model, input, &task, max_fee)
 				.map_err(|r| InvalidTransaction::Custom(refusal_code(r)))?;
 		}
 		Ok((Default::default(), (), origin))

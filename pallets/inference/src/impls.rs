@@ -10,7 +10,7 @@ use frame_support::{
 		Get,
 	},
 };
-use pallet_models::{ModelId, ModelProvider, ModelTerms, ModelUsage};
+use pallet_models::{ModelId, ModelProvider, ModelTerms, ModelUsage, Task, TaskError};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -104,15 +104,37 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn check_request(
 		model: ModelId,
 		input: &[u32],
+		task: &Task,
 	) -> Result<ModelTerms<BalanceOf<T>>, Refusal> {
 		let terms = T::Models::terms(model).ok_or(Refusal::UnknownModel)?;
 		ensure!(terms.active, Refusal::ModelRetired);
-		ensure!(terms.output_bytes <= T::MaxOutputBytes::get(), Refusal::UnservableModel);
+		ensure!(terms.kind == task.kind(), Refusal::WrongTask);
 		ensure!(!input.is_empty(), Refusal::EmptyInput);
 		let limit = terms.max_input_tokens.min(T::MaxInputTokens::get());
 		ensure!(input.len() <= limit as usize, Refusal::InputTooLong);
 		ensure!(input.iter().all(|t| *t < terms.vocab), Refusal::TokenOutOfRange);
+		if let Task::Generate(g) = task {
+			ensure!(g.max_new_tokens <= T::MaxNewTokens::get(), Refusal::BadMaxNewTokens);
+		}
+		terms.arch.check_task(input.len() as u32, task).map_err(|e| match e {
+			TaskError::WrongKind => Refusal::WrongTask,
+			TaskError::BadLength => Refusal::BadMaxNewTokens,
+		})?;
+		ensure!(
+			terms.arch.output_bytes(task) <= T::MaxOutputBytes::get(),
+			Refusal::UnservableModel
+		);
 		Ok(terms)
+	}
+
+	/// What a request of `task` on `prompt` tokens pays at most under
+	/// `terms`: an embedding's fee, or a generation's at `max_new_tokens`.
+	pub fn max_price(terms: &ModelTerms<BalanceOf<T>>, prompt: u32, task: &Task) -> BalanceOf<T> {
+		let generated = match task {
+			Task::Embed => 0,
+			Task::Generate(g) => g.max_new_tokens,
+		};
+		terms.fee(prompt, generated)
 	}
 
 	/// The checks of a new request that are its caller's doing: the model
@@ -123,10 +145,11 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		model: ModelId,
 		input: &[u32],
+		task: &Task,
 		max_fee: BalanceOf<T>,
 	) -> Result<ModelTerms<BalanceOf<T>>, Refusal> {
-		let terms = Self::check_request(model, input)?;
-		ensure!(max_fee >= terms.price, Refusal::FeeTooLow);
+		let terms = Self::check_request(model, input, task)?;
+		ensure!(max_fee >= Self::max_price(&terms, input.len() as u32, task), Refusal::FeeTooLow);
 		ensure!(
 			T::Currency::can_hold(&HoldReason::Escrow.into(), who, max_fee),
 			Refusal::InsufficientBalance
@@ -145,10 +168,11 @@ impl<T: Config> Pallet<T> {
 		payer: Option<(&T::AccountId, BalanceOf<T>)>,
 		model: ModelId,
 		input: &[u32],
+		task: &Task,
 	) -> Result<Admission<T::AccountId, BalanceOf<T>>, Refusal> {
 		let terms = match payer {
-			Some((who, max_fee)) => Self::check_caller_request(who, model, input, max_fee)?,
-			None => Self::check_request(model, input)?,
+			Some((who, max_fee)) => Self::check_caller_request(who, model, input, task, max_fee)?,
+			None => Self::check_request(model, input, task)?,
 		};
 		ensure!(Requests::<T>::count() < T::MaxOpenRequests::get(), Refusal::TooManyRequests);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -162,10 +186,13 @@ impl<T: Config> Pallet<T> {
 		caller: T::AccountId,
 		model: ModelId,
 		input: Vec<u32>,
+		task: Task,
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
 		let Admission { terms, worker } =
-			Self::admit(Some((&caller, max_fee)), model, &input).map_err(Error::<T>::from)?;
+			Self::admit(Some((&caller, max_fee)), model, &input, &task)
+				.map_err(Error::<T>::from)?;
+		let price = Self::max_price(&terms, input.len() as u32, &task);
 		let input: BoundedVec<u32, T::MaxInputTokens> =
 			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
 
@@ -180,22 +207,28 @@ impl<T: Config> Pallet<T> {
 			caller: caller.clone(),
 			model,
 			input,
+			task,
+			seed: Self::sampling_seed(id),
 			max_fee,
-			price: terms.price,
+			price,
+			per_generated: terms.token_prices.generated,
 			created: now,
 			tried: BoundedVec::new(),
 			status: RequestStatus::Assigned { worker: worker.clone(), deadline: now },
 		};
-		Self::deposit_event(Event::Requested {
-			request: id,
-			caller,
-			model,
-			max_fee,
-			price: terms.price,
-		});
+		Self::deposit_event(Event::Requested { request: id, caller, model, task, max_fee, price });
 		Self::assign(id, &mut request, worker, now)?;
 		Requests::<T>::insert(id, request);
 		Ok(id)
+	}
+
+	/// The seed of request `id`'s sampler: `blake2_256("cinder/seed" ‖
+	/// randomness ‖ id)`, with randomness of the block it is made in that
+	/// no worker (nor block author alone) chooses.
+	pub(crate) fn sampling_seed(id: RequestId) -> H256 {
+		use frame_support::traits::Randomness;
+		let (random, _) = T::Randomness::random(&(b"cinder/seed", id).encode());
+		H256(sp_io::hashing::blake2_256(&(b"cinder/seed", random, id).encode()))
 	}
 
 	/// How a price splits: `(worker share, protocol cut)`. The cut rounds
@@ -258,14 +291,32 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= deadline, Error::<T>::DeadlinePassed);
 		let terms = T::Models::terms(req.model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(output.len() == terms.output_bytes as usize, Error::<T>::BadOutput);
+		let generated = terms.arch.check_output(&req.task, &output).ok_or(Error::<T>::BadOutput)?;
 		// The trace is bound to the program: its leaf count is the program's
-		// length for this input, which a dispute relies on.
-		let program_len = terms.arch.trace_len(req.input.len() as u32);
+		// length for this input (and reply length), which a dispute relies on.
+		let program_len = terms.arch.trace_len(req.input.len() as u32, &req.task, generated);
 		ensure!(program_len == Ok(steps), Error::<T>::BadStepCount);
 		let output: OutputOf<T> = output.try_into().map_err(|_| Error::<T>::BadOutput)?;
+		// The caller pays for the tokens generated, not the ones allowed.
+		let mut req = req;
+		req.price = req.price.saturating_sub(Self::unused_tokens_price(&req, output.len()));
 		Self::record_answer(id, req, worker, output, trace_root, steps);
 		Ok(())
+	}
+
+	/// What the tokens a generation was allowed but did not use cost, for
+	/// an answer of `output_bytes`; 0 for an embedding. Taken off `price`
+	/// when the answer is posted, put back if it is rejected as fraud.
+	pub(crate) fn unused_tokens_price(req: &RequestOf<T>, output_bytes: usize) -> BalanceOf<T> {
+		match req.task {
+			Task::Embed => Zero::zero(),
+			Task::Generate(g) => {
+				let generated = output_bytes / pallet_models::types::TOKEN_BYTES as usize;
+				let generated = u32::try_from(generated).unwrap_or(u32::MAX);
+				let unused = g.max_new_tokens.saturating_sub(generated);
+				req.per_generated.saturating_mul(unused.into())
+			}
+		}
 	}
 
 	/// Records `worker`'s answer to request `id` (checked by the caller):

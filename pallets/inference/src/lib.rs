@@ -4,8 +4,11 @@
 //!
 //! 1. an active validator registers its **worker** key and the models it
 //!    serves (`register_worker`);
-//! 2. a dapp calls `request(model, input, max_fee)`: `max_fee` is **held**
-//!    (`HoldReason::Escrow`), and a worker is **assigned** at once, chosen
+//! 2. a dapp calls `request(model, input, max_fee)` for an embedding, or
+//!    `generate(model, prompt, max_new_tokens, sampling, max_fee)` for a
+//!    reply: `max_fee` is **held** (`HoldReason::Escrow`; it must cover the
+//!    model's price with `max_new_tokens` generated), and a worker is
+//!    **assigned** at once, chosen
 //!    among the eligible workers with probability proportional to stake, from
 //!    randomness the block author cannot choose alone;
 //! 3. the worker posts `submit_result` (a general transaction authorized by
@@ -13,7 +16,7 @@
 //!    deadline; a missed deadline demotes the worker and the request is
 //!    reassigned, at most `MaxAttempts` times, then refunded in full;
 //! 4. when the challenge window closes the request **settles**: the price
-//!    minus the protocol cut (to the treasury) is the worker's share, paid
+//!    (a generation's for the tokens it generated) minus the protocol cut (to the treasury) is the worker's share, paid
 //!    into the **staking pot** and counted as its validator's income in the
 //!    active era, which the era's staking payout hands to the validator and
 //!    its nominators by FRAME's rules (see the README's worked example); the
@@ -83,7 +86,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_models::{ModelId, ModelProvider};
+	use pallet_models::{Generation, ModelId, ModelProvider, Sampling, Task};
 	use sp_core::H256;
 	use sp_runtime::Perbill;
 
@@ -162,6 +165,9 @@ pub mod pallet {
 		/// Longest result any model may return, in bytes.
 		#[pallet::constant]
 		type MaxOutputBytes: Get<u32>;
+		/// Most tokens one generation request may ask for.
+		#[pallet::constant]
+		type MaxNewTokens: Get<u32>;
 		/// Most registered workers, and most workers per model.
 		#[pallet::constant]
 		type MaxWorkers: Get<u32>;
@@ -290,9 +296,12 @@ pub mod pallet {
 			caller: T::AccountId,
 			/// The model.
 			model: ModelId,
+			/// An embedding, or a generation and its limits.
+			task: pallet_models::Task,
 			/// The amount held.
 			max_fee: BalanceOf<T>,
-			/// What the caller will pay if it settles.
+			/// The most the caller will pay if it settles (a generation
+			/// pays for the tokens it generated).
 			price: BalanceOf<T>,
 		},
 		/// A worker was assigned a request.
@@ -406,8 +415,15 @@ pub mod pallet {
 		InputTooLong,
 		/// A token id is outside the model's vocabulary.
 		TokenOutOfRange,
-		/// `max_fee` is below the model's price.
+		/// `max_fee` is below the model's price (a generation's at
+		/// `max_new_tokens`).
 		FeeTooLow,
+		/// The model does not do this task: an embedding asked of a
+		/// generation model, or the reverse.
+		WrongTask,
+		/// `max_new_tokens` is 0, above `MaxNewTokens`, or with the prompt
+		/// passes the model's positions.
+		BadMaxNewTokens,
 		/// `MaxOpenRequests` are open.
 		TooManyRequests,
 		/// No active worker serves the model.
@@ -420,7 +436,9 @@ pub mod pallet {
 		NotAssigned,
 		/// The worker's deadline has passed.
 		DeadlinePassed,
-		/// The result's length is not the model's output length.
+		/// The result is not the task's: an embedding of another length, or
+		/// a reply that is empty, too long, outside the vocabulary, runs
+		/// past its end token or stops early.
 		BadOutput,
 		/// The step count is not the length of the model's program for the
 		/// input.
@@ -502,7 +520,39 @@ pub mod pallet {
 			// before the writes, so this bounds what it ran).
 			let workers = ModelWorkers::<T>::decode_len(model).unwrap_or(0) as u32;
 			let used = Some(T::WeightInfo::request(tokens, workers)).into();
-			match Self::do_request(who, model, input, max_fee) {
+			match Self::do_request(who, model, input, Task::Embed, max_fee) {
+				Ok(_) => Ok(used),
+				Err(error) => Err(sp_runtime::DispatchErrorWithPostInfo { post_info: used, error }),
+			}
+		}
+
+		/// Asks generation model `model` to continue `prompt` (token ids)
+		/// by at most `max_new_tokens` tokens drawn by `sampling`, holding
+		/// `max_fee`. The caller pays for the prompt and the tokens
+		/// generated; the rest is released at settlement.
+		///
+		/// Weighed as `request` (the same reads and writes) plus the read
+		/// of the sampler's randomness.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::request(prompt.len() as u32, T::MaxWorkers::get())
+			.saturating_add(T::DbWeight::get().reads(1)))]
+		pub fn generate(
+			origin: OriginFor<T>,
+			model: ModelId,
+			prompt: Vec<u32>,
+			max_new_tokens: u32,
+			sampling: Sampling,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let tokens = prompt.len() as u32;
+			let workers = ModelWorkers::<T>::decode_len(model).unwrap_or(0) as u32;
+			let used = Some(
+				T::WeightInfo::request(tokens, workers).saturating_add(T::DbWeight::get().reads(1)),
+			)
+			.into();
+			let task = Task::Generate(Generation { max_new_tokens, sampling });
+			match Self::do_request(who, model, prompt, task, max_fee) {
 				Ok(_) => Ok(used),
 				Err(error) => Err(sp_runtime::DispatchErrorWithPostInfo { post_info: used, error }),
 			}

@@ -9,7 +9,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Hooks, Randomness},
 };
-use pallet_models::sample_spec;
+use pallet_models::{sample_generator_spec, sample_spec, TokenPrices};
 use sp_core::{Pair, H256};
 use sp_runtime::{BuildStorage, Perbill};
 use std::collections::BTreeMap;
@@ -105,8 +105,9 @@ impl pallet_inference::Config for Test {
 	type MissDemotion = ConstU64<10>;
 	type FraudBan = ConstU64<20>;
 	type ResultRetention = ConstU64<6>;
-	type MaxInputTokens = ConstU32<16>;
+	type MaxInputTokens = ConstU32<48>;
 	type MaxOutputBytes = ConstU32<256>;
+	type MaxNewTokens = ConstU32<32>;
 	type MaxWorkers = ConstU32<4>;
 	type MaxModelsPerWorker = ConstU32<2>;
 	type MaxOpenRequests = ConstU32<8>;
@@ -131,6 +132,15 @@ pub const W3: u64 = 12;
 pub const V4: u64 = 13;
 /// The price of model 0.
 pub const PRICE: u64 = 100;
+/// The sample generation model (see [`sample_generator_spec`]: 64
+/// positions, end token [`EOS`]).
+pub const GENERATOR: u32 = 1;
+/// Its price per request,
+pub const GEN_PRICE: u64 = 20;
+/// and per prompt and generated token.
+pub const GEN_TOKEN_PRICES: TokenPrices<u64> = TokenPrices { prompt: 2, generated: 5 };
+/// Its end-of-reply token.
+pub const EOS: u32 = 2;
 /// Output length of the sample model (32 f32s).
 pub const OUTPUT: usize = 128;
 /// The sample model's program length for any input (one row block).
@@ -174,11 +184,18 @@ impl ExtBuilder {
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap_or_else(|e| panic!("balances genesis: {e}"));
-		pallet_models::GenesisConfig::<Test> { models: vec![sample_spec(OWNER, 8, 0, PRICE)] }
-			.assimilate_storage(&mut storage)
-			.unwrap_or_else(|e| panic!("models genesis: {e}"));
+		let generator = sample_generator_spec(OWNER, GEN_PRICE, GEN_TOKEN_PRICES);
+		pallet_models::GenesisConfig::<Test> {
+			models: vec![sample_spec(OWNER, 8, 0, PRICE), generator],
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap_or_else(|e| panic!("models genesis: {e}"));
 		pallet_inference::GenesisConfig::<Test> {
-			workers: self.workers.iter().map(|(w, _)| (*w, pair(*w).public(), vec![0])).collect(),
+			workers: self
+				.workers
+				.iter()
+				.map(|(w, _)| (*w, pair(*w).public(), vec![0, GENERATOR]))
+				.collect(),
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap_or_else(|e| panic!("inference genesis: {e}"));

@@ -205,7 +205,13 @@ impl<T: Config> Pallet<T> {
 		});
 		Completions::<T>::insert(
 			id,
-			Completion { caller: req.caller.clone(), model: req.model, at: now, outcome },
+			Completion {
+				caller: req.caller.clone(),
+				model: req.model,
+				task: req.task,
+				at: now,
+				outcome,
+			},
 		);
 		Self::enqueue(QueueKind::Prune, now.saturating_add(T::ResultRetention::get()), id);
 	}

@@ -38,6 +38,10 @@ pub struct PostedResult<AccountId, BlockNumber> {
 	pub model: ModelId,
 	/// The request's token ids.
 	pub input: Vec<u32>,
+	/// What it asked for.
+	pub task: pallet_models::Task,
+	/// A generation's sampling seed.
+	pub seed: H256,
 	/// The result's bytes: the last step's output tile, data only.
 	pub output: Vec<u8>,
 	/// The root of the worker's trace.
@@ -98,6 +102,7 @@ pub trait ResultDisputes<AccountId, BlockNumber> {
 	fn answered_for_benchmark(
 		model: ModelId,
 		input: Vec<u32>,
+		task: pallet_models::Task,
 		output: Vec<u8>,
 		trace_root: H256,
 		steps: u32,

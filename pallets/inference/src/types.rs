@@ -3,7 +3,7 @@
 use crate::crypto::WorkerKey;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
-use pallet_models::ModelId;
+use pallet_models::{ModelId, Task};
 use scale_info::TypeInfo;
 use sp_core::H256;
 
@@ -47,12 +47,22 @@ pub struct Request<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxAttem
 	pub caller: AccountId,
 	/// The model to run.
 	pub model: ModelId,
-	/// Token ids.
+	/// Token ids (a generation's prompt).
 	pub input: BoundedVec<u32, MaxInput>,
-	/// Held from the caller; what the model's price leaves is released.
+	/// An embedding, or a generation of up to `max_new_tokens`.
+	pub task: Task,
+	/// What a generation's sampler draws from: fixed when the request is
+	/// made, from the request id and randomness no worker chooses.
+	pub seed: H256,
+	/// Held from the caller; what the price leaves is released.
 	pub max_fee: Balance,
-	/// The model's price when the request was made: what the caller pays.
+	/// What the caller pays, at the model's prices when the request was
+	/// made: for a generation, first for `max_new_tokens`, then (once
+	/// answered) for the tokens generated.
 	pub price: Balance,
+	/// The model's price per generated token when the request was made:
+	/// what an answer shorter than `max_new_tokens` takes off `price`.
+	pub per_generated: Balance,
 	/// Block the request was made in.
 	pub created: BlockNumber,
 	/// Workers assigned so far, in order; the last is the current one.
@@ -77,6 +87,8 @@ pub struct Completion<AccountId, Balance, BlockNumber> {
 	pub caller: AccountId,
 	/// The model that ran.
 	pub model: ModelId,
+	/// What it asked for.
+	pub task: Task,
 	/// Block it ended in.
 	pub at: BlockNumber,
 	/// Settled or refunded.

@@ -5,7 +5,7 @@ use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_models::ModelId;
+use pallet_models::{ModelId, Task};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
@@ -38,9 +38,13 @@ pub struct RequestView<AccountId, Balance, BlockNumber> {
 	pub id: RequestId,
 	pub caller: AccountId,
 	pub model: ModelId,
+	/// An embedding, or a generation and its limits.
+	pub task: Task,
 	/// Held while open; `None` once finished.
 	pub max_fee: Option<Balance>,
-	/// Price at request time; `None` once finished.
+	/// What the caller pays if it settles, at the prices of request time
+	/// (a generation's for `max_new_tokens` until answered, then for the
+	/// tokens generated); `None` once finished.
 	pub price: Option<Balance>,
 	pub state: RequestState<AccountId, Balance, BlockNumber>,
 	/// The result, once answered (kept through retention when settled).
@@ -53,6 +57,10 @@ pub struct Assignment<BlockNumber> {
 	pub request: RequestId,
 	pub model: ModelId,
 	pub input: Vec<u32>,
+	/// An embedding, or a generation and its limits.
+	pub task: Task,
+	/// A generation's sampling seed.
+	pub seed: H256,
 	/// Last block a result is accepted in.
 	pub deadline: BlockNumber,
 }
@@ -90,12 +98,19 @@ pub enum Refusal {
 	TokenOutOfRange,
 	/// No active worker serves the model.
 	NoEligibleWorker,
-	/// `max_fee` is below the model's price.
+	/// `max_fee` is below the model's price (a generation's at
+	/// `max_new_tokens`).
 	FeeTooLow,
 	/// `MaxOpenRequests` are open.
 	TooManyRequests,
 	/// The caller cannot hold `max_fee`.
 	InsufficientBalance,
+	/// The model does not do this task (an embedding of a generation
+	/// model, or the reverse).
+	WrongTask,
+	/// `max_new_tokens` is 0, above `MaxNewTokens`, or with the prompt
+	/// passes the model's positions.
+	BadMaxNewTokens,
 }
 
 impl<T> From<Refusal> for Error<T> {
@@ -111,6 +126,8 @@ impl<T> From<Refusal> for Error<T> {
 			Refusal::FeeTooLow => Error::FeeTooLow,
 			Refusal::TooManyRequests => Error::TooManyRequests,
 			Refusal::InsufficientBalance => Error::InsufficientBalance,
+			Refusal::WrongTask => Error::WrongTask,
+			Refusal::BadMaxNewTokens => Error::BadMaxNewTokens,
 		}
 	}
 }
@@ -124,7 +141,7 @@ impl<T: Config> Pallet<T> {
 	pub fn request_view(
 		id: RequestId,
 	) -> Option<RequestView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		let (caller, model, max_fee, price, state) = match Requests::<T>::get(id) {
+		let (caller, model, task, max_fee, price, state) = match Requests::<T>::get(id) {
 			Some(req) => {
 				let attempt = req.tried.len() as u32;
 				let state = match req.status {
@@ -138,7 +155,7 @@ impl<T: Config> Pallet<T> {
 						RequestState::Frozen { worker, trace_root, steps }
 					}
 				};
-				(req.caller, req.model, Some(req.max_fee), Some(req.price), state)
+				(req.caller, req.model, req.task, Some(req.max_fee), Some(req.price), state)
 			}
 			None => {
 				let done = Completions::<T>::get(id)?;
@@ -148,11 +165,11 @@ impl<T: Config> Pallet<T> {
 					}
 					Outcome::Refunded { amount } => RequestState::Refunded { amount, at: done.at },
 				};
-				(done.caller, done.model, None, None, state)
+				(done.caller, done.model, done.task, None, None, state)
 			}
 		};
 		let output = Outputs::<T>::get(id).map(|o| o.into_inner());
-		Some(RequestView { id, caller, model, max_fee, price, state, output })
+		Some(RequestView { id, caller, model, task, max_fee, price, state, output })
 	}
 
 	/// The open assignments of `worker`, oldest first, from its assignment
@@ -166,6 +183,8 @@ impl<T: Config> Pallet<T> {
 						request: id,
 						model: req.model,
 						input: req.input.into_inner(),
+						task: req.task,
+						seed: req.seed,
 						deadline,
 					})
 				}
@@ -194,21 +213,30 @@ impl<T: Config> Pallet<T> {
 		Workers::<T>::iter().find(|(_, w)| &w.key == key).map(|(who, _)| who)
 	}
 
-	/// What a request for `model` on `input` would cost now, or why it would
-	/// be refused (whoever makes it, with whatever `max_fee`).
-	pub fn quote(model: ModelId, input: &[u32]) -> Result<FeeQuote<BalanceOf<T>>, Refusal> {
-		Self::admit(None, model, input).map(|a| Self::fee_quote(a.terms.price))
+	/// What a request of `task` for `model` on `input` would cost now at
+	/// most (a generation's with `max_new_tokens` generated), or why it
+	/// would be refused (whoever makes it, with whatever `max_fee`).
+	pub fn quote(
+		model: ModelId,
+		input: &[u32],
+		task: &Task,
+	) -> Result<FeeQuote<BalanceOf<T>>, Refusal> {
+		Self::admit(None, model, input, task)
+			.map(|a| Self::fee_quote(Self::max_price(&a.terms, input.len() as u32, task)))
 	}
 
-	/// What `who`'s request for `model` on `input` holding `max_fee` would
-	/// cost now, or why it would be refused (funds and fee included).
+	/// What `who`'s request of `task` for `model` on `input` holding
+	/// `max_fee` would cost now at most, or why it would be refused (funds
+	/// and fee included).
 	pub fn check(
 		who: &T::AccountId,
 		model: ModelId,
 		input: &[u32],
+		task: &Task,
 		max_fee: BalanceOf<T>,
 	) -> Result<FeeQuote<BalanceOf<T>>, Refusal> {
-		Self::admit(Some((who, max_fee)), model, input).map(|a| Self::fee_quote(a.terms.price))
+		Self::admit(Some((who, max_fee)), model, input, task)
+			.map(|a| Self::fee_quote(Self::max_price(&a.terms, input.len() as u32, task)))
 	}
 
 	fn fee_quote(price: BalanceOf<T>) -> FeeQuote<BalanceOf<T>> {

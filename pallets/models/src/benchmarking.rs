@@ -55,6 +55,7 @@ mod benchmarks {
 			Box::new(spec.hashes),
 			spec.spec_version,
 			spec.price,
+			spec.token_prices,
 		);
 
 		assert!(Models::<T>::contains_key(id));
@@ -66,7 +67,7 @@ mod benchmarks {
 		let id = registered::<T>(&owner)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), id, 2_000u32.into());
+		_(RawOrigin::Signed(owner), id, 2_000u32.into(), TokenPrices::default());
 
 		assert_eq!(Models::<T>::get(id).map(|m| m.price), Some(2_000u32.into()));
 		Ok(())

@@ -31,6 +31,8 @@ impl<T: Config> Pallet<T> {
 				hashes: m.hashes,
 				spec_version: m.spec_version,
 				price: m.price,
+				token_prices: m.token_prices,
+				kind: m.arch.kind(),
 				active: m.status == ModelStatus::Active,
 			})
 			.collect();
@@ -42,13 +44,19 @@ impl<T: Config> Pallet<T> {
 	pub fn do_register(
 		spec: ModelSpec<T::AccountId, BalanceOf<T>>,
 	) -> Result<ModelId, DispatchError> {
-		let ModelSpec { owner, name, metadata, arch, hashes, spec_version, price } = spec;
+		let ModelSpec { owner, name, metadata, arch, hashes, spec_version, price, token_prices } =
+			spec;
 		ensure!(!name.is_empty(), Error::<T>::BadName);
 		let name: BoundedVec<u8, T::MaxNameLen> =
 			name.try_into().map_err(|_| Error::<T>::BadName)?;
 		let metadata: BoundedVec<u8, T::MaxMetadataLen> =
 			metadata.try_into().map_err(|_| Error::<T>::MetadataTooLong)?;
-		ensure!(SUPPORTED_SPECS.contains(&spec_version), Error::<T>::UnsupportedSpec);
+		// A model's programs run under its architecture's spec, which this
+		// runtime must be able to recompute.
+		ensure!(
+			SUPPORTED_SPECS.contains(&spec_version) && arch.spec_version() == spec_version,
+			Error::<T>::UnsupportedSpec
+		);
 		arch.check().map_err(|_| Error::<T>::UnsupportedArchitecture)?;
 		ensure!(arch.program_hash() == hashes.program, Error::<T>::ProgramMismatch);
 		ensure!(Models::<T>::count() < T::MaxModels::get(), Error::<T>::TooManyModels);
@@ -68,6 +76,7 @@ impl<T: Config> Pallet<T> {
 			hashes,
 			spec_version,
 			price,
+			token_prices,
 			deposit,
 			status: ModelStatus::Active,
 		};
@@ -88,12 +97,20 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		model: ModelId,
 		price: BalanceOf<T>,
+		token_prices: TokenPrices<BalanceOf<T>>,
 	) -> DispatchResult {
 		let mut info = Self::owned(who, model)?;
 		ensure!(info.status == ModelStatus::Active, Error::<T>::Retired);
 		let old = core::mem::replace(&mut info.price, price);
+		let old_tokens = core::mem::replace(&mut info.token_prices, token_prices);
 		Models::<T>::insert(model, info);
-		Self::deposit_event(Event::PriceChanged { model, old, new: price });
+		Self::deposit_event(Event::PriceChanged {
+			model,
+			old,
+			new: price,
+			old_tokens,
+			new_tokens: token_prices,
+		});
 		Ok(())
 	}
 
@@ -155,10 +172,11 @@ impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn terms(id: ModelId) -> Option<ModelTerms<BalanceOf<T>>> {
 		Models::<T>::get(id).map(|info| ModelTerms {
 			price: info.price,
+			token_prices: info.token_prices,
+			kind: info.arch.kind(),
 			active: info.status == ModelStatus::Active,
 			vocab: info.arch.vocab(),
 			max_input_tokens: info.arch.max_input_tokens(),
-			output_bytes: info.arch.output_bytes(),
 			arch: info.arch,
 			weight_root: info.hashes.weight_root,
 		})
@@ -183,6 +201,7 @@ impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let mut spec = sample_spec(owner.clone(), 8, 8, price);
 		spec.hashes.program = arch.program_hash();
 		spec.hashes.weight_root = weight_root;
+		spec.spec_version = arch.spec_version();
 		spec.arch = arch;
 		match Self::do_register(spec) {
 			Ok(id) => id,

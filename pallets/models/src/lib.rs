@@ -2,7 +2,8 @@
 //!
 //! Registers the models Cinder serves as content commitments (weights file,
 //! weight-tile root, program, tokenizer), with an architecture the runtime
-//! can recompile, a kernel-spec version and a price per request. The owner's
+//! can recompile (a BERT encoder or a llama decoder), a kernel-spec version,
+//! a price per request and prices per prompt and generated token. The owner's
 //! storage deposit is held under [`HoldReason::ModelDeposit`]. See the
 //! crate's README for the lifecycle.
 //!
@@ -18,6 +19,7 @@ pub use pallet::*;
 
 // The benchmarks run as tests in every test build (no separate
 // `runtime-benchmarks` build of the dependency tree).
+pub mod architecture;
 #[cfg(any(feature = "runtime-benchmarks", test))]
 mod benchmarking;
 mod impls;
@@ -29,10 +31,12 @@ pub mod traits;
 pub mod types;
 pub mod weights;
 
+pub use cinder_kernel::sampler::Sampling;
 pub use traits::{ModelProvider, ModelTerms, ModelUsage};
 pub use types::{
-	sample_spec, Architecture, ModelHashes, ModelId, ModelInfo, ModelSpec, ModelStatus,
-	ModelSummary,
+	sample_generator_spec, sample_spec, Architecture, Generation, Generator, ModelHashes, ModelId,
+	ModelInfo, ModelKind, ModelPlan, ModelSpec, ModelStatus, ModelSummary, Task, TaskError,
+	TokenPrices,
 };
 pub use weights::WeightInfo;
 
@@ -124,14 +128,18 @@ pub mod pallet {
 			/// The storage deposit held from the owner.
 			deposit: BalanceOf<T>,
 		},
-		/// A model's price per request changed; open requests keep the old one.
+		/// A model's prices changed; open requests keep the old ones.
 		PriceChanged {
 			/// The model.
 			model: ModelId,
-			/// Price before.
+			/// Price per request before.
 			old: BalanceOf<T>,
-			/// Price now.
+			/// Price per request now.
 			new: BalanceOf<T>,
+			/// Prices per token before.
+			old_tokens: TokenPrices<BalanceOf<T>>,
+			/// Prices per token now.
+			new_tokens: TokenPrices<BalanceOf<T>>,
 		},
 		/// A model stopped taking new requests.
 		Retired {
@@ -219,6 +227,7 @@ pub mod pallet {
 			hashes: Box<ModelHashes>,
 			spec_version: u32,
 			price: BalanceOf<T>,
+			token_prices: TokenPrices<BalanceOf<T>>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			Self::do_register(ModelSpec {
@@ -229,19 +238,22 @@ pub mod pallet {
 				hashes: *hashes,
 				spec_version,
 				price,
+				token_prices,
 			})
 			.map(|_| ())
 		}
 
-		/// Changes the price of the caller's model for new requests.
+		/// Changes the prices (per request and per token) of the caller's
+		/// model for new requests.
 		#[pallet::call_index(1)]
 		pub fn set_price(
 			origin: OriginFor<T>,
 			model: ModelId,
 			price: BalanceOf<T>,
+			token_prices: TokenPrices<BalanceOf<T>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_set_price(&who, model, price)
+			Self::do_set_price(&who, model, price, token_prices)
 		}
 
 		/// Stops the caller's model from taking new requests.

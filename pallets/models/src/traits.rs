@@ -1,6 +1,6 @@
 //! How other pallets see the registry.
 
-use crate::types::{Architecture, ModelId};
+use crate::types::{Architecture, ModelId, ModelKind, TokenPrices};
 use sp_core::H256;
 
 /// The terms under which a model is served: all another pallet needs to
@@ -9,18 +9,28 @@ use sp_core::H256;
 pub struct ModelTerms<Balance> {
 	/// Price of one request.
 	pub price: Balance,
+	/// Prices per token, on top of `price`.
+	pub token_prices: TokenPrices<Balance>,
+	/// Embedding or generation.
+	pub kind: ModelKind,
 	/// Whether the model takes new requests.
 	pub active: bool,
 	/// Number of token ids; every input token must be below it.
 	pub vocab: u32,
 	/// Longest input, in tokens.
 	pub max_input_tokens: u32,
-	/// Exact length of a result in bytes.
-	pub output_bytes: u32,
 	/// What the model computes: its programs, step by step.
 	pub arch: Architecture,
 	/// Merkle root of its weight tiles, which a fraud proof opens.
 	pub weight_root: H256,
+}
+
+impl<Balance: sp_runtime::traits::AtLeast32BitUnsigned + Copy> ModelTerms<Balance> {
+	/// What a request of `prompt` input tokens that generated `generated`
+	/// tokens pays under these terms.
+	pub fn fee(&self, prompt: u32, generated: u32) -> Balance {
+		self.token_prices.fee(self.price, prompt, generated)
+	}
 }
 
 /// Read access to registered models.

@@ -1,10 +1,10 @@
 //! Records of the model registry.
 
-use cinder_kernel::{
-	merkle,
-	program::bert::{BertShape, Plan},
-	KernelError, KERNEL_SPEC_V1,
+pub use crate::architecture::{
+	token_ids, Architecture, Generation, Generator, ModelKind, ModelPlan, Task, TaskError,
+	TOKEN_BYTES,
 };
+use cinder_kernel::{program::bert::BertShape, KERNEL_SPEC_V1, KERNEL_SPEC_V2};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use scale_info::TypeInfo;
@@ -15,15 +15,16 @@ use sp_core::H256;
 pub type ModelId = u32;
 
 /// The kernel-spec versions this runtime can recompute a step of.
-pub const SUPPORTED_SPECS: [u32; 1] = [KERNEL_SPEC_V1];
+pub const SUPPORTED_SPECS: [u32; 2] = [KERNEL_SPEC_V1, KERNEL_SPEC_V2];
 
-/// What the model is, as far as the chain needs to know to recompile its
-/// program and bound its inputs and outputs.
+/// Prices per token, on top of the price per request: a request pays
+/// `price + prompt · prompt tokens + generated · generated tokens`.
 #[derive(
 	Clone,
 	Copy,
 	PartialEq,
 	Eq,
+	Default,
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
@@ -33,78 +34,21 @@ pub const SUPPORTED_SPECS: [u32; 1] = [KERNEL_SPEC_V1];
 	Serialize,
 	Deserialize,
 )]
-pub enum Architecture {
-	/// A BERT encoder with mean pooling and L2 normalisation: a sentence
-	/// embedding of `hidden` f32 values.
-	Bert(BertShape),
+pub struct TokenPrices<Balance> {
+	/// Per input (prompt) token.
+	pub prompt: Balance,
+	/// Per generated token (a generation model's).
+	pub generated: Balance,
 }
 
-impl Architecture {
-	/// Checks that the architecture compiles within the kernel's limits.
-	pub fn check(&self) -> Result<(), KernelError> {
-		match self {
-			Self::Bert(shape) => shape.check(),
-		}
-	}
-
-	/// The commitment to the program this architecture compiles to.
-	pub fn program_hash(&self) -> H256 {
-		match self {
-			Self::Bert(shape) => H256(cinder_kernel::program::bert::program_hash(shape)),
-		}
-	}
-
-	/// The longest input, in tokens.
-	pub fn max_input_tokens(&self) -> u32 {
-		match self {
-			Self::Bert(shape) => shape.max_positions,
-		}
-	}
-
-	/// The number of token ids (every input token is below it).
-	pub fn vocab(&self) -> u32 {
-		match self {
-			Self::Bert(shape) => shape.vocab,
-		}
-	}
-
-	/// The number of steps of the program for an input of `tokens` tokens
-	/// (and so the leaf count of its trace), in closed form.
-	pub fn trace_len(&self, tokens: u32) -> Result<u32, KernelError> {
-		self.plan(tokens).map(|p| p.len())
-	}
-
-	/// The program for an input of `tokens` tokens, each step computable on
-	/// its own.
-	pub fn plan(&self, tokens: u32) -> Result<Plan, KernelError> {
-		match self {
-			Self::Bert(shape) => Plan::new(shape, tokens),
-		}
-	}
-
-	/// The leaf a trace of `steps` steps ends with if its result is
-	/// `output`: the program's output is its last step's tile, so a result
-	/// is bound to its trace by this leaf. For an embedding, the tile is one
-	/// row of little-endian f32s, hashed as the bytes given (a non-canonical
-	/// NaN does not match).
-	pub fn output_leaf(&self, steps: u32, output: &[u8]) -> H256 {
-		match self {
-			Self::Bert(_) => {
-				let cols = (output.len() / 4) as u32;
-				let mut tile = alloc::vec::Vec::with_capacity(output.len().saturating_add(8));
-				tile.extend_from_slice(&1u32.to_le_bytes());
-				tile.extend_from_slice(&cols.to_le_bytes());
-				tile.extend_from_slice(output);
-				H256(merkle::leaf_hash(steps.saturating_sub(1), &tile))
-			}
-		}
-	}
-
-	/// The length of a result in bytes (little-endian f32s for an embedding).
-	pub fn output_bytes(&self) -> u32 {
-		match self {
-			Self::Bert(shape) => shape.hidden.saturating_mul(4),
-		}
+impl<Balance: sp_runtime::traits::AtLeast32BitUnsigned + Copy> TokenPrices<Balance> {
+	/// What a request of `prompt` input tokens that generated `generated`
+	/// tokens pays, with `price` per request; saturating.
+	pub fn fee(&self, price: Balance, prompt: u32, generated: u32) -> Balance {
+		self.prompt
+			.saturating_mul(prompt.into())
+			.saturating_add(self.generated.saturating_mul(generated.into()))
+			.saturating_add(price)
 	}
 }
 
@@ -164,6 +108,8 @@ pub struct ModelInfo<AccountId, Balance, NameLen: Get<u32>, MetaLen: Get<u32>> {
 	pub spec_version: u32,
 	/// Price of one request.
 	pub price: Balance,
+	/// Prices per token, on top of `price`.
+	pub token_prices: TokenPrices<Balance>,
 	/// Storage deposit held from the owner.
 	pub deposit: Balance,
 	/// Active or retired.
@@ -181,11 +127,14 @@ pub struct ModelSpec<AccountId, Balance> {
 	pub hashes: ModelHashes,
 	pub spec_version: u32,
 	pub price: Balance,
+	/// Prices per token (none when left out).
+	#[serde(default)]
+	pub token_prices: TokenPrices<Balance>,
 }
 
 /// A small, valid BERT model (64-token vocabulary, 32 wide, one layer) with
 /// `name` and `meta` bytes of name and metadata: for tests and benchmarks.
-pub fn sample_spec<AccountId, Balance>(
+pub fn sample_spec<AccountId, Balance: Default>(
 	owner: AccountId,
 	name: u32,
 	meta: u32,
@@ -210,6 +159,45 @@ pub fn sample_spec<AccountId, Balance>(
 		hashes,
 		spec_version: KERNEL_SPEC_V1,
 		price,
+		token_prices: TokenPrices::default(),
+	}
+}
+
+/// A small, valid llama decoder (64-token vocabulary, 64 wide, one layer,
+/// 64 positions, end token 2) with prices `price` per request and
+/// `token_prices`: for tests and benchmarks.
+pub fn sample_generator_spec<AccountId, Balance>(
+	owner: AccountId,
+	price: Balance,
+	token_prices: TokenPrices<Balance>,
+) -> ModelSpec<AccountId, Balance> {
+	use cinder_kernel::{program::llama::LlamaShape, quant::WeightFormat};
+	let arch = Architecture::Llama(Generator {
+		shape: LlamaShape {
+			vocab: 64,
+			hidden: 64,
+			layers: 1,
+			heads: 2,
+			kv_heads: 1,
+			intermediate: 128,
+			max_positions: 64,
+			rope_theta: 10_000.0f32.to_bits(),
+			eps: 1e-5f32.to_bits(),
+			linear: WeightFormat::Q4_1,
+			embedding: WeightFormat::Q8_0,
+		},
+		eos: 2,
+	});
+	let hashes = ModelHashes { program: arch.program_hash(), ..Default::default() };
+	ModelSpec {
+		owner,
+		name: alloc::vec![b'g'; 8],
+		metadata: alloc::vec::Vec::new(),
+		arch,
+		hashes,
+		spec_version: KERNEL_SPEC_V2,
+		price,
+		token_prices,
 	}
 }
 
@@ -225,6 +213,10 @@ pub struct ModelSummary<AccountId, Balance> {
 	pub hashes: ModelHashes,
 	pub spec_version: u32,
 	pub price: Balance,
+	/// Prices per token, on top of `price`.
+	pub token_prices: TokenPrices<Balance>,
+	/// Embedding or generation.
+	pub kind: ModelKind,
 	/// Whether it takes new requests.
 	pub active: bool,
 }

@@ -125,6 +125,9 @@ impl pallet_inference::Config for Runtime {
 	type ResultRetention = ResultRetention;
 	type MaxInputTokens = ConstU32<512>;
 	type MaxOutputBytes = ConstU32<4096>;
+	/// A reply's tokens are read by the dispute game's last step in one
+	/// proof: at most `MaxProofTiles` of them.
+	type MaxNewTokens = ConstU32<128>;
 	/// As many as staking elects validators (`MaxActiveValidators`): an
 	/// era's records, one per active validator, are pruned in one go.
 	type MaxWorkers = ConstU32<100>;

@@ -20,6 +20,7 @@ use frame_support::{
 	traits::{fungible::InspectHold, Authorize, UnfilteredDispatchable},
 };
 use pallet_inference::{RequestStatus, Requests};
+use pallet_models::Task;
 use sp_core::{Pair, H256};
 
 /// A run of the model on [`INPUT`]: every step's output and its leaf.
@@ -32,7 +33,7 @@ pub struct Trace {
 impl Trace {
 	/// What an honest worker computes.
 	pub fn honest() -> Self {
-		let Ok(plan) = arch().plan(INPUT.len() as u32) else { panic!("plan") };
+		let Ok(plan) = arch().plan(INPUT.len() as u32, &Task::Embed, 0) else { panic!("plan") };
 		let steps = (0..plan.len()).map(|i| plan.step(i).unwrap()).collect();
 		let program = cinder_kernel::Program { seq_len: INPUT.len() as u32, steps };
 		let w = weights();
@@ -88,7 +89,7 @@ impl Trace {
 
 	/// A one-step proof of `step` from this trace's tiles.
 	pub fn step_proof(&self, step: u32) -> Vec<TileProof> {
-		let plan = arch().plan(INPUT.len() as u32).unwrap();
+		let plan = arch().plan(INPUT.len() as u32, &Task::Embed, 0).unwrap();
 		let (weights, weight_leaves) = (weights(), weight_leaves());
 		let prover = self.prover(&weights, &weight_leaves);
 		prover.step_proof(&plan.step(step).unwrap()).unwrap()

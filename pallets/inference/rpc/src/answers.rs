@@ -1,7 +1,9 @@
 //! What the `inference_*` methods answer: models, quotes and requests, with
 //! amounts as decimal strings.
 
-use pallet_inference_runtime_api::{FeeQuote, ModelId, RequestId, RequestState, RequestView};
+use pallet_inference_runtime_api::{
+	FeeQuote, ModelId, ModelKind, RequestId, RequestState, RequestView, Task,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Amount, DisputeInfo};
@@ -13,15 +15,22 @@ pub struct ModelInfo<AccountId> {
 	pub id: ModelId,
 	pub name: String,
 	pub owner: AccountId,
+	/// `"Embedding"` or `"Generation"`.
+	pub kind: ModelKind,
 	/// Per request, in plancks.
 	pub price: Amount,
+	/// Per input (prompt) token, on top of `price`.
+	pub prompt_token_price: Amount,
+	/// Per generated token, on top of `price`.
+	pub generated_token_price: Amount,
 	pub active: bool,
 	pub spec_version: u32,
 	/// Longest input, in tokens.
 	pub max_input_tokens: u32,
 	/// Token ids run from 0 to `vocab_size − 1`.
 	pub vocab_size: u32,
-	/// Length of a result, in bytes.
+	/// Length of an embedding, in bytes; of one generated token id (4,
+	/// little-endian u32) for a generation model.
 	pub output_bytes: u32,
 	pub metadata: String,
 	/// `0x`-hex blake2-256 commitments.
@@ -55,9 +64,9 @@ impl<B: Into<u128>> From<FeeQuote<B>> for FeeInfo {
 
 /// A request as `inference_request` returns it: the runtime's view (its
 /// amounts as decimal strings; `output` is always `null` here, the result
-/// being in `outputHex`), the result as hex and, when it is a whole number
-/// of f32s, as an embedding; and its dispute, while open or kept after it
-/// ended.
+/// being in `outputHex`), the result as hex and typed: an embedding's f32s,
+/// or a generation's token ids; and its dispute, while open or kept after
+/// it ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
 	rename_all = "camelCase",
@@ -67,7 +76,11 @@ pub struct RequestInfo<AccountId, BlockNumber> {
 	#[serde(flatten)]
 	pub view: RequestView<AccountId, Amount, BlockNumber>,
 	pub output_hex: Option<String>,
+	/// An embedding request's result.
 	pub embedding: Option<Vec<f32>>,
+	/// A generation request's result: the generated token ids.
+	#[serde(default)]
+	pub tokens: Option<Vec<u32>>,
 	#[serde(default)]
 	pub dispute: Option<DisputeInfo<AccountId, BlockNumber>>,
 }
@@ -101,20 +114,32 @@ impl<A, N> RequestInfo<A, N> {
 		view: RequestView<A, B, N>,
 		dispute: Option<DisputeInfo<A, N>>,
 	) -> Self {
-		let RequestView { id, caller, model, max_fee, price, state, output } = view;
-		let embedding = output.as_ref().filter(|o| o.len() % 4 == 0).map(|o| {
-			o.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-		});
+		let RequestView { id, caller, model, task, max_fee, price, state, output } = view;
+		let words = |o: &Vec<u8>| -> Option<Vec<[u8; 4]>> {
+			(o.len() % 4 == 0)
+				.then(|| o.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect())
+		};
+		let (embedding, tokens) = match task {
+			Task::Embed => {
+				let values = output.as_ref().and_then(words);
+				(values.map(|w| w.into_iter().map(f32::from_le_bytes).collect()), None)
+			}
+			Task::Generate(_) => {
+				let ids = output.as_ref().and_then(words);
+				(None, ids.map(|w| w.into_iter().map(u32::from_le_bytes).collect()))
+			}
+		};
 		let view = RequestView {
 			id,
 			caller,
 			model,
+			task,
 			max_fee: max_fee.map(Amount::of),
 			price: price.map(Amount::of),
 			state: state_amounts(state),
 			output: None,
 		};
-		Self { view, output_hex: output.as_deref().map(hex), embedding, dispute }
+		Self { view, output_hex: output.as_deref().map(hex), embedding, tokens, dispute }
 	}
 
 	/// Whether the request has finished (settled or refunded).

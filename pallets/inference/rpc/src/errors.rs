@@ -23,6 +23,8 @@ pub enum ErrorCode {
 	NoTokenizer = 8010,
 	TokenizerFailed = 8011,
 	InsufficientFunds = 8012,
+	WrongTask = 8013,
+	BadMaxNewTokens = 8014,
 	UnknownRequest = 8020,
 	NoDispute = 8021,
 	RuntimeApi = 8030,
@@ -59,6 +61,14 @@ fn refusal(e: Refusal) -> (ErrorCode, &'static str) {
 		Refusal::InsufficientBalance => {
 			(ErrorCode::InsufficientFunds, "the account cannot hold maxFee")
 		}
+		Refusal::WrongTask => (
+			ErrorCode::WrongTask,
+			"the model does not do this task (an embedding of a generation model, or the reverse)",
+		),
+		Refusal::BadMaxNewTokens => (
+			ErrorCode::BadMaxNewTokens,
+			"maxNewTokens is 0, above the chain's limit, or with the prompt past the model's positions",
+		),
 	}
 }
 

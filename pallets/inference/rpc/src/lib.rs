@@ -23,7 +23,8 @@ use jsonrpsee::{
 	PendingSubscriptionSink, SubscriptionMessage,
 };
 use pallet_inference_runtime_api::{
-	DisputesApi, InferenceApi as RuntimeInferenceApi, ModelId, Refusal, RequestId,
+	DisputesApi, Generation, InferenceApi as RuntimeInferenceApi, ModelId, ModelKind, Refusal,
+	RequestId, Sampling, Task, TOKEN_BYTES,
 };
 use sc_client_api::BlockchainEvents;
 use serde::Serialize;
@@ -53,7 +54,9 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 	/// What a request would cost, or the error it would get; with `who`,
 	/// also whether `who` may make it holding `max_fee` (default: the
 	/// price): the checks the transaction pool runs (8008 fee too low,
-	/// 8012 insufficient funds).
+	/// 8012 insufficient funds). With `max_new_tokens`, a generation of
+	/// that many tokens after `tokens`, priced at its most; without, an
+	/// embedding.
 	#[method(name = "inference_estimateFee")]
 	fn estimate_fee(
 		&self,
@@ -62,6 +65,7 @@ pub trait InferenceApi<BlockHash, AccountId, Balance, BlockNumber> {
 		at: Option<BlockHash>,
 		who: Option<AccountId>,
 		max_fee: Option<Amount>,
+		max_new_tokens: Option<u32>,
 	) -> RpcResult<FeeInfo>;
 
 	/// Token ids of `text` with the model's tokenizer, special tokens
@@ -284,18 +288,26 @@ where
 					hashes,
 					spec_version,
 					price,
+					token_prices,
+					kind,
 					active,
 				} = m;
 				ModelInfo {
 					id,
 					name: String::from_utf8_lossy(&name).into_owned(),
 					owner,
+					kind,
 					price: Amount::of(price),
+					prompt_token_price: Amount::of(token_prices.prompt),
+					generated_token_price: Amount::of(token_prices.generated),
 					active,
 					spec_version,
 					max_input_tokens: arch.max_input_tokens(),
 					vocab_size: arch.vocab(),
-					output_bytes: arch.output_bytes(),
+					output_bytes: match kind {
+						ModelKind::Embedding => arch.output_bytes(&Task::Embed),
+						ModelKind::Generation => TOKEN_BYTES,
+					},
 					metadata: String::from_utf8_lossy(&metadata).into_owned(),
 					weights_hash: hex(hashes.weights.as_bytes()),
 					weight_root: hex(hashes.weight_root.as_bytes()),
@@ -313,10 +325,19 @@ where
 		at: Option<Block::Hash>,
 		who: Option<AccountId>,
 		max_fee: Option<Amount>,
+		max_new_tokens: Option<u32>,
 	) -> RpcResult<FeeInfo> {
 		too_long("tokens", tokens.len(), MAX_TOKENS)?;
 		let (api, at) = (self.client.runtime_api(), self.at(at));
-		let quote = |tokens| api.quote(at, model, tokens).map_err(api_error)?.map_err(refused);
+		// Sampling does not change the price: greedy stands for any.
+		let task = match max_new_tokens {
+			None => Task::Embed,
+			Some(max_new_tokens) => {
+				Task::Generate(Generation { max_new_tokens, sampling: Sampling::Greedy })
+			}
+		};
+		let quote =
+			|tokens| api.quote(at, model, tokens, task).map_err(api_error)?.map_err(refused);
 		let Some(who) = who else { return quote(tokens).map(FeeInfo::from) };
 		let max_fee = match max_fee {
 			Some(Amount(fee)) => {
@@ -325,7 +346,7 @@ where
 			// The price is what a request without `maxFee` would hold.
 			None => quote(tokens.clone())?.price,
 		};
-		let checked = api.check(at, who, model, tokens, max_fee).map_err(api_error)?;
+		let checked = api.check(at, who, model, tokens, task, max_fee).map_err(api_error)?;
 		checked.map(FeeInfo::from).map_err(refused)
 	}
 

@@ -13,7 +13,9 @@ pub use pallet_inference::{
 	Assignment, Backing, EraIncome, FeeQuote, NominatorView, PostedResult, Refusal, RequestId,
 	RequestState, RequestView, ValidatorView, WorkerKey,
 };
-pub use pallet_models::{ModelId, ModelSummary};
+pub use pallet_models::{
+	architecture::TOKEN_BYTES, Generation, ModelId, ModelKind, ModelSummary, Sampling, Task,
+};
 
 sp_api::decl_runtime_apis! {
 	/// Read access to the model registry and the marketplace.
@@ -27,13 +29,13 @@ sp_api::decl_runtime_apis! {
 		fn models() -> Vec<ModelSummary<AccountId, Balance>>;
 		/// A request, open or within its retention period.
 		fn request(id: RequestId) -> Option<RequestView<AccountId, Balance, BlockNumber>>;
-		/// What a request for `model` on `input` would cost, or why it would
-		/// be refused.
-		fn quote(model: ModelId, input: Vec<u32>) -> Result<FeeQuote<Balance>, Refusal>;
-		/// What `who`'s request for `model` on `input` holding `max_fee`
-		/// would cost, or why it would be refused (the fee and `who`'s
-		/// funds included): the transaction pool's own check.
-		fn check(who: AccountId, model: ModelId, input: Vec<u32>, max_fee: Balance) -> Result<FeeQuote<Balance>, Refusal>;
+		/// What a request of `task` for `model` on `input` would cost at
+		/// most, or why it would be refused.
+		fn quote(model: ModelId, input: Vec<u32>, task: Task) -> Result<FeeQuote<Balance>, Refusal>;
+		/// What `who`'s request of `task` for `model` on `input` holding
+		/// `max_fee` would cost at most, or why it would be refused (the fee
+		/// and `who`'s funds included): the transaction pool's own check.
+		fn check(who: AccountId, model: ModelId, input: Vec<u32>, task: Task, max_fee: Balance) -> Result<FeeQuote<Balance>, Refusal>;
 		/// The open, unanswered assignments of `worker`, oldest first.
 		fn assignments(worker: AccountId) -> Vec<Assignment<BlockNumber>>;
 		/// The id the next request will get.

@@ -60,14 +60,20 @@ fn the_state_of_the_moment_is_left_to_the_block() {
 	// and go), the call refuses it, and a quote says so.
 	ExtBuilder::default().workers(&[]).build_and_execute(|| {
 		assert_ok!(pool(ALICE, &request_call(0, vec![1], PRICE)));
-		assert_eq!(Inference::check(&ALICE, 0, &[1], PRICE), Err(Refusal::NoEligibleWorker));
+		assert_eq!(
+			Inference::check(&ALICE, 0, &[1], &Task::Embed, PRICE),
+			Err(Refusal::NoEligibleWorker)
+		);
 	});
 	ExtBuilder::default().build_and_execute(|| {
 		for _ in 0..8 {
 			assert_ok!(request(ALICE, PRICE));
 		}
 		assert_ok!(pool(BOB, &request_call(0, vec![1], PRICE)));
-		assert_eq!(Inference::check(&BOB, 0, &[1], PRICE), Err(Refusal::TooManyRequests));
+		assert_eq!(
+			Inference::check(&BOB, 0, &[1], &Task::Embed, PRICE),
+			Err(Refusal::TooManyRequests)
+		);
 	});
 }
 
@@ -87,7 +93,7 @@ fn check_refuses_exactly_what_request_refuses_and_a_refusal_is_charged_little() 
 	];
 	for (who, model, input, max_fee) in cases {
 		ExtBuilder::default().build_and_execute(|| {
-			let checked = Inference::check(&who, model, &input, max_fee);
+			let checked = Inference::check(&who, model, &input, &Task::Embed, max_fee);
 			let tokens = input.len() as u32;
 			let result =
 				Inference::request(RuntimeOrigin::signed(who), model, input.clone(), max_fee);
@@ -125,9 +131,11 @@ fn refusal_codes_round_trip() {
 		Refusal::FeeTooLow,
 		Refusal::TooManyRequests,
 		Refusal::InsufficientBalance,
+		Refusal::WrongTask,
+		Refusal::BadMaxNewTokens,
 	] {
 		assert_eq!(refusal_of_code(refusal_code(r)), Some(r));
 	}
 	assert_eq!(refusal_of_code(99), None);
-	assert_eq!(refusal_of_code(110), None);
+	assert_eq!(refusal_of_code(112), None);
 }

@@ -7,6 +7,7 @@
 mod disputes;
 mod eras;
 mod extension;
+mod generation;
 mod props;
 mod requests;
 mod results;
@@ -20,6 +21,7 @@ use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{fungible::InspectHold, Authorize},
 };
+use pallet_models::Task;
 use sp_core::{Pair, H256};
 
 /// Makes a request for model 0 from `who` with `max_fee`, input `[1, 2, 3]`.

@@ -73,7 +73,7 @@ fn apply(op: &Op) {
 			s.remove(worker);
 		}),
 		Op::SetPrice { price } => {
-			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price);
+			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price, Default::default());
 		}
 		Op::Freeze { pick } => {
 			if let Some(id) = pick_request(*pick, |s| matches!(s, RequestStatus::Answered { .. })) {

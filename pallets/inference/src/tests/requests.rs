@@ -22,6 +22,7 @@ fn request_holds_max_fee_and_assigns() {
 					request: 0,
 					caller: ALICE,
 					model: 0,
+					task: Task::Embed,
 					max_fee: 150,
 					price: PRICE
 				},
@@ -100,7 +101,7 @@ fn open_requests_are_bounded() {
 fn a_model_with_oversized_results_is_not_served() {
 	ExtBuilder::default().build_and_execute(|| {
 		let mut spec = pallet_models::sample_spec(OWNER, 4, 0, 5);
-		let Architecture::Bert(mut shape) = spec.arch;
+		let Architecture::Bert(mut shape) = spec.arch else { unreachable!() };
 		shape.hidden = 128; // 512 bytes of output; the pallet allows 256
 		spec.arch = Architecture::Bert(shape);
 		spec.hashes = ModelHashes { program: spec.arch.program_hash(), ..Default::default() };

@@ -49,7 +49,12 @@ fn settlement_pays_the_staking_pot_and_treasury_to_the_unit() {
 #[test]
 fn odd_prices_split_without_losing_a_unit() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(pallet_models::Pallet::<Test>::set_price(RuntimeOrigin::signed(OWNER), 0, 7));
+		assert_ok!(pallet_models::Pallet::<Test>::set_price(
+			RuntimeOrigin::signed(OWNER),
+			0,
+			7,
+			Default::default()
+		));
 		assert_ok!(request(BOB, 7));
 		let worker = assignee(0);
 		assert_ok!(submit(0, worker));

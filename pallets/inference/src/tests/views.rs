@@ -57,16 +57,16 @@ fn a_refund_is_visible_and_workers_see_their_assignments() {
 fn quotes_price_the_request_or_say_why_not() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_eq!(
-			Inference::quote(0, &[1, 2]),
+			Inference::quote(0, &[1, 2], &Task::Embed),
 			Ok(FeeQuote { price: PRICE, worker_share: 90, protocol_cut: 10 })
 		);
-		assert_eq!(Inference::quote(4, &[1]), Err(Refusal::UnknownModel));
-		assert_eq!(Inference::quote(0, &[]), Err(Refusal::EmptyInput));
-		assert_eq!(Inference::quote(0, &[1; 17]), Err(Refusal::InputTooLong));
-		assert_eq!(Inference::quote(0, &[64]), Err(Refusal::TokenOutOfRange));
+		assert_eq!(Inference::quote(4, &[1], &Task::Embed), Err(Refusal::UnknownModel));
+		assert_eq!(Inference::quote(0, &[], &Task::Embed), Err(Refusal::EmptyInput));
+		assert_eq!(Inference::quote(0, &[1; 17], &Task::Embed), Err(Refusal::InputTooLong));
+		assert_eq!(Inference::quote(0, &[64], &Task::Embed), Err(Refusal::TokenOutOfRange));
 		Stakes::set(Default::default());
-		assert_eq!(Inference::quote(0, &[1]), Err(Refusal::NoEligibleWorker));
+		assert_eq!(Inference::quote(0, &[1], &Task::Embed), Err(Refusal::NoEligibleWorker));
 		assert_ok!(Models::retire(RuntimeOrigin::signed(OWNER), 0));
-		assert_eq!(Inference::quote(0, &[1]), Err(Refusal::ModelRetired));
+		assert_eq!(Inference::quote(0, &[1], &Task::Embed), Err(Refusal::ModelRetired));
 	});
 }

@@ -24,10 +24,12 @@ fn re_registering_replaces_key_and_models_and_keeps_record() {
 		Models::do_register(pallet_models::sample_spec(OWNER, 4, 0, 5))
 			.unwrap_or_else(|e| panic!("{e:?}"));
 		Workers::<Test>::mutate(W1, |w| w.as_mut().map(|w| w.missed = 2));
+		// Model 2, registered above; W1 leaves models 0 and 1.
 		let key = pair(77).public();
-		assert_ok!(Inference::register_worker(RuntimeOrigin::signed(W1), key.clone(), vec![1]));
+		assert_ok!(Inference::register_worker(RuntimeOrigin::signed(W1), key.clone(), vec![2]));
 		assert!(!ModelWorkers::<Test>::get(0).contains(&W1));
-		assert_eq!(ModelWorkers::<Test>::get(1).to_vec(), vec![W1]);
+		assert!(!ModelWorkers::<Test>::get(GENERATOR).contains(&W1));
+		assert_eq!(ModelWorkers::<Test>::get(2).to_vec(), vec![W1]);
 		let info = Workers::<Test>::get(W1).unwrap_or_else(|| panic!("stored"));
 		assert_eq!((info.key, info.missed), (key, 2));
 	});
