@@ -6,6 +6,7 @@
 #![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 mod game;
+mod generation;
 mod refusals;
 
 use crate::{crypto, mock::*, pallet::*, prover::Prover, types::*, StageView};
