@@ -64,19 +64,7 @@ pub fn bits(xs: &[f32]) -> Vec<u32> {
 
 /// SmolLM2-135M-Instruct's kernel shape, as its GGUF describes it.
 pub fn smollm2_shape() -> crate::program::llama::LlamaShape {
-	crate::program::llama::LlamaShape {
-		vocab: 49152,
-		hidden: 576,
-		layers: 30,
-		heads: 9,
-		kv_heads: 3,
-		intermediate: 1536,
-		max_positions: 8192,
-		rope_theta: 100_000.0f32.to_bits(),
-		eps: 1e-5f32.to_bits(),
-		linear: crate::quant::WeightFormat::Q4_1,
-		embedding: crate::quant::WeightFormat::Q8_0,
-	}
+	crate::program::llama::SMOLLM2
 }
 
 /// A seeded byte stream (a 64-bit LCG's high bits).

