@@ -1,6 +1,7 @@
-//! Random sequences of calls and block advances: issuance never changes,
-//! every invariant holds after every step, and once the queues drain no
-//! funds stay held.
+//! Random sequences of calls and block advances, embeddings and
+//! generations (answered with replies of any allowed length, priced per
+//! token at prices that change): issuance never changes, every invariant
+//! holds after every step, and once the queues drain no funds stay held.
 
 use super::*;
 use crate::traits::{ResultDisputes, Verdict};
@@ -10,12 +11,14 @@ use proptest::prelude::*;
 #[derive(Clone, Debug)]
 enum Op {
 	Request { caller: u64, fee: u64, len: usize },
+	Generate { caller: u64, fee: u64, len: usize, max_new: u32 },
 	Answer { pick: usize },
 	Advance { blocks: u64 },
 	Deregister { worker: u64 },
 	Register { worker: u64 },
 	LeaveValidators { worker: u64 },
 	SetPrice { price: u64 },
+	SetGeneratorPrices { price: u64, prompt: u64, generated: u64 },
 	Freeze { pick: usize },
 	Resolve { pick: usize, fraud: bool },
 }
@@ -25,12 +28,17 @@ fn op() -> impl Strategy<Value = Op> {
 	prop_oneof![
 		4 => (prop_oneof![Just(ALICE), Just(BOB), Just(POOR)], 0u64..400, 0usize..20)
 			.prop_map(|(caller, fee, len)| Op::Request { caller, fee, len }),
-		4 => (0usize..8).prop_map(|pick| Op::Answer { pick }),
+		3 => (prop_oneof![Just(ALICE), Just(BOB), Just(POOR)], 0u64..400, 0usize..20, 0u32..36)
+			.prop_map(|(caller, fee, len, max_new)| Op::Generate { caller, fee, len, max_new }),
+		5 => (0usize..64).prop_map(|pick| Op::Answer { pick }),
 		3 => (1u64..8).prop_map(|blocks| Op::Advance { blocks }),
 		1 => worker.clone().prop_map(|worker| Op::Deregister { worker }),
 		1 => worker.clone().prop_map(|worker| Op::Register { worker }),
 		1 => worker.prop_map(|worker| Op::LeaveValidators { worker }),
 		1 => (0u64..300).prop_map(|price| Op::SetPrice { price }),
+		1 => (0u64..100, 0u64..10, 0u64..20).prop_map(|(price, prompt, generated)| {
+			Op::SetGeneratorPrices { price, prompt, generated }
+		}),
 		2 => (0usize..8).prop_map(|pick| Op::Freeze { pick }),
 		2 => (0usize..8, any::<bool>()).prop_map(|(pick, fraud)| Op::Resolve { pick, fraud }),
 	]
@@ -42,15 +50,39 @@ fn apply(op: &Op) {
 			let input = (0..*len as u32).map(|t| t % 70).collect();
 			let _ = Inference::request(RuntimeOrigin::signed(*caller), 0, input, *fee);
 		}
+		Op::Generate { caller, fee, len, max_new } => {
+			let prompt = (0..*len as u32).map(|t| t % 70).collect();
+			let origin = RuntimeOrigin::signed(*caller);
+			let greedy = pallet_models::Sampling::Greedy;
+			let _ = Inference::generate(origin, GENERATOR, prompt, *max_new, greedy, *fee);
+		}
 		Op::Answer { pick } => {
-			let open: Vec<(RequestId, u64)> = Requests::<Test>::iter()
+			let open: Vec<(RequestId, u64, RequestOf<Test>)> = Requests::<Test>::iter()
 				.filter_map(|(id, r)| match r.status {
-					RequestStatus::Assigned { worker, .. } => Some((id, worker)),
+					RequestStatus::Assigned { worker, .. } => Some((id, worker, r)),
 					_ => None,
 				})
 				.collect();
-			if let Some((id, worker)) = open.get(pick % open.len().max(1)) {
-				let call = result_call(*id, *worker, vec![1u8; OUTPUT], STEPS);
+			if let Some((id, worker, req)) = open.get(pick % open.len().max(1)) {
+				let (output, steps) = match req.task {
+					Task::Embed => (vec![1u8; OUTPUT], STEPS),
+					// A reply of 1..=max_new tokens, ended by the end token
+					// when shorter.
+					Task::Generate(g) => {
+						let n = (*pick as u32 % g.max_new_tokens) + 1;
+						let mut reply: Vec<u32> = (0..n).map(|i| 5 + i % 50).collect();
+						if n < g.max_new_tokens {
+							reply[n as usize - 1] = EOS;
+						}
+						let terms =
+							<Models as pallet_models::ModelProvider<u64, u64>>::terms(GENERATOR)
+								.unwrap();
+						let prompt = req.input.len() as u32;
+						let steps = terms.arch.trace_len(prompt, &req.task, n).unwrap();
+						(reply.iter().flat_map(|t| t.to_le_bytes()).collect(), steps)
+					}
+				};
+				let call = result_call(*id, *worker, output, steps);
 				if let Some(Ok(_)) = call.authorize(TransactionSource::External) {
 					assert!(dispatch_authorized(call).is_ok(), "an authorized result dispatches");
 				}
@@ -67,13 +99,19 @@ fn apply(op: &Op) {
 		}
 		Op::Register { worker } => {
 			let key = pair(*worker).public();
-			let _ = Inference::register_worker(RuntimeOrigin::signed(*worker), key, vec![0]);
+			let models = vec![0, GENERATOR];
+			let _ = Inference::register_worker(RuntimeOrigin::signed(*worker), key, models);
 		}
 		Op::LeaveValidators { worker } => Stakes::mutate(|s| {
 			s.remove(worker);
 		}),
 		Op::SetPrice { price } => {
 			let _ = Models::set_price(RuntimeOrigin::signed(OWNER), 0, *price, Default::default());
+		}
+		Op::SetGeneratorPrices { price, prompt, generated } => {
+			let tokens = pallet_models::TokenPrices { prompt: *prompt, generated: *generated };
+			let origin = RuntimeOrigin::signed(OWNER);
+			let _ = Models::set_price(origin, GENERATOR, *price, tokens);
 		}
 		Op::Freeze { pick } => {
 			if let Some(id) = pick_request(*pick, |s| matches!(s, RequestStatus::Answered { .. })) {
