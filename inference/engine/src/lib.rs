@@ -29,6 +29,8 @@
 //!   [`decoder::PackedLlama`] runs generation programs (kernel spec v2)
 //!   fast and traced, one token's segment at a time, stopping at the
 //!   end-of-reply token, with the weight root the chain registers;
+//!   [`chat::ChatModel`] is what a worker serves: the file read once into
+//!   packed tiles, no candle model;
 //!   [`testllama`] writes a tiny llama GGUF from a fixed seed;
 //! - [`bench`] is the benchmark binaries' timing loop;
 //! - [`testmodel`] writes a small BERT-shaped model from a fixed seed, in the
@@ -37,6 +39,7 @@
 pub mod attention;
 pub mod bench;
 pub mod bpe;
+pub mod chat;
 pub mod decoder;
 pub mod executor;
 pub mod gemm;

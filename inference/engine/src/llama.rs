@@ -228,7 +228,8 @@ pub fn chat_prompt(system: Option<&str>, user: &str) -> String {
 	p
 }
 
-fn hash_file(path: &Path) -> Result<Hash> {
+/// blake2-256 of the file at `path`, read in 1 MiB pieces.
+pub(crate) fn hash_file(path: &Path) -> Result<Hash> {
 	use std::io::Read;
 	let io = |source| EngineError::Io { path: path.display().to_string(), source };
 	let mut file = std::fs::File::open(path).map_err(io)?;

@@ -12,7 +12,7 @@ use sc_transaction_pool_api::TransactionPool;
 use sp_core::{sr25519, H256};
 
 use super::{
-	runs::{Run, RunKey},
+	runs::{Run, RunKey, Work},
 	Job, Shared, WorkerClient,
 };
 use cinder_runtime::{opaque::Block, AccountId, BlockNumber, RuntimeCall};
@@ -123,8 +123,9 @@ where
 	) -> Result<Finding, String> {
 		let model = self.models.get(result.model).ok_or("model not loaded")?;
 		let start = std::time::Instant::now();
-		let run =
-			Arc::new(Run::execute(model, request, &result.input, self.engine_threads(), None)?);
+		let job =
+			Work { request, input: result.input.clone(), task: result.task, seed: result.seed };
+		let run = Arc::new(Run::execute(model, &job, self.engine_threads(), None)?);
 		if let Some(m) = &self.metrics {
 			m.audit_seconds.observe(start.elapsed().as_secs_f64());
 		}

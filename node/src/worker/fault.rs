@@ -40,8 +40,15 @@ impl std::str::FromStr for Fault {
 
 impl Fault {
 	/// Turns the honest `trace` and `output` of `request` into this fault's
-	/// lie, in place: what the worker then posts.
-	pub fn apply(&self, request: u64, trace: &mut Trace, output: &mut [u8]) {
+	/// lie, in place: what the worker then posts. `encode` gives the result
+	/// bytes of a last tile (an embedding's f32s, a reply's token ids).
+	pub fn apply(
+		&self,
+		request: u64,
+		trace: &mut Trace,
+		output: &mut Vec<u8>,
+		encode: impl Fn(&cinder_kernel::Tile) -> Vec<u8>,
+	) {
 		match *self {
 			Self::CorruptOutput => {
 				if let Some(byte) = output.first_mut() {
@@ -62,10 +69,7 @@ impl Fault {
 				*leaf = merkle::tile_leaf(step as u32, tile);
 				trace.root = merkle::root(&trace.leaves);
 				if step == last {
-					let bytes = tile.data.iter().flat_map(|v| v.to_le_bytes());
-					for (dst, src) in output.iter_mut().zip(bytes) {
-						*dst = src;
-					}
+					*output = encode(tile);
 				}
 			}
 			Self::RandomRoot => {
@@ -89,6 +93,10 @@ mod tests {
 			model.embed(&model.tokenize("the cat sat on the mat.").unwrap(), 1).unwrap();
 		let output = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
 		(embedding.trace, output)
+	}
+
+	fn f32_bytes(tile: &cinder_kernel::Tile) -> Vec<u8> {
+		tile.data.iter().flat_map(|v| v.to_le_bytes()).collect()
 	}
 
 	fn output_leaf(trace: &Trace, output: &[u8]) -> merkle::Hash {
@@ -140,14 +148,14 @@ mod tests {
 
 		// A changed result with the honest trace: not the trace's last leaf.
 		let (mut t, mut out) = (honest.clone(), honest_output.clone());
-		Fault::CorruptOutput.apply(0, &mut t, &mut out);
+		Fault::CorruptOutput.apply(0, &mut t, &mut out, f32_bytes);
 		assert_eq!(t.root, honest.root);
 		assert_ne!(out, honest_output);
 		assert_ne!(output_leaf(&t, &out), *t.leaves.last().unwrap());
 
 		// One step changed, in a consistent trace whose leaves differ there first.
 		let (mut t, mut out) = (honest.clone(), honest_output.clone());
-		Fault::CorruptStep(5).apply(0, &mut t, &mut out);
+		Fault::CorruptStep(5).apply(0, &mut t, &mut out, f32_bytes);
 		assert!(consistent(&t));
 		assert_ne!(t.root, honest.root);
 		let first = t.leaves.iter().zip(&honest.leaves).position(|(a, b)| a != b);
@@ -156,14 +164,14 @@ mod tests {
 
 		// Past the end: the last step, and the posted result follows it.
 		let (mut t, mut out) = (honest.clone(), honest_output.clone());
-		Fault::CorruptStep(u32::MAX).apply(0, &mut t, &mut out);
+		Fault::CorruptStep(u32::MAX).apply(0, &mut t, &mut out, f32_bytes);
 		assert!(consistent(&t));
 		assert_ne!(out, honest_output);
 		assert_eq!(output_leaf(&t, &out), *t.leaves.last().unwrap());
 
 		// A root of no trace.
 		let (mut t, mut out) = (honest.clone(), honest_output.clone());
-		Fault::RandomRoot.apply(3, &mut t, &mut out);
+		Fault::RandomRoot.apply(3, &mut t, &mut out, f32_bytes);
 		assert!(!consistent(&t));
 		assert_eq!(out, honest_output);
 	}

@@ -482,8 +482,9 @@ where
 	) -> Result<f64, String> {
 		let model = self.models.get(a.model).ok_or("model not loaded")?;
 		let start = Instant::now();
-		let run =
-			runs::Run::execute(model, a.request, &a.input, self.engine_threads(), self.fault)?;
+		let job =
+			runs::Work { request: a.request, input: a.input.clone(), task: a.task, seed: a.seed };
+		let run = runs::Run::execute(model, &job, self.engine_threads(), self.fault)?;
 		let seconds = start.elapsed().as_secs_f64();
 		if let Some(m) = &self.metrics {
 			m.inference_seconds.observe(seconds);

@@ -17,7 +17,7 @@ use sc_transaction_pool_api::TransactionPool;
 use sp_core::{sr25519, H256};
 
 use super::{
-	runs::{Run, RunKey},
+	runs::{Run, RunKey, Work},
 	Job, Shared, WorkerClient,
 };
 use cinder_runtime::{opaque::Block, AccountId, Balance, BlockNumber, RuntimeCall};
@@ -238,8 +238,13 @@ where
 		}
 		let model = self.models.get(view.model).ok_or("model not loaded")?;
 		let fault = if own { self.fault } else { None };
-		let run =
-			Arc::new(Run::execute(model, view.request, &view.input, self.engine_threads(), fault)?);
+		let job = Work {
+			request: view.request,
+			input: view.input.clone(),
+			task: view.task,
+			seed: view.seed,
+		};
+		let run = Arc::new(Run::execute(model, &job, self.engine_threads(), fault)?);
 		self.runs_put(key, run.clone());
 		Ok(run)
 	}
@@ -254,6 +259,8 @@ mod tests {
 			request: 7,
 			model: 0,
 			input: vec![101, 102],
+			task: pallet_inference_runtime_api::Task::Embed,
+			seed: H256::zero(),
 			worker: AccountId::from([1u8; 32]),
 			challenger: AccountId::from([2u8; 32]),
 			worker_root: H256::repeat_byte(1),

@@ -5,52 +5,90 @@
 
 use std::{collections::VecDeque, sync::Arc};
 
-use cinder_engine::{Model, Trace};
-use cinder_kernel::Program;
-use pallet_disputes::prover::Prover;
-use pallet_inference_runtime_api::RequestId;
+use cinder_engine::Trace;
+use cinder_kernel::{Program, Tile};
+use pallet_disputes::prover::{Prover, WeightTiles};
+use pallet_inference_runtime_api::{RequestId, Task};
+use sp_core::H256;
 
-use super::Fault;
+use super::{models::Served, Fault};
+
+/// What a request asks of its model: its input, what to do with it, and
+/// (a generation's) sampling seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Work {
+	pub request: RequestId,
+	pub input: Vec<u32>,
+	pub task: Task,
+	pub seed: H256,
+}
 
 /// One run of a request: its program, trace and posted bytes.
 pub struct Run {
-	pub model: Arc<Model>,
+	pub model: Arc<Served>,
 	pub input: Vec<u32>,
 	pub program: Program,
 	pub trace: Trace,
-	/// The result's bytes: the embedding, little-endian f32.
+	/// The result's bytes: an embedding's little-endian f32s, or a reply's
+	/// little-endian u32 token ids.
 	pub output: Vec<u8>,
 }
 
 impl Run {
-	/// Runs `input` on `model` (with `threads`), turned into `fault`'s lie
-	/// if one is given: what this node posts or would post.
+	/// Runs `job` on `model` (with `threads`), turned into `fault`'s lie if
+	/// one is given: what this node posts or would post.
 	pub fn execute(
-		model: Arc<Model>,
-		request: RequestId,
-		input: &[u32],
+		model: Arc<Served>,
+		job: &Work,
 		threads: usize,
 		fault: Option<Fault>,
 	) -> Result<Self, String> {
-		let embedding = model.embed(input, threads).map_err(|e| e.to_string())?;
-		let mut trace = embedding.trace;
-		let mut output: Vec<u8> = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+		let (program, mut trace, mut output) = match (&*model, job.task) {
+			(Served::Embedder(m), Task::Embed) => {
+				let embedding = m.embed(&job.input, threads).map_err(|e| e.to_string())?;
+				let output = embedding.vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+				(embedding.program, embedding.trace, output)
+			}
+			(Served::Chat(m), Task::Generate(g)) => {
+				let seed = job.seed.0;
+				let generation = m
+					.generate(&job.input, g.max_new_tokens, g.sampling, &seed, threads)
+					.map_err(|e| e.to_string())?;
+				let output = generation.tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
+				(generation.program, generation.trace, output)
+			}
+			_ => return Err("the model does not do this task".into()),
+		};
 		if let Some(fault) = fault {
-			fault.apply(request, &mut trace, &mut output);
+			let encode = |tile: &Tile| output_bytes(&model, tile);
+			fault.apply(job.request, &mut trace, &mut output, encode);
 		}
-		Ok(Self { model, input: input.to_vec(), program: embedding.program, trace, output })
+		Ok(Self { model, input: job.input.clone(), program, trace, output })
 	}
 
 	/// What proofs are built from.
-	pub fn prover(&self) -> Prover<'_> {
+	pub fn prover(&self) -> Prover<'_, dyn WeightTiles + '_> {
+		let (vocab, weights, weight_leaves): (u32, &dyn WeightTiles, _) = match &*self.model {
+			Served::Embedder(m) => (m.shape.vocab, &m.weights, &m.weight_leaves[..]),
+			Served::Chat(m) => (m.shape.vocab, &m.weights.tiles, &m.weights.weight_leaves[..]),
+		};
 		Prover {
 			input: &self.input,
-			vocab: self.model.shape.vocab,
+			vocab,
 			outputs: &self.trace.outputs,
 			leaves: &self.trace.leaves,
-			weights: &self.model.weights,
-			weight_leaves: &self.model.weight_leaves,
+			weights,
+			weight_leaves,
 		}
+	}
+}
+
+/// The bytes a result whose last tile is `tile` posts: an embedding's
+/// values as f32s, a reply's token ids as u32s.
+fn output_bytes(model: &Served, tile: &Tile) -> Vec<u8> {
+	match model {
+		Served::Embedder(_) => tile.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+		Served::Chat(_) => tile.data.iter().flat_map(|v| (*v as u32).to_le_bytes()).collect(),
 	}
 }
 

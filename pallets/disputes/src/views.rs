@@ -39,8 +39,13 @@ pub struct DisputeView<AccountId, Balance, BlockNumber> {
 	pub request: RequestId,
 	/// Its model.
 	pub model: pallet_models::ModelId,
-	/// Its token ids: with the model, all a party needs to re-execute it.
+	/// Its token ids: with the model, the task and the seed, all a party
+	/// needs to re-execute it.
 	pub input: Vec<u32>,
+	/// An embedding, or a generation and its limits.
+	pub task: pallet_models::Task,
+	/// A generation's sampling seed.
+	pub seed: H256,
 	/// The worker that posted it.
 	pub worker: AccountId,
 	/// The worker that challenged it.
@@ -104,12 +109,15 @@ impl<T: Config> Pallet<T> {
 			}
 			Stage::Prove { step, deadline, .. } => StageView::Prove { step, deadline },
 		};
-		let (model, input) =
-			T::Results::result(request).map(|r| (r.model, r.input)).unwrap_or_default();
+		let (model, input, task, seed) = T::Results::result(request)
+			.map(|r| (r.model, r.input, r.task, r.seed))
+			.unwrap_or((0, Vec::new(), pallet_models::Task::Embed, H256::zero()));
 		DisputeView {
 			request,
 			model,
 			input,
+			task,
+			seed,
 			worker: d.worker,
 			challenger: d.challenger,
 			worker_root: d.worker_root,

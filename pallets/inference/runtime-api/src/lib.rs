@@ -14,7 +14,8 @@ pub use pallet_inference::{
 	RequestState, RequestView, ValidatorView, WorkerKey,
 };
 pub use pallet_models::{
-	architecture::TOKEN_BYTES, Generation, ModelId, ModelKind, ModelSummary, Sampling, Task,
+	architecture::TOKEN_BYTES, Architecture, Generation, Generator, ModelId, ModelKind,
+	ModelSummary, Sampling, Task,
 };
 
 sp_api::decl_runtime_apis! {
