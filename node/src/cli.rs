@@ -113,6 +113,10 @@ pub enum Subcommand {
 	/// request, wait for the worker's result and its settlement, print it.
 	Embed(crate::client::EmbedCmd),
 
+	/// Generate a reply with a chat model through a running chain: the
+	/// reply, its tokens, the fee paid and the settlement.
+	Generate(crate::generate::GenerateCmd),
+
 	/// Measure request latency and throughput against a running chain.
 	Load(crate::load::LoadCmd),
 

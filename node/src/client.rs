@@ -15,7 +15,7 @@ use pallet_inference_runtime_api::RequestState;
 use crate::jsonrpc::{CallError, HttpClient};
 
 /// `inference_request`'s answer, typed.
-type RequestOf = RequestInfo<cinder_runtime::AccountId, cinder_runtime::BlockNumber>;
+pub(crate) type RequestOf = RequestInfo<cinder_runtime::AccountId, cinder_runtime::BlockNumber>;
 
 /// `value` read as `T`, or what was wrong with it.
 pub(crate) fn typed<T: jsonrpsee::core::DeserializeOwned>(what: &str, value: Value) -> Result<T> {
@@ -225,6 +225,37 @@ pub(crate) fn wait_for_request(
 	}
 }
 
+/// The first `count` requests from `first_id` on that `account` made of
+/// `model`, with their views, as they land; fails at `deadline`.
+pub(crate) fn find_requests(
+	rpc: &HttpClient,
+	first_id: u64,
+	account: &cinder_runtime::AccountId,
+	model: u32,
+	count: usize,
+	deadline: Instant,
+) -> Result<Vec<(u64, Value)>> {
+	let mut found: Vec<(u64, Value)> = Vec::new();
+	let mut next = first_id;
+	let me = serde_json::to_value(account).map_err(|e| ClientError::Other(e.to_string()))?;
+	while found.len() < count {
+		if Instant::now() > deadline {
+			return Err(ClientError::Other("timed out waiting for the request to land".into()));
+		}
+		match rpc.call("inference_request", json!([next])) {
+			Ok(view) => {
+				if view["caller"] == me && view["model"].as_u64() == Some(u64::from(model)) {
+					found.push((next, view));
+				}
+				next += 1;
+			}
+			Err(CallError::Rpc { .. }) => std::thread::sleep(Duration::from_millis(500)),
+			Err(e) => return Err(e.into()),
+		}
+	}
+	Ok(found)
+}
+
 impl EmbedCmd {
 	pub fn run(&self) -> Result<()> {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
@@ -265,24 +296,8 @@ impl EmbedCmd {
 
 		// Find our requests among the ones made since, and wait for them.
 		let deadline = Instant::now() + Duration::from_secs(self.timeout);
-		let mut found: Vec<(u64, Value)> = Vec::new();
-		let mut next = first_id;
-		let me = serde_json::to_value(&account).map_err(|e| ClientError::Other(e.to_string()))?;
-		while found.len() < pending.len() {
-			if Instant::now() > deadline {
-				return Err(ClientError::Other("timed out waiting for the request to land".into()));
-			}
-			match payer.rpc.call("inference_request", json!([next])) {
-				Ok(view) => {
-					if view["caller"] == me && view["model"].as_u64() == Some(u64::from(model_id)) {
-						found.push((next, view));
-					}
-					next += 1;
-				}
-				Err(CallError::Rpc { .. }) => std::thread::sleep(Duration::from_millis(500)),
-				Err(e) => return Err(e.into()),
-			}
-		}
+		let found =
+			find_requests(&payer.rpc, first_id, &account, model_id, pending.len(), deadline)?;
 		let mut results = Vec::new();
 		for (id, _) in &found {
 			let finished = |state: &str| state == "settled" || state == "refunded";

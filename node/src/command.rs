@@ -106,6 +106,7 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run::<cinder_runtime::opaque::Block>(&config))
 		}
 		Some(Subcommand::Embed(cmd)) => client_result(cmd.run()),
+		Some(Subcommand::Generate(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Load(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Stake(cmd)) => client_result(cmd.run()),
 		None => {

@@ -21,7 +21,9 @@ use cinder_engine::{
 };
 use pallet_inference_runtime_api::{Architecture, Generator, ModelId, ModelSummary};
 
-/// A model the worker serves.
+/// A model the worker serves (one of each is loaded per model, so the
+/// variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Served {
 	/// A sentence-embedding model (kernel spec 1).
 	Embedder(Model),

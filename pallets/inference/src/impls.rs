@@ -311,7 +311,9 @@ impl<T: Config> Pallet<T> {
 		match req.task {
 			Task::Embed => Zero::zero(),
 			Task::Generate(g) => {
-				let generated = output_bytes / pallet_models::types::TOKEN_BYTES as usize;
+				let generated =
+					output_bytes.checked_div(pallet_models::types::TOKEN_BYTES as usize);
+				let generated = generated.unwrap_or_default();
 				let generated = u32::try_from(generated).unwrap_or(u32::MAX);
 				let unused = g.max_new_tokens.saturating_sub(generated);
 				req.per_generated.saturating_mul(unused.into())

@@ -362,7 +362,7 @@ impl Architecture {
 /// A reply's token ids from its little-endian bytes; none when the length
 /// is not a whole number of ids.
 pub fn token_ids(output: &[u8]) -> Option<Vec<u32>> {
-	if output.len() % TOKEN_BYTES as usize != 0 {
+	if !output.len().is_multiple_of(TOKEN_BYTES as usize) {
 		return None;
 	}
 	Some(

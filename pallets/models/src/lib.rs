@@ -42,8 +42,9 @@ pub use weights::WeightInfo;
 
 // FRAME's macros expand to `expect` calls on what they have checked; the
 // workspace's `expect_used` lint still holds for the hand-written code
-// outside this module (`impls.rs` and friends).
-#[allow(clippy::expect_used, clippy::unwrap_used)]
+// outside this module (`impls.rs` and friends). `register` takes a model's
+// every field, as its genesis entry does.
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::too_many_arguments)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;

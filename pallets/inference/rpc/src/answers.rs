@@ -116,7 +116,8 @@ impl<A, N> RequestInfo<A, N> {
 	) -> Self {
 		let RequestView { id, caller, model, task, max_fee, price, state, output } = view;
 		let words = |o: &Vec<u8>| -> Option<Vec<[u8; 4]>> {
-			(o.len() % 4 == 0)
+			o.len()
+				.is_multiple_of(4)
 				.then(|| o.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect())
 		};
 		let (embedding, tokens) = match task {

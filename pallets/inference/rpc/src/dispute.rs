@@ -142,6 +142,8 @@ mod tests {
 			request: 4,
 			model: 0,
 			input: vec![101, 102],
+			task: pallet_inference_runtime_api::Task::Embed,
+			seed: H256::zero(),
 			worker: 1u64,
 			challenger: 2u64,
 			worker_root: H256::repeat_byte(1),
