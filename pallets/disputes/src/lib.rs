@@ -21,10 +21,15 @@
 //! 3. **Prove** (`prove_step`): either party submits the input tiles of the
 //!    first differing step, each with its Merkle proof: an earlier step's
 //!    output against the agreed trace, a weight tile or token embedding row
-//!    against the model's registered weight root. The runtime learns the
-//!    step from the model's architecture in closed form
-//!    (`cinder_kernel::program::bert::Plan`), recomputes it with the
-//!    canonical kernel, and compares the leaf with both parties'. Whoever
+//!    against the model's registered weight root (a generation model's
+//!    quantized tiles in their GGUF blocks); a step that reads a sampled
+//!    token (a generated token's embedding lookup) first opens each sample
+//!    step's output against the agreed trace, and the token it holds picks
+//!    the row. The runtime learns the step from the model's architecture in
+//!    closed form (`pallet_models::Architecture::plan`, from the request's
+//!    input, task and reply length), recomputes it with the canonical kernel
+//!    of the model's spec (spec 2's sampler with the request's seed), and
+//!    compares the leaf with both parties'. Whoever
 //!    matches wins; if neither does, both lose. No valid proof by the end of
 //!    `ProofPeriod`: the challenger, who carries the burden, loses.
 //! 4. **Outcome**: a worker that lied is reported (`ReportFraud`, the
@@ -46,7 +51,9 @@
 //! `invariants.rs` (try-state); `prover.rs` (std) builds a party's reveals
 //! and proofs from its trace, for nodes and tests; `benchmarking.rs`
 //! measures each call at its worst (a one-step proof at the heaviest
-//! all-MiniLM-L6-v2 steps at 512 tokens).
+//! all-MiniLM-L6-v2 steps at 512 tokens, and at SmolLM2's heaviest
+//! generation step; `weights.rs` has yet to be regenerated with the
+//! latter, `prove_step_generation`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]
