@@ -52,7 +52,10 @@ fn a_chat_request_settles_with_its_reply_and_pays_per_token() {
 	let listed = node.rpc("inference_models", json!([]));
 	assert_eq!(listed[1]["name"], json!(smollm2::NAME));
 	assert_eq!(listed[1]["kind"], json!("Generation"));
-	assert_eq!(listed[1]["generatedTokenPrice"], json!(smollm2::TOKEN_PRICES.generated.to_string()));
+	assert_eq!(
+		listed[1]["generatedTokenPrice"],
+		json!(smollm2::TOKEN_PRICES.generated.to_string())
+	);
 
 	let prompt = cinder_engine::llama::chat_prompt(None, "What is the capital of France?");
 	let ids: Vec<u32> =
@@ -74,7 +77,10 @@ fn a_chat_request_settles_with_its_reply_and_pays_per_token() {
 	let next: u64 = node.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
 	for (call, refusal) in [
 		(generate_call(vec![28; 600], 4, most), pallet_inference::Refusal::InputTooLong),
-		(generate_call(ids.clone(), 129, u128::MAX / 4), pallet_inference::Refusal::BadMaxNewTokens),
+		(
+			generate_call(ids.clone(), 129, u128::MAX / 4),
+			pallet_inference::Refusal::BadMaxNewTokens,
+		),
 		(generate_call(ids.clone(), MAX_NEW, most - 1), pallet_inference::Refusal::FeeTooLow),
 	] {
 		match node.try_submit(Charlie, call) {

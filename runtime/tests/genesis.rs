@@ -51,13 +51,16 @@ fn development_has_alice_as_sole_validator() {
 		assert_eq!(pallet_staking::ValidatorCount::<Runtime>::get(), 1);
 		assert_eq!(pallet_staking::Nominators::<Runtime>::iter().count(), 0);
 
-		// The bond and MiniLM's registry deposit are held from Alice's
-		// endowment, not taken from it.
+		// The bond and the models' registry deposits (MiniLM's and
+		// SmolLM2's) are held from Alice's endowment, not taken from it.
 		assert_eq!(Balances::total_balance(&alice), ENDOWMENT);
 		let staking = pallet_staking::HoldReason::Staking.into();
 		assert_eq!(Balances::balance_on_hold(&staking, &alice), VALIDATOR_BOND);
-		let deposit = pallet_models::Models::<Runtime>::get(0).expect("MiniLM").deposit;
-		assert_eq!(Balances::total_balance_on_hold(&alice), VALIDATOR_BOND + deposit);
+		let deposit = |id| pallet_models::Models::<Runtime>::get(id).expect("a model").deposit;
+		assert_eq!(
+			Balances::total_balance_on_hold(&alice),
+			VALIDATOR_BOND + deposit(0) + deposit(1)
+		);
 
 		// Every well-known account is funded.
 		for k in Sr25519Keyring::well_known() {
