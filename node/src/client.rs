@@ -256,16 +256,24 @@ pub(crate) fn find_requests(
 	Ok(found)
 }
 
+/// The registered model `wanted` names, by id or by name.
+pub(crate) fn find_model(
+	rpc: &HttpClient,
+	wanted: &str,
+) -> Result<ModelInfo<cinder_runtime::AccountId>> {
+	let models: Vec<ModelInfo<cinder_runtime::AccountId>> =
+		typed("inference_models", rpc.call("inference_models", json!([]))?)?;
+	models
+		.into_iter()
+		.find(|m| wanted.parse::<u32>().ok() == Some(m.id) || m.name == wanted)
+		.ok_or_else(|| ClientError::UnknownModel(wanted.to_string()))
+}
+
 impl EmbedCmd {
 	pub fn run(&self) -> Result<()> {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let account = payer.account.clone();
-		let models: Vec<ModelInfo<cinder_runtime::AccountId>> =
-			typed("inference_models", payer.rpc.call("inference_models", json!([]))?)?;
-		let model = models
-			.iter()
-			.find(|m| self.model.parse::<u32>().ok() == Some(m.id) || m.name == self.model)
-			.ok_or_else(|| ClientError::UnknownModel(self.model.clone()))?;
+		let model = find_model(&payer.rpc, &self.model)?;
 		let (model_id, price) = (model.id, model.price.0);
 		let max_fee = self.max_fee.unwrap_or(price);
 		let needed = max_fee.saturating_mul(self.texts.len() as u128);

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sp_core::crypto::Ss58Codec;
 
-use pallet_inference_rpc::ModelInfo;
 use pallet_inference_runtime_api::{ModelKind, RequestState, Sampling};
 
 use crate::client::{
-	account_data, find_requests, typed, wait_for_request, ClientError, Payer, RequestOf, Result,
+	account_data, find_model, find_requests, typed, wait_for_request, ClientError, Payer,
+	RequestOf, Result,
 };
 
 /// Generate a reply with a chat model through a running chain.
@@ -82,12 +82,7 @@ impl GenerateCmd {
 	pub fn run(&self) -> Result<()> {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let account = payer.account.clone();
-		let models: Vec<ModelInfo<cinder_runtime::AccountId>> =
-			typed("inference_models", payer.rpc.call("inference_models", json!([]))?)?;
-		let model = models
-			.iter()
-			.find(|m| self.model.parse::<u32>().ok() == Some(m.id) || m.name == self.model)
-			.ok_or_else(|| ClientError::UnknownModel(self.model.clone()))?;
+		let model = find_model(&payer.rpc, &self.model)?;
 		if model.kind != ModelKind::Generation {
 			return Err(ClientError::Other(format!(
 				"model {} ({}) makes embeddings: `cinder-node embed` asks it",

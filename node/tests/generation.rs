@@ -11,7 +11,6 @@ mod common;
 
 use std::time::Duration;
 
-use cinder_node::jsonrpc::CallError;
 use cinder_runtime::{genesis_config_presets::smollm2, RuntimeCall};
 use common::{test_dir, Node};
 use pallet_inference_runtime_api::{Generation, Sampling, Task};
@@ -83,14 +82,7 @@ fn a_chat_request_settles_with_its_reply_and_pays_per_token() {
 		),
 		(generate_call(ids.clone(), MAX_NEW, most - 1), pallet_inference::Refusal::FeeTooLow),
 	] {
-		match node.try_submit(Charlie, call) {
-			Err(CallError::Rpc { code, data, .. }) => {
-				assert_eq!(code, 1010, "an invalid transaction");
-				let custom = format!("Custom error: {}", pallet_inference::refusal_code(refusal));
-				assert!(data.is_some_and(|d| d.to_string().contains(&custom)), "{refusal:?}");
-			}
-			other => panic!("{refusal:?}: accepted by the pool: {other:?}"),
-		}
+		node.assert_refused_by_pool(Charlie, call, refusal);
 	}
 	let best = node.block_hash(node.best_number()).unwrap();
 	assert_eq!(node.held_balance(Charlie, best), 0);

@@ -11,7 +11,6 @@ mod common;
 
 use std::time::Duration;
 
-use cinder_node::jsonrpc::CallError;
 use cinder_runtime::{genesis_config_presets::minilm, RuntimeCall};
 use common::{test_dir, Node};
 use serde_json::{json, Value};
@@ -130,14 +129,7 @@ fn a_request_goes_through_the_chain_and_the_worker() {
 			input: ids.clone(),
 			max_fee,
 		});
-		match node.try_submit(Charlie, call) {
-			Err(CallError::Rpc { code, data, .. }) => {
-				assert_eq!(code, 1010, "an invalid transaction");
-				let custom = format!("Custom error: {}", pallet_inference::refusal_code(refusal));
-				assert!(data.is_some_and(|d| d.to_string().contains(&custom)), "{refusal:?}");
-			}
-			other => panic!("{refusal:?}: accepted by the pool: {other:?}"),
-		}
+		node.assert_refused_by_pool(Charlie, call, refusal);
 	}
 	let later = node.best_number() + 2;
 	node.wait_until("two more blocks", Duration::from_secs(60), |n| n.best_number() >= later);

@@ -84,7 +84,11 @@ pub fn encode(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
 		.map_err(|e| EngineError::Tokenizer(e.to_string()))
 }
 
-/// The text of `ids`, special tokens kept.
-pub fn decode(tokenizer: &Tokenizer, ids: &[u32]) -> Result<String> {
+/// The text of `ids`, special tokens kept; an id at or past `vocab` is an
+/// error (the tokenizer would drop it silently).
+pub fn decode(tokenizer: &Tokenizer, vocab: u32, ids: &[u32]) -> Result<String> {
+	if let Some(&id) = ids.iter().find(|&&id| id >= vocab) {
+		return Err(EngineError::Tokenizer(format!("token {id} outside the vocabulary")));
+	}
 	tokenizer.decode(ids, false).map_err(|e| EngineError::Tokenizer(e.to_string()))
 }

@@ -17,7 +17,7 @@ use crate::{
 	decoder::{Generation, PackedLlama},
 	gguf::Gguf,
 	llama::{hash_file, llama_shape},
-	EngineError, Result,
+	Result,
 };
 
 /// A loaded chat model.
@@ -64,10 +64,7 @@ impl ChatModel {
 
 	/// The text of `ids`.
 	pub fn detokenize(&self, ids: &[u32]) -> Result<String> {
-		if let Some(&id) = ids.iter().find(|&&id| id >= self.shape.vocab) {
-			return Err(EngineError::Tokenizer(format!("token {id} outside the vocabulary")));
-		}
-		bpe::decode(&self.tokenizer, ids)
+		bpe::decode(&self.tokenizer, self.shape.vocab, ids)
 	}
 
 	/// Up to `max_new` tokens after `prompt`, drawn by `sampling` from the

@@ -119,10 +119,7 @@ impl Llama {
 
 	/// The text of `ids`.
 	pub fn detokenize(&self, ids: &[u32]) -> Result<String> {
-		if let Some(&id) = ids.iter().find(|&&id| id >= self.shape.vocab) {
-			return Err(EngineError::Tokenizer(format!("token {id} outside the vocabulary")));
-		}
-		bpe::decode(&self.tokenizer, ids)
+		bpe::decode(&self.tokenizer, self.shape.vocab, ids)
 	}
 
 	/// candle's logits for the token after `ids` (a fresh KV cache).

@@ -342,6 +342,24 @@ impl Node {
 		self.try_submit(sender, call).unwrap_or_else(|e| panic!("submit on {}: {e}", self.name))
 	}
 
+	/// Submits `call` as `sender` and asserts the transaction pool rejects
+	/// it as an invalid transaction for `refusal` (never included, no fee).
+	pub fn assert_refused_by_pool(
+		&self,
+		sender: Sr25519Keyring,
+		call: RuntimeCall,
+		refusal: pallet_inference::Refusal,
+	) {
+		match self.try_submit(sender, call) {
+			Err(CallError::Rpc { code, data, .. }) => {
+				assert_eq!(code, 1010, "an invalid transaction");
+				let custom = format!("Custom error: {}", pallet_inference::refusal_code(refusal));
+				assert!(data.is_some_and(|d| d.to_string().contains(&custom)), "{refusal:?}");
+			}
+			other => panic!("{refusal:?}: accepted by the pool: {other:?}"),
+		}
+	}
+
 	/// [`Node::submit`], with the node's refusal as an error.
 	pub fn try_submit(
 		&self,

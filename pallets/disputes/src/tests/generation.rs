@@ -152,14 +152,7 @@ fn a_lie_at_any_kind_of_generation_step_is_proven() {
 				} else {
 					reply.clone()
 				};
-				let worker = match Requests::<Test>::get(0).map(|r| r.status) {
-					Some(RequestStatus::Assigned { worker, .. }) => worker,
-					other => panic!("not assigned: {other:?}"),
-				};
-				post(0, worker, &liar, ids(&posted));
-				let challenger = [W1, W2, W3].into_iter().find(|w| *w != worker).unwrap();
-				assert_ok!(authorized(challenge_call(0, challenger, honest.root())));
-				reveal_all(&liar, &honest);
+				posted_and_challenged(&liar, &posted, &honest);
 				assert_eq!(step_to_prove(), step, "{kind}");
 				let trace = if by == Party::Worker { &liar } else { &honest };
 				let tiles = generation_proof(trace, &plan, &weights, step);
@@ -188,14 +181,7 @@ fn a_proof_with_a_forged_sampled_token_is_refused() {
 			s.inputs.iter().any(|i| matches!(i, cinder_kernel::Source::Sampled { .. }))
 		});
 		let liar = lie(&honest, &plan, step);
-		let worker = match Requests::<Test>::get(0).map(|r| r.status) {
-			Some(RequestStatus::Assigned { worker, .. }) => worker,
-			other => panic!("not assigned: {other:?}"),
-		};
-		post(0, worker, &liar, ids(&reply));
-		let challenger = [W1, W2, W3].into_iter().find(|w| *w != worker).unwrap();
-		assert_ok!(authorized(challenge_call(0, challenger, honest.root())));
-		reveal_all(&liar, &honest);
+		posted_and_challenged(&liar, &reply, &honest);
 		// The liar opens another token's embedding row, claiming the
 		// sampler drew it: the sample step's tile is not in the agreed trace.
 		let mut forged = honest.clone();
@@ -207,6 +193,20 @@ fn a_proof_with_a_forged_sampled_token_is_refused() {
 		assert_eq!(dispatch(call), Err(Error::<Test>::BadTileProof.into()));
 		assert_eq!(step_to_prove(), step);
 	});
+}
+
+/// Request 0's assignee posts `reply` with `liar`'s trace; another worker
+/// challenges it with `honest`'s root, and both reveal until the first
+/// differing step.
+fn posted_and_challenged(liar: &Trace, reply: &[u32], honest: &Trace) {
+	let worker = match Requests::<Test>::get(0).map(|r| r.status) {
+		Some(RequestStatus::Assigned { worker, .. }) => worker,
+		other => panic!("not assigned: {other:?}"),
+	};
+	post(0, worker, liar, ids(reply));
+	let challenger = [W1, W2, W3].into_iter().find(|w| *w != worker).unwrap();
+	assert_ok!(authorized(challenge_call(0, challenger, honest.root())));
+	reveal_all(liar, honest);
 }
 
 /// A one-step proof of `step` of a generation from `trace`'s tiles (its
