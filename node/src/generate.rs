@@ -138,7 +138,11 @@ impl GenerateCmd {
 		let view = wait_for_request(&payer.rpc, id, deadline, poll, answered)?;
 		let info: RequestOf = typed("inference_request", view)?;
 		let reply = info.tokens.clone().unwrap_or_default();
-		let text = self.detokenize(&payer, model_id, &reply)?;
+		let text = match info.text {
+			Some(text) => text,
+			None => self.detokenize(&payer, model_id, &reply)?,
+		};
+		let text = text.trim_end_matches("<|im_end|>").to_string();
 		if !self.json {
 			println!("request {id}: answered");
 			println!("  reply: {text}");
@@ -169,10 +173,10 @@ impl GenerateCmd {
 		Ok(())
 	}
 
-	/// The reply's text, its end token left out.
+	/// The reply's text from the node's tokenizer (for a node that did not
+	/// put it in the request's view).
 	fn detokenize(&self, payer: &Payer, model: u32, reply: &[u32]) -> Result<String> {
 		let text: Value = payer.rpc.call("inference_detokenize", json!([model, reply]))?;
-		let full = text.as_str().unwrap_or_default().to_string();
-		Ok(full.trim_end_matches("<|im_end|>").to_string())
+		Ok(text.as_str().unwrap_or_default().to_string())
 	}
 }

@@ -97,7 +97,8 @@ enum Param {
 }
 
 /// The codes the `inference_*` methods document (their README).
-const DOCUMENTED: [i64; 11] = [8001, 8002, 8003, 8004, 8005, 8006, 8007, 8010, 8011, 8020, 8021];
+const DOCUMENTED: [i64; 13] =
+	[8001, 8002, 8003, 8004, 8005, 8006, 8007, 8010, 8011, 8013, 8014, 8020, 8021];
 const RUNTIME_API: i64 = 8030;
 const INVALID_PARAMS: i64 = -32602;
 
@@ -219,6 +220,12 @@ fn inference_rpc_answers_bad_parameters_with_documented_codes() {
 		("inference_estimateFee", json!([0, vec![101u32; 600]]), 8005),
 		("inference_estimateFee", json!([0, many]), 8005),
 		("inference_estimateFee", json!([0, [101, u32::MAX, 102]]), 8006),
+		// An embedding of the chat model, a reply of the embedder, a reply
+		// of no tokens or of more than the chain allows.
+		("inference_estimateFee", json!([1, [28, 29]]), 8013),
+		("inference_estimateFee", json!([0, [101], null, null, null, 4]), 8013),
+		("inference_estimateFee", json!([1, [28, 29], null, null, null, 0]), 8014),
+		("inference_estimateFee", json!([1, [28, 29], null, null, null, 129]), 8014),
 		("inference_tokenize", json!([7777, "hello"]), 8001),
 		("inference_tokenize", json!([0, ""]), 8004),
 		("inference_tokenize", json!([0, too_long_text]), 8005),

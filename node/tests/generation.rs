@@ -109,8 +109,9 @@ fn a_chat_request_settles_with_its_reply_and_pays_per_token() {
 	let local = chat.generate(&ids, MAX_NEW, Sampling::Greedy, &[0; 32], 2).unwrap();
 	assert_eq!(tokens, local.tokens);
 	assert!(tokens.len() as u32 <= MAX_NEW);
-	let text = node.rpc("inference_detokenize", json!([MODEL, tokens]));
-	assert_eq!(text.as_str().unwrap(), chat.detokenize(&local.tokens).unwrap());
+	let text = chat.detokenize(&local.tokens).unwrap();
+	assert_eq!(view["text"], json!(text), "the reply's text in the request's view");
+	assert_eq!(node.rpc("inference_detokenize", json!([MODEL, tokens])), json!(text));
 	eprintln!("reply: {text}");
 
 	// Paid exactly for the prompt and the tokens generated; the rest of the

@@ -81,6 +81,10 @@ pub struct RequestInfo<AccountId, BlockNumber> {
 	/// A generation request's result: the generated token ids.
 	#[serde(default)]
 	pub tokens: Option<Vec<u32>>,
+	/// Their text (the end token's included), when the node answering has
+	/// the model's tokenizer.
+	#[serde(default)]
+	pub text: Option<String>,
 	#[serde(default)]
 	pub dispute: Option<DisputeInfo<AccountId, BlockNumber>>,
 }
@@ -140,7 +144,14 @@ impl<A, N> RequestInfo<A, N> {
 			state: state_amounts(state),
 			output: None,
 		};
-		Self { view, output_hex: output.as_deref().map(hex), embedding, tokens, dispute }
+		Self {
+			view,
+			output_hex: output.as_deref().map(hex),
+			embedding,
+			tokens,
+			text: None,
+			dispute,
+		}
 	}
 
 	/// Whether the request has finished (settled or refunded).

@@ -200,7 +200,12 @@ where
 			return Ok(None);
 		};
 		let dispute = self.dispute_at::<AccountId, Balance, BlockNumber>(hash, id)?;
-		Ok(Some(RequestInfo::from_view(view, dispute)))
+		let mut info = RequestInfo::from_view(view, dispute);
+		// A reply's text, when this node has the model's tokenizer.
+		if let Some(tokens) = &info.tokens {
+			info.text = self.tokenizers.detokenize(info.view.model, tokens).and_then(|t| t.ok());
+		}
+		Ok(Some(info))
 	}
 
 	/// Whether request `id` may be watched from `hash`: one not made yet
