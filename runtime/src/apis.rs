@@ -65,10 +65,7 @@ impl_runtime_apis! {
 		) -> Result<Vec<u8>, cinder_kernel::KernelError> {
 			let tiles = inputs
 				.iter()
-				.map(|(format, bytes)| match format {
-					None => cinder_kernel::Tile::from_bytes(bytes).map(cinder_kernel::Weight::F32),
-					Some(f) => cinder_kernel::QTile::from_bytes(*f, bytes).map(cinder_kernel::Weight::Quant),
-				})
+				.map(|(format, bytes)| cinder_kernel::Weight::from_bytes(*format, bytes))
 				.collect::<Result<Vec<_>, _>>()?;
 			let refs: Vec<cinder_kernel::Input> = tiles.iter().map(cinder_kernel::Weight::input).collect();
 			let context = cinder_kernel::verify::decoder::Context { seed: &seed };

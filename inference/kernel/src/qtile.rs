@@ -131,6 +131,22 @@ impl Weight {
 			Weight::Quant(t) => Input::Quant(t),
 		}
 	}
+
+	/// Its encoding: a tile's, or a quantized tile's header and blocks.
+	pub fn to_bytes(&self) -> Vec<u8> {
+		match self {
+			Weight::F32(t) => t.to_bytes(),
+			Weight::Quant(q) => q.to_bytes(),
+		}
+	}
+
+	/// The tile `bytes` encode: quantized in `format`, or f32 when none.
+	pub fn from_bytes(format: Option<WeightFormat>, bytes: &[u8]) -> Result<Self, KernelError> {
+		match format {
+			None => Tile::from_bytes(bytes).map(Weight::F32),
+			Some(f) => QTile::from_bytes(f, bytes).map(Weight::Quant),
+		}
+	}
 }
 
 #[cfg(test)]

@@ -337,11 +337,7 @@ fn proof_at_gate_up<T: Config>() -> (RequestId, Call<T>) {
 					None => Weight::F32(made_up(t.rows, t.cols, k)),
 					Some(f) => Weight::Quant(made_up_quant(f, t.rows, t.cols, k)),
 				};
-				let bytes = match &weight {
-					Weight::F32(tile) => tile.to_bytes(),
-					Weight::Quant(q) => q.to_bytes(),
-				};
-				Opened { source, bytes, leaf: weight.leaf(w) }
+				Opened { source, bytes: weight.to_bytes(), leaf: weight.leaf(w) }
 			}
 		})
 		.collect();

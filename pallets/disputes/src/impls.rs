@@ -2,7 +2,7 @@
 
 use crate::{pallet::*, types::*, ReportFraud};
 use alloc::vec::Vec;
-use cinder_kernel::{merkle, program::Resolved, verify, QTile, Tile, Weight};
+use cinder_kernel::{merkle, program::Resolved, verify, Tile, Weight};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -314,11 +314,8 @@ impl<T: Config> Pallet<T> {
 				}
 				Resolved::Weight(w) => {
 					let format = arch.weight_format(w).map_err(|_| Error::<T>::BadProgram)?;
-					let weight = match format {
-						None => Tile::from_bytes(&proof.tile).map(Weight::F32),
-						Some(f) => QTile::from_bytes(f, &proof.tile).map(Weight::Quant),
-					}
-					.map_err(|_| Error::<T>::MalformedTile)?;
+					let weight = Weight::from_bytes(format, &proof.tile)
+						.map_err(|_| Error::<T>::MalformedTile)?;
 					let siblings: Vec<merkle::Hash> = proof.siblings.iter().map(|h| h.0).collect();
 					let leaf = weight.leaf(w);
 					let proven =

@@ -107,10 +107,7 @@ impl WeightTiles for Vec<Tile> {
 
 impl WeightTiles for [Weight] {
 	fn tile_bytes(&self, index: u32) -> Option<Vec<u8>> {
-		self.get(index as usize).map(|w| match w {
-			Weight::F32(t) => t.to_bytes(),
-			Weight::Quant(q) => q.to_bytes(),
-		})
+		self.get(index as usize).map(Weight::to_bytes)
 	}
 }
 
