@@ -40,7 +40,8 @@ pub struct WorkerArgs {
 	pub worker_queue: usize,
 
 	/// Run a deliberately faulty worker, to test the dispute game:
-	/// `corrupt-output`, `corrupt-step=N` or `random-root`. Refused on
+	/// `corrupt-output`, `corrupt-step=N`, `random-root` or `silent` (never
+	/// answers). Refused on
 	/// anything but development and local chains.
 	#[arg(long, value_name = "MODE")]
 	pub fault: Option<crate::worker::Fault>,
@@ -116,6 +117,11 @@ pub enum Subcommand {
 	/// Generate a reply with a chat model through a running chain: the
 	/// reply, its tokens, the fee paid and the settlement.
 	Generate(crate::generate::GenerateCmd),
+
+	/// Serve an OpenAI-compatible HTTP API (models, embeddings, chat
+	/// completions with streaming) in front of a node, paying for each
+	/// request on chain.
+	Gateway(crate::gateway::GatewayCmd),
 
 	/// Measure request latency and throughput against a running chain.
 	Load(crate::load::LoadCmd),

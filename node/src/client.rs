@@ -106,11 +106,15 @@ impl Payer {
 		let account = cinder_runtime::AccountId::from(pair.public());
 		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
 		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
-		let nonce = rpc
-			.call("system_accountNextIndex", json!([account.to_ss58check()]))?
-			.as_u64()
-			.unwrap_or(0) as u32;
+		let nonce = next_nonce(&rpc, &account)?;
 		Ok(Self { rpc, pair, account, genesis, nonce })
+	}
+
+	/// Takes the account's next nonce from the node again (after a
+	/// transaction the pool refused or dropped).
+	pub(crate) fn resync(&mut self) -> Result<()> {
+		self.nonce = next_nonce(&self.rpc, &self.account)?;
+		Ok(())
 	}
 
 	/// Signs `call` with the next nonce and submits it; returns its
@@ -140,6 +144,13 @@ impl Payer {
 	}
 }
 
+/// The account's next nonce, counting its transactions in the node's pool.
+fn next_nonce(rpc: &HttpClient, account: &cinder_runtime::AccountId) -> Result<u32> {
+	let next = rpc.call("system_accountNextIndex", json!([account.to_ss58check()]))?;
+	let n = next.as_u64().ok_or_else(|| ClientError::Other(format!("unreadable nonce {next}")))?;
+	u32::try_from(n).map_err(|e| ClientError::Other(format!("nonce {n}: {e}")))
+}
+
 /// The SCALE value under storage `key` (at block `at`, or the best block).
 pub(crate) fn storage<T: Decode>(
 	rpc: &HttpClient,
@@ -159,6 +170,84 @@ pub(crate) fn storage<T: Decode>(
 /// H256>>`.
 pub fn events_key() -> Vec<u8> {
 	[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat()
+}
+
+/// A transaction in a block: the block's number and the events the
+/// transaction raised.
+pub(crate) struct Included {
+	pub(crate) block: u64,
+	pub(crate) events: Vec<cinder_runtime::RuntimeEvent>,
+}
+
+/// Waits for the first block after `from` that holds the extrinsic `bytes`
+/// and returns its events; fails at `deadline`. A node that cannot be
+/// reached for a while (restarting) is waited for.
+pub(crate) fn wait_included(
+	rpc: &HttpClient,
+	bytes: &[u8],
+	from: u64,
+	deadline: Instant,
+) -> Result<Included> {
+	let mut next = from.saturating_add(1);
+	loop {
+		match best_block(rpc) {
+			Ok(best) => {
+				while next <= best {
+					if let Some(events) = events_of_extrinsic(rpc, next, bytes)? {
+						return Ok(Included { block: next, events });
+					}
+					next += 1;
+				}
+			}
+			Err(ClientError::Node(CallError::Transport { .. })) => {}
+			Err(e) => return Err(e),
+		}
+		if Instant::now() > deadline {
+			return Err(ClientError::Other(format!(
+				"the transaction was not in a block by the timeout (searched to block {})",
+				next.saturating_sub(1)
+			)));
+		}
+		std::thread::sleep(Duration::from_millis(500));
+	}
+}
+
+/// The events of the extrinsic `bytes` if block `number` holds it.
+fn events_of_extrinsic(
+	rpc: &HttpClient,
+	number: u64,
+	bytes: &[u8],
+) -> Result<Option<Vec<cinder_runtime::RuntimeEvent>>> {
+	let hash = rpc.call("chain_getBlockHash", json!([number]))?;
+	let block = rpc.call("chain_getBlock", json!([hash]))?;
+	let wanted = hex_encode(bytes);
+	let extrinsics = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
+	let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&wanted)) else {
+		return Ok(None);
+	};
+	let at = H256::from_slice(&hex_decode(hash.as_str().unwrap_or_default())?);
+	let records: Vec<frame_system::EventRecord<cinder_runtime::RuntimeEvent, H256>> =
+		storage(rpc, &events_key(), Some(at))?.unwrap_or_default();
+	Ok(Some(
+		records
+			.into_iter()
+			.filter(|r| r.phase == frame_system::Phase::ApplyExtrinsic(index as u32))
+			.map(|r| r.event)
+			.collect(),
+	))
+}
+
+/// The error a failed extrinsic's events report, if it failed.
+pub(crate) fn dispatch_failure(
+	events: &[cinder_runtime::RuntimeEvent],
+) -> Option<sp_runtime::DispatchError> {
+	events.iter().find_map(|event| match event {
+		cinder_runtime::RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+			dispatch_error,
+			..
+		}) => Some(*dispatch_error),
+		_ => None,
+	})
 }
 
 /// The number of the block with hash `hash` (the best block if `null`).
@@ -216,7 +305,8 @@ pub(crate) fn wait_for_request(
 				state
 			}
 			Err(CallError::Rpc { .. }) => "not on chain yet".into(),
-			Err(e) => return Err(e.into()),
+			// The node may be restarting: the request is still on chain.
+			Err(CallError::Transport { .. }) => "unknown (the node is unreachable)".into(),
 		};
 		if Instant::now() > deadline {
 			return Err(ClientError::Other(format!("request {id} still {state} at the timeout")));

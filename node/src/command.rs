@@ -107,6 +107,7 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		Some(Subcommand::Embed(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Generate(cmd)) => client_result(cmd.run()),
+		Some(Subcommand::Gateway(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Load(cmd)) => client_result(cmd.run()),
 		Some(Subcommand::Stake(cmd)) => client_result(cmd.run()),
 		None => {

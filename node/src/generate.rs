@@ -142,7 +142,7 @@ impl GenerateCmd {
 			Some(text) => text,
 			None => self.detokenize(&payer, model_id, &reply)?,
 		};
-		let text = text.trim_end_matches("<|im_end|>").to_string();
+		let text = text.trim_end_matches(cinder_engine::llama::CHAT_TURN_END).to_string();
 		if !self.json {
 			println!("request {id}: answered");
 			println!("  reply: {text}");

@@ -22,6 +22,7 @@ mod chain_spec;
 mod cli;
 pub mod client;
 mod command;
+pub mod gateway;
 pub mod generate;
 pub mod jsonrpc;
 pub mod load;

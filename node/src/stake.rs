@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pallet_inference_rpc::{Amount, NominatorInfo, ValidatorInfo};
 use serde_json::json;
-use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+use sp_core::{crypto::Ss58Codec, sr25519, Pair};
 
 use cinder_runtime::{
 	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL, UNITS},
@@ -18,7 +18,9 @@ use cinder_runtime::{
 };
 
 use crate::{
-	client::{account_data, best_block, hex_decode, hex_encode, storage, ClientError, Payer},
+	client::{
+		account_data, best_block, dispatch_failure, storage, wait_included, ClientError, Payer,
+	},
 	jsonrpc::HttpClient,
 };
 
@@ -206,62 +208,17 @@ impl Signer {
 		let from = best_block(self.rpc())?;
 		let (bytes, _) = self.payer.submit(call)?;
 		let deadline = Instant::now() + self.timeout;
-		let mut next = from.saturating_add(1);
-		loop {
-			let best = best_block(self.rpc())?;
-			while next <= best {
-				if let Some(events) = self.find_in_block(next, &bytes)? {
-					return Self::outcome(events);
-				}
-				next += 1;
-			}
-			if Instant::now() > deadline {
-				return Err(other(format!(
-					"the transaction was not in a block after {} s",
-					self.timeout.as_secs()
-				)));
-			}
-			std::thread::sleep(Duration::from_millis(500));
-		}
-	}
-
-	/// The events of the extrinsic `bytes` if block `number` holds it.
-	fn find_in_block(&self, number: u64, bytes: &[u8]) -> Result<Option<Vec<RuntimeEvent>>> {
-		let hash = self.rpc().call("chain_getBlockHash", json!([number]))?;
-		let block = self.rpc().call("chain_getBlock", json!([hash]))?;
-		let wanted = hex_encode(bytes);
-		let extrinsics = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
-		let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&wanted)) else {
-			return Ok(None);
-		};
-		// `System::Events` (the storage item is private to frame-system).
-		let key =
-			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
-		let at = H256::from_slice(&hex_decode(hash.as_str().unwrap_or_default())?);
-		let records: Vec<frame_system::EventRecord<RuntimeEvent, H256>> =
-			storage(self.rpc(), &key, Some(at))?.unwrap_or_default();
-		Ok(Some(
-			records
-				.into_iter()
-				.filter(|r| r.phase == frame_system::Phase::ApplyExtrinsic(index as u32))
-				.map(|r| r.event)
-				.collect(),
-		))
+		let included = wait_included(self.rpc(), &bytes, from, deadline)?;
+		Self::outcome(included.events)
 	}
 
 	fn outcome(events: Vec<RuntimeEvent>) -> Result<Vec<RuntimeEvent>> {
-		for event in &events {
-			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-				dispatch_error,
-				..
-			}) = event
-			{
-				let reason = match RuntimeError::from_dispatch_error(*dispatch_error) {
-					Some(e) => explain(&e),
-					None => format!("{dispatch_error:?}"),
-				};
-				return Err(ClientError::Other(format!("the chain refused it: {reason}")));
-			}
+		if let Some(dispatch_error) = dispatch_failure(&events) {
+			let reason = match RuntimeError::from_dispatch_error(dispatch_error) {
+				Some(e) => explain(&e),
+				None => format!("{dispatch_error:?}"),
+			};
+			return Err(ClientError::Other(format!("the chain refused it: {reason}")));
 		}
 		Ok(events)
 	}

@@ -217,13 +217,25 @@ impl Llama {
 /// The ChatML prompt SmolLM2-Instruct was trained on, for one user turn
 /// (and an optional system message), ready for the assistant's reply.
 pub fn chat_prompt(system: Option<&str>, user: &str) -> String {
+	let mut turns: Vec<(&str, &str)> = system.map(|s| ("system", s)).into_iter().collect();
+	turns.push(("user", user));
+	chat_conversation(&turns)
+}
+
+/// The ChatML prompt of a conversation, `(role, content)` turn by turn
+/// (`system`, `user`, `assistant`), ready for the assistant's next reply.
+pub fn chat_conversation(turns: &[(&str, &str)]) -> String {
 	let mut p = String::new();
-	if let Some(system) = system {
-		p.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+	for (role, content) in turns {
+		p.push_str(&format!("<|im_start|>{role}\n{content}<|im_end|>\n"));
 	}
-	p.push_str(&format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"));
+	p.push_str("<|im_start|>assistant\n");
 	p
 }
+
+/// The text that ends an assistant's turn in [`chat_conversation`]'s
+/// template (SmolLM2's end-of-reply token).
+pub const CHAT_TURN_END: &str = "<|im_end|>";
 
 /// blake2-256 of the file at `path`, read in 1 MiB pieces.
 pub(crate) fn hash_file(path: &Path) -> Result<Hash> {

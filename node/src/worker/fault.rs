@@ -18,6 +18,9 @@ pub enum Fault {
 	CorruptStep(u32),
 	/// Posts a trace root no trace has.
 	RandomRoot,
+	/// Never posts a result: its requests time out, go to other workers
+	/// and, when none answers, are refunded.
+	Silent,
 }
 
 impl std::str::FromStr for Fault {
@@ -27,12 +30,15 @@ impl std::str::FromStr for Fault {
 		match s {
 			"corrupt-output" => Ok(Self::CorruptOutput),
 			"random-root" => Ok(Self::RandomRoot),
+			"silent" => Ok(Self::Silent),
 			_ => s
 				.strip_prefix("corrupt-step=")
 				.and_then(|n| n.parse().ok())
 				.map(Self::CorruptStep)
 				.ok_or_else(|| {
-					format!("unknown fault {s:?}: corrupt-output, corrupt-step=N or random-root")
+					format!(
+						"unknown fault {s:?}: corrupt-output, corrupt-step=N, random-root or silent"
+					)
 				}),
 		}
 	}
@@ -77,6 +83,8 @@ impl Fault {
 					&(b"cinder/random-root", request, trace.root).encode(),
 				);
 			}
+			// Nothing is posted at all (the worker checks before running).
+			Self::Silent => {}
 		}
 	}
 }
@@ -111,6 +119,7 @@ mod tests {
 		assert_eq!("corrupt-output".parse(), Ok(Fault::CorruptOutput));
 		assert_eq!("corrupt-step=17".parse(), Ok(Fault::CorruptStep(17)));
 		assert_eq!("random-root".parse(), Ok(Fault::RandomRoot));
+		assert_eq!("silent".parse(), Ok(Fault::Silent));
 		for bad in ["", "corrupt-step=", "corrupt-step=x", "lie"] {
 			assert!(bad.parse::<Fault>().is_err(), "{bad}");
 		}

@@ -480,6 +480,10 @@ where
 		key: sr25519::Public,
 		a: &Assignment<BlockNumber>,
 	) -> Result<f64, String> {
+		if self.fault == Some(Fault::Silent) {
+			log::warn!(target: "worker", "😈 request {}: not answering (silent)", a.request);
+			return Err("a silent worker posts nothing".into());
+		}
 		let model = self.models.get(a.model).ok_or("model not loaded")?;
 		let start = Instant::now();
 		let job =

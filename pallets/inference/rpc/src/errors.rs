@@ -30,6 +30,34 @@ pub enum ErrorCode {
 	RuntimeApi = 8030,
 }
 
+impl ErrorCode {
+	/// Every code, in order.
+	pub const ALL: [ErrorCode; 17] = [
+		Self::UnknownModel,
+		Self::ModelRetired,
+		Self::UnservableModel,
+		Self::EmptyInput,
+		Self::InputTooLong,
+		Self::TokenOutOfRange,
+		Self::NoEligibleWorker,
+		Self::FeeTooLow,
+		Self::TooManyRequests,
+		Self::NoTokenizer,
+		Self::TokenizerFailed,
+		Self::InsufficientFunds,
+		Self::WrongTask,
+		Self::BadMaxNewTokens,
+		Self::UnknownRequest,
+		Self::NoDispute,
+		Self::RuntimeApi,
+	];
+
+	/// The code a JSON-RPC error carries, if it is one of these.
+	pub fn of_code(code: i64) -> Option<Self> {
+		Self::ALL.into_iter().find(|c| *c as i64 == code)
+	}
+}
+
 pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObject::owned(code as i32, message.into(), None::<()>)
 }
