@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The real-model accuracy tests need all-MiniLM-L6-v2.
 bash scripts/fetch-models.sh
+# The gateway's test runs the official `openai` Python package against it.
+bash scripts/setup-openai.sh
 
 echo "test: target directory $CARGO_TARGET_DIR"
 start=$(date +%s)

@@ -372,6 +372,49 @@ fn openai_clients_are_served_through_the_chain() {
 	node.stop();
 }
 
+/// The official `openai` Python package (`scripts/setup-openai.sh`
+/// installs it; the test is skipped without it) runs
+/// `clients/openai/check_gateway.py` against the gateway: models, single
+/// and batch embeddings, a chat completion, the same streamed, and errors.
+#[test]
+fn the_official_openai_python_client_is_served() {
+	let python = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+		.join(".cache/cinder/openai-venv/bin/python");
+	if !python.exists() || cinder_engine::installed_minilm().is_none() {
+		eprintln!("skipped: run scripts/setup-openai.sh and scripts/fetch-models.sh");
+		return;
+	}
+	if cinder_engine::llama::installed_smollm2().is_none() {
+		return;
+	}
+	let models = cinder_engine::models_dir().display().to_string();
+	let dir = test_dir("gateway-openai");
+	let node = Node::start("dev", dir.path(), &["--dev", "--tmp", "--models-dir", &models]);
+	node.wait_until("block #1", Duration::from_secs(120), |n| n.best_number() >= 1);
+	let keys = dir.path().join("keys.json");
+	std::fs::write(&keys, json!({"sk-dapp": "//Dave"}).to_string()).unwrap();
+	let gateway = Gateway::start(&node, &keys);
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/openai/check_gateway.py");
+	let out = Command::new(&python).args([script, &gateway.base, "sk-dapp"]).output().unwrap();
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	assert!(
+		out.status.success(),
+		"check_gateway.py failed:\n{stdout}\n{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+	eprintln!("{summary}");
+	assert_eq!(summary["chat"]["reply"], json!("The capital of France is Paris."));
+	assert_eq!(summary["stream"]["text"], summary["chat"]["reply"]);
+	// Dave paid for it: the requests are his on chain.
+	let request = summary["chat"]["request"].as_u64().unwrap();
+	let view = node.rpc("inference_request", json!([request]));
+	assert_eq!(
+		view["caller"],
+		json!(sp_keyring::Sr25519Keyring::Dave.to_account_id().to_ss58check())
+	);
+}
+
 fn base64_decode(text: &str) -> Vec<u8> {
 	use base64::Engine as _;
 	base64::engine::general_purpose::STANDARD.decode(text).unwrap()
