@@ -11,8 +11,9 @@
 //!
 //! The crate is a library with a thin binary: [`run`] is the whole command
 //! line, [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses
-//! and [`client`] the commands built on it, [`load`] the load generator,
-//! [`stake`] the token holder's commands; the end-to-end tests share them.
+//! and [`client`] the commands built on it, [`gateway`] the OpenAI-compatible
+//! HTTP API, [`load`] the load generator, [`stake`] the token holder's
+//! commands; the end-to-end tests share them.
 
 // `sc_cli::Error` and `sc_service::Error` are large, and they are the error
 // types of the Substrate APIs this crate plugs into.
