@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The real-model accuracy tests need all-MiniLM-L6-v2.
 bash scripts/fetch-models.sh
-# The gateway's test runs the official `openai` Python package against it.
+# The gateway's test runs the official `openai` Python package against it,
+# and the playground in Debian's chromium with puppeteer-core.
 bash scripts/setup-openai.sh
+bash scripts/setup-browser.sh
 
 echo "test: target directory $CARGO_TARGET_DIR"
 start=$(date +%s)

@@ -15,7 +15,9 @@
 //!   held: unknown model, wrong kind, too long, unaffordable;
 //! - a request nobody answers (the worker turned `--fault silent`, and the
 //!   node restarted while the gateway follows it) is refunded on chain and
-//!   is an error, never an empty answer.
+//!   is an error, never an empty answer;
+//! - the official `openai` Python package and a headless chromium on the
+//!   playground page get what they ask for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -372,47 +374,93 @@ fn openai_clients_are_served_through_the_chain() {
 	node.stop();
 }
 
-/// The official `openai` Python package (`scripts/setup-openai.sh`
-/// installs it; the test is skipped without it) runs
-/// `clients/openai/check_gateway.py` against the gateway: models, single
-/// and batch embeddings, a chat completion, the same streamed, and errors.
+/// Clients nobody here wrote, against one gateway: the official `openai`
+/// Python package (`scripts/setup-openai.sh` installs it) runs
+/// `clients/openai/check_gateway.py` (models, single and batch embeddings,
+/// a chat completion, the same streamed, errors), then Debian's chromium,
+/// driven by puppeteer-core (`scripts/setup-browser.sh`), uses the
+/// playground as a person would (`clients/playground/check_playground.cjs`),
+/// saving screenshots under `$CARGO_TARGET_DIR/screenshots`. A client that
+/// is not installed is skipped, and says so.
 #[test]
-fn the_official_openai_python_client_is_served() {
-	let python = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-		.join(".cache/cinder/openai-venv/bin/python");
-	if !python.exists() || cinder_engine::installed_minilm().is_none() {
-		eprintln!("skipped: run scripts/setup-openai.sh and scripts/fetch-models.sh");
-		return;
-	}
-	if cinder_engine::llama::installed_smollm2().is_none() {
+fn the_official_openai_client_and_a_browser_are_served() {
+	let cache = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+		.join(".cache/cinder");
+	let python = cache.join("openai-venv/bin/python");
+	let puppeteer = cache.join("browser/node_modules");
+	if cinder_engine::installed_minilm().is_none()
+		|| cinder_engine::llama::installed_smollm2().is_none()
+	{
+		eprintln!("skipped: run scripts/fetch-models.sh");
 		return;
 	}
 	let models = cinder_engine::models_dir().display().to_string();
-	let dir = test_dir("gateway-openai");
+	let dir = test_dir("gateway-clients");
 	let node = Node::start("dev", dir.path(), &["--dev", "--tmp", "--models-dir", &models]);
 	node.wait_until("block #1", Duration::from_secs(120), |n| n.best_number() >= 1);
 	let keys = dir.path().join("keys.json");
-	std::fs::write(&keys, json!({"sk-dapp": "//Dave"}).to_string()).unwrap();
+	std::fs::write(&keys, json!({"sk-dapp": "//Dave", "sk-web": "//Eve"}).to_string()).unwrap();
 	let gateway = Gateway::start(&node, &keys);
-	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/openai/check_gateway.py");
-	let out = Command::new(&python).args([script, &gateway.base, "sk-dapp"]).output().unwrap();
-	let stdout = String::from_utf8_lossy(&out.stdout);
-	assert!(
-		out.status.success(),
-		"check_gateway.py failed:\n{stdout}\n{}",
-		String::from_utf8_lossy(&out.stderr)
-	);
-	let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
-	eprintln!("{summary}");
-	assert_eq!(summary["chat"]["reply"], json!("The capital of France is Paris."));
-	assert_eq!(summary["stream"]["text"], summary["chat"]["reply"]);
-	// Dave paid for it: the requests are his on chain.
-	let request = summary["chat"]["request"].as_u64().unwrap();
-	let view = node.rpc("inference_request", json!([request]));
-	assert_eq!(
-		view["caller"],
-		json!(sp_keyring::Sr25519Keyring::Dave.to_account_id().to_ss58check())
-	);
+	let clients = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients");
+	let run = |mut command: Command| -> Value {
+		let out = command.output().unwrap();
+		let stdout = String::from_utf8_lossy(&out.stdout);
+		assert!(
+			out.status.success(),
+			"{command:?} failed:\n{stdout}\n{}",
+			String::from_utf8_lossy(&out.stderr)
+		);
+		let summary: Value =
+			serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+		eprintln!("{summary}");
+		summary
+	};
+	let caller = |request: &Value| {
+		let view = node.rpc("inference_request", json!([request.as_u64().unwrap()]));
+		view["caller"].as_str().unwrap().to_string()
+	};
+
+	if python.exists() {
+		let mut command = Command::new(&python);
+		command.args([&format!("{clients}/openai/check_gateway.py"), &gateway.base, "sk-dapp"]);
+		let summary = run(command);
+		assert_eq!(summary["chat"]["reply"], json!("The capital of France is Paris."));
+		assert_eq!(summary["stream"]["text"], summary["chat"]["reply"]);
+		// Dave's key: Dave's request on chain.
+		assert_eq!(
+			caller(&summary["chat"]["request"]),
+			sp_keyring::Sr25519Keyring::Dave.to_account_id().to_ss58check()
+		);
+	} else {
+		eprintln!("skipped the openai package: run scripts/setup-openai.sh");
+	}
+
+	if puppeteer.exists() {
+		let shots = std::path::PathBuf::from(
+			std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()),
+		)
+		.join("screenshots");
+		std::fs::create_dir_all(&shots).unwrap();
+		let mut command = Command::new("node");
+		command
+			.env("NODE_PATH", &puppeteer)
+			.arg(format!("{clients}/playground/check_playground.cjs"))
+			.args([&gateway.base, "sk-web"])
+			.arg(&shots);
+		let summary = run(command);
+		assert_eq!(summary["reply"], json!("The capital of France is Paris."));
+		assert_eq!(
+			caller(&summary["chat"]["request"]),
+			sp_keyring::Sr25519Keyring::Eve.to_account_id().to_ss58check()
+		);
+		for stage in ["embeddings", "chat", "settled", "chain"] {
+			let shot = shots.join(format!("playground-{stage}.png"));
+			assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "{}", shot.display());
+		}
+		eprintln!("screenshots in {}", shots.display());
+	} else {
+		eprintln!("skipped the browser: run scripts/setup-browser.sh");
+	}
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

@@ -12,7 +12,7 @@ use serde_json::json;
 use sp_core::crypto::Ss58Codec;
 
 use cinder_runtime::{AccountId, RuntimeCall, RuntimeError, RuntimeEvent};
-use pallet_inference_rpc::{Amount, ErrorCode, FeeInfo, ModelInfo};
+use pallet_inference_rpc::{Amount, ErrorCode, FeeInfo, ModelInfo, ValidatorInfo};
 use pallet_inference_runtime_api::RequestState;
 
 use super::{error::ApiError, openai::CinderInfo};
@@ -194,58 +194,82 @@ impl Chain {
 
 	/// What the answer says about request `made` on chain.
 	pub fn info(&self, made: Made, info: &RequestOf) -> CinderInfo {
-		let period: u64 =
-			<cinder_runtime::Runtime as pallet_inference::Config>::ChallengePeriod::get().into();
-		let mut c = CinderInfo {
-			request: made.id,
-			state: String::new(),
-			requested_in: made.block,
-			answered_in: None,
-			worker: None,
-			trace_root: None,
-			steps: None,
-			challenge_end: None,
-			fee_held: info.view.max_fee.unwrap_or_default(),
-			price: info.view.price,
-			fee_paid: None,
-			settled: false,
-			settled_in: None,
-			account: info.view.caller.to_ss58check(),
-		};
-		c.state = match &info.view.state {
-			RequestState::Assigned { worker, .. } => {
-				c.worker = Some(worker.to_ss58check());
-				"assigned"
-			}
-			RequestState::Answered { worker, trace_root, steps, challenge_end } => {
-				c.worker = Some(worker.to_ss58check());
-				c.trace_root = Some(format!("{trace_root:?}"));
-				c.steps = Some(*steps);
-				c.challenge_end = Some((*challenge_end).into());
-				c.answered_in = Some(u64::from(*challenge_end).saturating_sub(period));
-				"answered"
-			}
-			RequestState::Frozen { worker, trace_root, steps } => {
-				c.worker = Some(worker.to_ss58check());
-				c.trace_root = Some(format!("{trace_root:?}"));
-				c.steps = Some(*steps);
-				"frozen"
-			}
-			RequestState::Settled { worker, worker_share, protocol_cut, at } => {
-				c.worker = Some(worker.to_ss58check());
-				c.fee_paid = Some(Amount(worker_share.0.saturating_add(protocol_cut.0)));
-				c.settled = true;
-				c.settled_in = Some((*at).into());
-				"settled"
-			}
-			RequestState::Refunded { at, .. } => {
-				c.settled_in = Some((*at).into());
-				"refunded"
-			}
-		}
-		.into();
-		c
+		describe(made.id, Some(made.block), info)
 	}
+
+	/// Request `id` as it stands.
+	pub fn status(&self, id: u64) -> Result<CinderInfo, ApiError> {
+		let info: RequestOf =
+			typed("inference_request", self.rpc.call("inference_request", json!([id]))?)?;
+		Ok(describe(id, None, &info))
+	}
+
+	/// The id the next request gets.
+	pub fn next_request_id(&self) -> Result<u64, ApiError> {
+		Ok(typed("inference_nextRequestId", self.rpc.call("inference_nextRequestId", json!([]))?)?)
+	}
+
+	/// The validators of the active era, their workers and income.
+	pub fn validators(&self) -> Result<Vec<ValidatorInfo<AccountId>>, ApiError> {
+		Ok(typed("inference_validators", self.rpc.call("inference_validators", json!([]))?)?)
+	}
+}
+
+/// Request `id`'s view as the gateway's `cinder` field.
+fn describe(id: u64, requested_in: Option<u64>, info: &RequestOf) -> CinderInfo {
+	let period: u64 =
+		<cinder_runtime::Runtime as pallet_inference::Config>::ChallengePeriod::get().into();
+	let mut c = CinderInfo {
+		request: id,
+		model: info.view.model,
+		state: String::new(),
+		requested_in,
+		answered_in: None,
+		worker: None,
+		trace_root: None,
+		steps: None,
+		challenge_end: None,
+		fee_held: info.view.max_fee,
+		price: info.view.price,
+		fee_paid: None,
+		settled: false,
+		settled_in: None,
+		account: info.view.caller.to_ss58check(),
+		dispute: info.dispute.clone(),
+	};
+	c.state = match &info.view.state {
+		RequestState::Assigned { worker, .. } => {
+			c.worker = Some(worker.to_ss58check());
+			"assigned"
+		}
+		RequestState::Answered { worker, trace_root, steps, challenge_end } => {
+			c.worker = Some(worker.to_ss58check());
+			c.trace_root = Some(format!("{trace_root:?}"));
+			c.steps = Some(*steps);
+			c.challenge_end = Some((*challenge_end).into());
+			c.answered_in = Some(u64::from(*challenge_end).saturating_sub(period));
+			"answered"
+		}
+		RequestState::Frozen { worker, trace_root, steps } => {
+			c.worker = Some(worker.to_ss58check());
+			c.trace_root = Some(format!("{trace_root:?}"));
+			c.steps = Some(*steps);
+			"frozen"
+		}
+		RequestState::Settled { worker, worker_share, protocol_cut, at } => {
+			c.worker = Some(worker.to_ss58check());
+			c.fee_paid = Some(Amount(worker_share.0.saturating_add(protocol_cut.0)));
+			c.settled = true;
+			c.settled_in = Some((*at).into());
+			"settled"
+		}
+		RequestState::Refunded { at, .. } => {
+			c.settled_in = Some((*at).into());
+			"refunded"
+		}
+	}
+	.into();
+	c
 }
 
 /// A request the chain took into a block and refused there (room and

@@ -61,7 +61,11 @@ impl ApiError {
 			StatusCode::NOT_FOUND,
 			"invalid_request_error",
 			Some("unknown_url"),
-			format!("no route {path}: the gateway serves /v1/models, /v1/embeddings and /v1/chat/completions"),
+			format!(
+				"no route {path}: the gateway serves /v1/models, /v1/embeddings, \
+				 /v1/chat/completions, /v1/cinder/requests/ID, /v1/cinder/overview and / (the \
+				 playground)"
+			),
 		)
 	}
 
@@ -142,7 +146,10 @@ impl ApiError {
 			Some(C::BadMaxNewTokens) => {
 				(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_max_tokens")
 			}
-			Some(C::UnknownRequest | C::NoDispute | C::RuntimeApi) | None => {
+			Some(C::UnknownRequest) => {
+				(StatusCode::NOT_FOUND, "invalid_request_error", "request_not_found")
+			}
+			Some(C::NoDispute | C::RuntimeApi) | None => {
 				(StatusCode::BAD_GATEWAY, "server_error", "chain_error")
 			}
 		};

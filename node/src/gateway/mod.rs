@@ -5,6 +5,10 @@
 //! gateway's account (`--suri`) or from the account a bearer key maps to
 //! (`--keys`). Every answer also carries a `cinder` field: the request id,
 //! the blocks, the worker, the trace root, the fee held and paid.
+//! `GET /` is a playground page (embeddings' similarities, a streamed
+//! chat, each request's life on chain, recent requests, validators and
+//! disputes) built on these and on `GET /v1/cinder/requests/{id}` and
+//! `GET /v1/cinder/overview`.
 //!
 //! The chain is reached over the node's HTTP JSON-RPC with the blocking
 //! client the other commands use, on tokio's blocking pool; the HTTP side
@@ -12,6 +16,7 @@
 
 mod chain;
 mod error;
+mod explorer;
 mod handlers;
 mod openai;
 
@@ -145,6 +150,14 @@ impl Gateway {
 	async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
 		let (parts, body) = req.into_parts();
 		let path = parts.uri.path().to_string();
+		if parts.method == Method::GET && path == "/" {
+			let mut page = Response::new(full(explorer::PLAYGROUND));
+			page.headers_mut().insert(
+				header::CONTENT_TYPE,
+				header::HeaderValue::from_static("text/html; charset=utf-8"),
+			);
+			return page;
+		}
 		let wait =
 			match parts.uri.query().unwrap_or_default().split('&').any(|q| q == "wait=settled") {
 				true => Wait::Settled,
@@ -182,6 +195,14 @@ impl Gateway {
 				Ok(request) => return self.chat(who, request, wait).await,
 				Err(e) => Err(e),
 			},
+			(&Method::GET, "/v1/cinder/overview") => {
+				let gateway = self.clone();
+				blocking(move || gateway.overview()).await
+			}
+			(&Method::GET, p) if p.starts_with("/v1/cinder/requests/") => {
+				let (gateway, id) = (self.clone(), p["/v1/cinder/requests/".len()..].to_string());
+				blocking(move || gateway.request_status(&id)).await
+			}
 			_ => Err(ApiError::not_found(&path)),
 		};
 		match result {

@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use pallet_inference_rpc::Amount;
+use cinder_runtime::{AccountId, BlockNumber};
+use pallet_inference_rpc::{Amount, DisputeInfo};
 
 /// `POST /v1/embeddings`.
 #[derive(Debug, Deserialize)]
@@ -125,8 +126,10 @@ pub struct CinderInfo {
 	/// `assigned`, `answered`, `frozen` (challenged), `settled` or
 	/// `refunded`.
 	pub state: String,
-	/// The block the request was made in.
-	pub requested_in: u64,
+	/// The model asked.
+	pub model: u32,
+	/// The block the request was made in (when the gateway made it).
+	pub requested_in: Option<u64>,
 	/// The block the result was posted in, once answered.
 	pub answered_in: Option<u64>,
 	/// The worker that answered (or is assigned).
@@ -137,8 +140,8 @@ pub struct CinderInfo {
 	pub steps: Option<u32>,
 	/// The block after which an unchallenged answer settles.
 	pub challenge_end: Option<u64>,
-	/// Held from the paying account when the request was made.
-	pub fee_held: Amount,
+	/// Held from the paying account while the request is open.
+	pub fee_held: Option<Amount>,
 	/// What the account pays if the answer settles (a generation's, for
 	/// the tokens it generated); the rest of the hold is released.
 	pub price: Option<Amount>,
@@ -148,6 +151,8 @@ pub struct CinderInfo {
 	pub settled_in: Option<u64>,
 	/// The account that paid.
 	pub account: String,
+	/// The dispute over the answer, if it was challenged.
+	pub dispute: Option<DisputeInfo<AccountId, BlockNumber>>,
 }
 
 #[derive(Debug, Serialize)]
