@@ -10,7 +10,9 @@
 //! reported and staking schedules the slash of Charlie and its nominator
 //! (exact amounts); Charlie gets no further assignments; every request
 //! settles with the embedding this machine's engine computes, and no honest
-//! result is ever challenged successfully.
+//! result is ever challenged successfully. The second test plays the same
+//! game over SmolLM2 chat replies (kernel spec 2: quantized weights,
+//! sampled tokens, a trace of some 14,000 steps revealed in two rounds).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -298,4 +300,124 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let challengers: Vec<AccountId> = challengers.iter().map(|c| c.parse().unwrap()).collect();
 	assert_eq!(charlies[0].reporters.len(), 1, "{:?}", charlies[0].reporters);
 	assert!(charlies.iter().flat_map(|s| &s.reporters).all(|r| challengers.contains(r)));
+}
+
+/// The step Charlie changes in its chat replies' traces (the last step, for
+/// a reply whose trace is shorter).
+const GEN_LIE_AT: u64 = 9_000;
+
+const QUESTIONS: [&str; 4] = [
+	"What is the capital of France?",
+	"Name three primary colors.",
+	"What do bees make?",
+	"How many legs does a spider have?",
+];
+
+/// The same game over SmolLM2 chat replies: Charlie's worker commits to a
+/// trace with step 9,000 changed (its replies' tokens are right: only the
+/// trace lies); the honest workers audit its reply by regenerating it,
+/// challenge, reveal level by level down to the step and prove it in the
+/// runtime, with the quantized weights opened against the model's weight
+/// root. Every request then settles with this machine's greedy reply.
+#[test]
+fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
+	let Some(path) = cinder_engine::llama::installed_smollm2() else { return };
+	use cinder_runtime::genesis_config_presets::smollm2;
+	use pallet_inference_runtime_api::Sampling;
+	const MAX_NEW: u32 = 8;
+	let dir = test_dir("fraud-generation");
+	let fault = |name: &str| match name {
+		"charlie" => vec!["--fault".to_string(), format!("corrupt-step={GEN_LIE_AT}")],
+		_ => Vec::new(),
+	};
+	let nodes = common::network::start_network(dir.path(), "local", fault);
+	let [alice, bob, charlie, dave] = &nodes[..] else { unreachable!() };
+	alice.wait_until("block #2", 2 * MINUTE, |n| n.best_number() >= 2);
+
+	let chat = cinder_engine::chat::ChatModel::load(&path).unwrap();
+	let prompts: Vec<Vec<u32>> = QUESTIONS
+		.iter()
+		.map(|q| chat.tokenize(&cinder_engine::llama::chat_prompt(None, q)).unwrap())
+		.collect();
+	let charlie_id = Charlie.to_account_id().to_string();
+	let honest = [Alice, Bob, Dave].map(|k| k.to_account_id().to_string());
+
+	// Ferdie asks until a reply is assigned to Charlie.
+	let mut requests: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+	let mut lied_to: Vec<u64> = Vec::new();
+	for _batch in 0..6 {
+		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		for prompt in &prompts {
+			let max_fee = smollm2::PRICE
+				+ smollm2::TOKEN_PRICES.prompt * prompt.len() as u128
+				+ smollm2::TOKEN_PRICES.generated * u128::from(MAX_NEW);
+			let call = RuntimeCall::Inference(pallet_inference::Call::generate {
+				model: 1,
+				prompt: prompt.clone(),
+				max_new_tokens: MAX_NEW,
+				sampling: Sampling::Greedy,
+				max_fee,
+			});
+			alice.submit(Ferdie, call);
+		}
+		let ids: Vec<u64> = (first..first + prompts.len() as u64).collect();
+		alice.wait_until("the batch is assigned", 2 * MINUTE, |n| {
+			ids.iter().all(|id| n.try_rpc("inference_request", json!([id])).is_ok())
+		});
+		for (id, prompt) in ids.iter().zip(&prompts) {
+			requests.insert(*id, prompt.clone());
+			let view = alice.rpc("inference_request", json!([id]));
+			if worker_of(&view).as_deref() == Some(&charlie_id) {
+				lied_to.push(*id);
+			}
+		}
+		if !lied_to.is_empty() {
+			break;
+		}
+	}
+	assert!(!lied_to.is_empty(), "no chat request was assigned to Charlie in six batches");
+
+	for id in requests.keys() {
+		alice.wait_until(&format!("request {id} settled"), 8 * MINUTE, |n| {
+			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
+			state(&view) == "settled"
+		});
+	}
+	let mut disputed = 0;
+	for (id, prompt) in &requests {
+		let view = alice.rpc("inference_request", json!([id]));
+		let worker = worker_of(&view).unwrap();
+		assert!(honest.contains(&worker), "request {id} paid {worker}, not an honest worker");
+		let local = chat.generate(prompt, MAX_NEW, Sampling::Greedy, &[0; 32], 1).unwrap();
+		let tokens: Vec<u32> = serde_json::from_value(view["tokens"].clone()).unwrap();
+		assert_eq!(tokens, local.tokens, "request {id}'s reply");
+		// A request with no dispute was answered honestly (Charlie may have
+		// been expelled before it posted one assigned to it).
+		let Ok(d) = alice.try_rpc("inference_dispute", json!([id])) else { continue };
+		// Only Charlie's replies are challenged, each proven at the step it
+		// changed.
+		let lie = GEN_LIE_AT.min(local.trace.leaves.len() as u64 - 1);
+		let ok = lied_to.contains(id)
+			&& d["worker"] == json!(charlie_id)
+			&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
+			&& d["firstDifferingStep"] == json!(lie)
+			&& d["outcome"]["ending"] == "proved"
+			&& d["outcome"]["workerLied"] == true
+			&& d["outcome"]["challengerLied"] == false;
+		assert!(
+			ok,
+			"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
+			charlie.log_lines("request"),
+			alice.log_lines("request"),
+			bob.log_lines("request"),
+			dave.log_lines("request")
+		);
+		eprintln!(
+			"request {id}: {} steps, Charlie's lie at step {lie} proven by {}",
+			local.trace.leaves.len(),
+			d["challenger"]
+		);
+		disputed += 1;
+	}
+	assert!(disputed >= 1, "none of Charlie's replies {lied_to:?} was disputed");
 }
