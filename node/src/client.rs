@@ -218,14 +218,10 @@ fn events_of_extrinsic(
 	number: u64,
 	bytes: &[u8],
 ) -> Result<Option<Vec<cinder_runtime::RuntimeEvent>>> {
-	let hash = rpc.call("chain_getBlockHash", json!([number]))?;
-	let block = rpc.call("chain_getBlock", json!([hash]))?;
-	let wanted = hex_encode(bytes);
-	let extrinsics = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
-	let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&wanted)) else {
+	let (at, extrinsics) = block_extrinsics(rpc, number)?;
+	let Some(index) = extrinsics.iter().position(|x| x[..] == bytes[..]) else {
 		return Ok(None);
 	};
-	let at = H256::from_slice(&hex_decode(hash.as_str().unwrap_or_default())?);
 	let records: Vec<frame_system::EventRecord<cinder_runtime::RuntimeEvent, H256>> =
 		storage(rpc, &events_key(), Some(at))?.unwrap_or_default();
 	Ok(Some(
@@ -252,9 +248,45 @@ pub(crate) fn dispatch_failure(
 
 /// The number of the block with hash `hash` (the best block if `null`).
 fn block_number(rpc: &HttpClient, hash: Value) -> Result<u64> {
-	let header = rpc.call("chain_getHeader", json!([hash]))?;
-	let hex = header["number"].as_str().unwrap_or("0x0").trim_start_matches("0x");
-	u64::from_str_radix(hex, 16).map_err(|e| ClientError::Other(e.to_string()))
+	let header: cinder_runtime::Header =
+		typed("chain_getHeader", rpc.call("chain_getHeader", json!([hash]))?)?;
+	Ok(header.number.into())
+}
+
+/// `chain_getBlock`'s answer, as far as a client reads it.
+#[derive(serde::Deserialize)]
+struct BlockAnswer {
+	block: BlockBody,
+}
+
+#[derive(serde::Deserialize)]
+struct BlockBody {
+	extrinsics: Vec<sp_core::Bytes>,
+}
+
+/// Block `number`'s hash and its extrinsics, encoded.
+pub(crate) fn block_extrinsics(rpc: &HttpClient, number: u64) -> Result<(H256, Vec<Vec<u8>>)> {
+	let hash: Option<H256> =
+		typed("chain_getBlockHash", rpc.call("chain_getBlockHash", json!([number]))?)?;
+	let hash = hash.ok_or_else(|| ClientError::Other(format!("no block #{number} yet")))?;
+	let block: BlockAnswer = typed("chain_getBlock", rpc.call("chain_getBlock", json!([hash]))?)?;
+	Ok((hash, block.block.extrinsics.into_iter().map(|b| b.0).collect()))
+}
+
+/// The id the next request will get.
+pub(crate) fn next_request_id(rpc: &HttpClient) -> Result<u64> {
+	typed("inference_nextRequestId", rpc.call("inference_nextRequestId", json!([]))?)
+}
+
+/// The name of a request's state, as `state.state` spells it in JSON.
+pub(crate) fn state_name<A, B, N>(state: &RequestState<A, B, N>) -> &'static str {
+	match state {
+		RequestState::Assigned { .. } => "assigned",
+		RequestState::Answered { .. } => "answered",
+		RequestState::Frozen { .. } => "frozen",
+		RequestState::Settled { .. } => "settled",
+		RequestState::Refunded { .. } => "refunded",
+	}
 }
 
 /// The best block's number.
@@ -287,22 +319,25 @@ pub fn account_data(
 
 /// Polls request `id` until `done` holds for its state name (`assigned`,
 /// `answered`, `frozen`, `settled`, `refunded`); returns its view. A request
-/// not on chain yet is waited for; any other failure, or `deadline`, ends it.
+/// not on chain yet, or a node that cannot be reached for a while
+/// (restarting), is waited for; an answer that is not a request, or
+/// `deadline`, ends it.
 pub(crate) fn wait_for_request(
 	rpc: &HttpClient,
 	id: u64,
 	deadline: Instant,
 	poll: Duration,
 	done: impl Fn(&str) -> bool,
-) -> Result<Value> {
+) -> Result<RequestOf> {
 	loop {
 		let state = match rpc.call("inference_request", json!([id])) {
 			Ok(view) => {
-				let state = view["state"]["state"].as_str().unwrap_or("").to_string();
-				if done(&state) {
-					return Ok(view);
+				let info: RequestOf = typed("inference_request", view)?;
+				let state = state_name(&info.view.state);
+				if done(state) {
+					return Ok(info);
 				}
-				state
+				state.to_string()
 			}
 			Err(CallError::Rpc { .. }) => "not on chain yet".into(),
 			// The node may be restarting: the request is still on chain.
@@ -324,18 +359,18 @@ pub(crate) fn find_requests(
 	model: u32,
 	count: usize,
 	deadline: Instant,
-) -> Result<Vec<(u64, Value)>> {
-	let mut found: Vec<(u64, Value)> = Vec::new();
+) -> Result<Vec<(u64, RequestOf)>> {
+	let mut found: Vec<(u64, RequestOf)> = Vec::new();
 	let mut next = first_id;
-	let me = serde_json::to_value(account).map_err(|e| ClientError::Other(e.to_string()))?;
 	while found.len() < count {
 		if Instant::now() > deadline {
 			return Err(ClientError::Other("timed out waiting for the request to land".into()));
 		}
 		match rpc.call("inference_request", json!([next])) {
 			Ok(view) => {
-				if view["caller"] == me && view["model"].as_u64() == Some(u64::from(model)) {
-					found.push((next, view));
+				let info: RequestOf = typed("inference_request", view)?;
+				if info.view.caller == *account && info.view.model == model {
+					found.push((next, info));
 				}
 				next += 1;
 			}
@@ -375,7 +410,7 @@ impl EmbedCmd {
 				needed,
 			});
 		}
-		let first_id = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+		let first_id = next_request_id(&payer.rpc)?;
 
 		let mut pending = Vec::new();
 		for text in &self.texts {
@@ -404,10 +439,7 @@ impl EmbedCmd {
 			results.push((*id, view));
 		}
 
-		let infos: Vec<RequestOf> = results
-			.iter()
-			.map(|(_, v)| typed("inference_request", v.clone()))
-			.collect::<Result<_>>()?;
+		let infos: Vec<&RequestOf> = results.iter().map(|(_, info)| info).collect();
 		let vectors: Vec<Vec<f32>> =
 			infos.iter().map(|i| i.embedding.clone().unwrap_or_default()).collect();
 		let similarity = (vectors.len() == 2 && !vectors[0].is_empty() && !vectors[1].is_empty())
@@ -423,7 +455,7 @@ impl EmbedCmd {
 		for (((id, _), info), (text, vector)) in
 			results.iter().zip(infos).zip(pending.iter().zip(&vectors))
 		{
-			match info.view.state {
+			match &info.view.state {
 				RequestState::Settled { worker, worker_share, protocol_cut, at } => {
 					println!("request {id} for {text:?}: settled");
 					let head: Vec<String> =

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sp_core::crypto::Ss58Codec;
 
+use pallet_inference_rpc::FeeInfo;
 use pallet_inference_runtime_api::{ModelKind, RequestState, Sampling};
 
 use crate::client::{
-	account_data, find_model, find_requests, typed, wait_for_request, ClientError, Payer,
-	RequestOf, Result,
+	account_data, find_model, find_requests, next_request_id, typed, wait_for_request, ClientError,
+	Payer, Result,
 };
 
 /// Generate a reply with a chat model through a running chain.
@@ -104,10 +105,7 @@ impl GenerateCmd {
 			"inference_estimateFee",
 			json!([model_id, ids, null, null, null, self.max_tokens]),
 		)?;
-		let most: u128 = quote["price"]
-			.as_str()
-			.and_then(|p| p.parse().ok())
-			.ok_or_else(|| ClientError::Other(format!("unreadable fee estimate {quote}")))?;
+		let most = typed::<FeeInfo>("inference_estimateFee", quote)?.price.0;
 		let max_fee = self.max_fee.unwrap_or(most);
 		let free = account_data(&payer.rpc, &account, None)?.free;
 		if free < max_fee {
@@ -117,7 +115,7 @@ impl GenerateCmd {
 				needed: max_fee,
 			});
 		}
-		let first_id = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+		let first_id = next_request_id(&payer.rpc)?;
 		let tokens = ids.len();
 		let call = cinder_runtime::RuntimeCall::Inference(pallet_inference::Call::generate {
 			model: model_id,
@@ -135,8 +133,7 @@ impl GenerateCmd {
 		let id = found.first().map(|(id, _)| *id).unwrap_or(first_id);
 		let poll = Duration::from_millis(500);
 		let answered = |s: &str| matches!(s, "answered" | "frozen" | "settled" | "refunded");
-		let view = wait_for_request(&payer.rpc, id, deadline, poll, answered)?;
-		let info: RequestOf = typed("inference_request", view)?;
+		let info = wait_for_request(&payer.rpc, id, deadline, poll, answered)?;
 		let reply = info.tokens.clone().unwrap_or_default();
 		let text = match info.text {
 			Some(text) => text,
@@ -149,10 +146,9 @@ impl GenerateCmd {
 			println!("  tokens ({}): {reply:?}", reply.len());
 		}
 		let finished = |s: &str| s == "settled" || s == "refunded";
-		let view = wait_for_request(&payer.rpc, id, deadline, poll, finished)?;
-		let info: RequestOf = typed("inference_request", view.clone())?;
+		let info = wait_for_request(&payer.rpc, id, deadline, poll, finished)?;
 		if self.json {
-			println!("{}", json!({"id": id, "reply": text, "tokens": reply, "view": view}));
+			println!("{}", json!({"id": id, "reply": text, "tokens": reply, "view": info}));
 			return Ok(());
 		}
 		match info.view.state {

@@ -26,7 +26,8 @@ use std::{
 use serde_json::{json, Value};
 
 use crate::client::{
-	best_block, connect, finalized_block, hex_decode, wait_for_request, ClientError, Payer, Result,
+	best_block, connect, finalized_block, next_request_id, state_name, wait_for_request,
+	ClientError, Payer, Result,
 };
 use crate::jsonrpc::HttpClient;
 
@@ -106,7 +107,7 @@ impl LoadCmd {
 		let mut payer = Payer::connect(&self.url, &self.suri)?;
 		let (ids, price) = Self::request_input(&payer.rpc)?;
 		let mut send = |n: u32| -> Result<Vec<Sent>> {
-			let first = payer.rpc.call("inference_nextRequestId", json!([]))?.as_u64().unwrap_or(0);
+			let first = next_request_id(&payer.rpc)?;
 			let block = best_block(&payer.rpc)?;
 			let mut out = Vec::new();
 			for i in 0..n {
@@ -124,9 +125,9 @@ impl LoadCmd {
 			let reached = |state: &str| {
 				state == want || (want == "answered" && state == "settled") || state == "refunded"
 			};
-			let view =
+			let info =
 				wait_for_request(&rpc, sent.id, deadline, Duration::from_millis(100), reached)?;
-			if view["state"]["state"] == "refunded" && want != "refunded" {
+			if state_name(&info.view.state) == "refunded" && want != "refunded" {
 				return Err(ClientError::Other(format!("request {} was refunded", sent.id)));
 			}
 			Ok((sent.at.elapsed().as_secs_f64(), best_block(&rpc)? - sent.block))
@@ -426,17 +427,8 @@ struct BlockEvents {
 }
 
 fn read_block(rpc: &HttpClient, number: u64) -> Result<BlockEvents> {
-	let hash = rpc.call("chain_getBlockHash", json!([number]))?;
-	let hash_str = hash.as_str().ok_or_else(|| ClientError::Other("no such block".into()))?;
-	let block = rpc.call("chain_getBlock", json!([hash_str]))?;
-	let hashes = block["block"]["extrinsics"]
-		.as_array()
-		.into_iter()
-		.flatten()
-		.filter_map(Value::as_str)
-		.map(|x| hex_decode(x).map(|b| sp_io::hashing::blake2_256(&b)))
-		.collect::<Result<Vec<_>>>()?;
-	let at = sp_core::H256::from_slice(&hex_decode(hash_str)?);
+	let (at, extrinsics) = crate::client::block_extrinsics(rpc, number)?;
+	let hashes = extrinsics.iter().map(|x| sp_io::hashing::blake2_256(x)).collect();
 	let key = crate::client::events_key();
 	let events = crate::client::storage(rpc, &key, Some(at))?.unwrap_or_default();
 	// `Timestamp::Now`, set by the block's inherent.

@@ -18,8 +18,8 @@ use pallet_inference_runtime_api::RequestState;
 use super::{error::ApiError, openai::CinderInfo};
 use crate::{
 	client::{
-		best_block, dispatch_failure, typed, wait_for_request, wait_included, ClientError, Payer,
-		RequestOf,
+		best_block, dispatch_failure, next_request_id, typed, wait_for_request, wait_included,
+		ClientError, Payer, RequestOf,
 	},
 	jsonrpc::HttpClient,
 };
@@ -178,14 +178,13 @@ impl Chain {
 			Wait::Answered => matches!(state, "answered" | "frozen" | "settled" | "refunded"),
 			Wait::Settled => matches!(state, "settled" | "refunded"),
 		};
-		let view = wait_for_request(&self.rpc, made.id, deadline, Duration::from_millis(250), done)
+		let info = wait_for_request(&self.rpc, made.id, deadline, Duration::from_millis(250), done)
 			.map_err(|e| {
 				ApiError::from(ClientError::Other(format!(
 					"{e}; it stays on chain: GET it again later as request {}",
 					made.id
 				)))
 			})?;
-		let info: RequestOf = typed("inference_request", view)?;
 		if matches!(info.view.state, RequestState::Refunded { .. }) {
 			return Err(ApiError::refunded(self.info(made, &info)));
 		}
@@ -206,7 +205,7 @@ impl Chain {
 
 	/// The id the next request gets.
 	pub fn next_request_id(&self) -> Result<u64, ApiError> {
-		Ok(typed("inference_nextRequestId", self.rpc.call("inference_nextRequestId", json!([]))?)?)
+		Ok(next_request_id(&self.rpc)?)
 	}
 
 	/// The validators of the active era, their workers and income.
