@@ -1,14 +1,17 @@
-//! A small blocking HTTP JSON-RPC client over `std`: how `cinder-node embed`
-//! and `load` talk to a node, and how the end-to-end tests do. One request
-//! per connection (`Connection: close`), so there is no state to get wrong.
+//! How every client here talks to a node: jsonrpsee's own HTTP and
+//! WebSocket clients, behind a blocking face for the command-line tools,
+//! the gateway's worker threads and the end-to-end tests. One small tokio
+//! runtime, shared by every client of the process, drives them.
 
-use std::{
-	io::{BufRead, BufReader, Read, Write},
-	net::TcpStream,
-	time::Duration,
+use std::{sync::OnceLock, time::Duration};
+
+use jsonrpsee::core::{
+	client::{ClientT, Error as RpcError, SubscriptionClientT},
+	params::ArrayParams,
 };
-
-use serde_json::{json, Value};
+use jsonrpsee_http_client::HttpClientBuilder;
+use jsonrpsee_ws_client::{WsClient, WsClientBuilder};
+use serde_json::Value;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,24 +42,75 @@ fn detail(data: &Option<Value>) -> String {
 	data.as_ref().map(|d| format!(", {d}")).unwrap_or_default()
 }
 
-/// A node's HTTP JSON-RPC endpoint.
+/// The runtime the clients run on: one worker thread (a client waits on
+/// the network, it does not compute), started on first use.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+	static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+	RUNTIME
+		.get_or_init(|| {
+			tokio::runtime::Builder::new_multi_thread()
+				.worker_threads(1)
+				.thread_name("jsonrpc-client")
+				.enable_all()
+				.build()
+				.map_err(|e| format!("cannot start the client's runtime: {e}"))
+		})
+		.as_ref()
+		.map_err(Clone::clone)
+}
+
+/// `params` (a JSON array, or `null` for none) as positional parameters.
+fn positional(params: Value) -> Result<ArrayParams, String> {
+	let mut out = ArrayParams::new();
+	match params {
+		Value::Null => {}
+		Value::Array(values) => {
+			for v in values {
+				out.insert(v).map_err(|e| e.to_string())?;
+			}
+		}
+		other => return Err(format!("parameters must be a JSON array, not {other}")),
+	}
+	Ok(out)
+}
+
+/// A jsonrpsee error as a [`CallError`].
+fn call_error(url: &str, method: &str, e: RpcError) -> CallError {
+	match e {
+		RpcError::Call(err) => CallError::Rpc {
+			method: method.into(),
+			code: i64::from(err.code()),
+			message: err.message().into(),
+			data: err.data().and_then(|d| serde_json::from_str(d.get()).ok()),
+		},
+		other => CallError::Transport { url: url.into(), reason: other.to_string() },
+	}
+}
+
+/// A node's HTTP JSON-RPC endpoint (jsonrpsee's HTTP client).
 #[derive(Clone, Debug)]
 pub struct HttpClient {
 	url: String,
-	host: String,
-	timeout: Duration,
+	inner: jsonrpsee_http_client::HttpClient,
 }
 
 impl HttpClient {
 	/// A client for `url` (`http://host:port`); calls wait at most `timeout`
 	/// for an answer.
 	pub fn new(url: &str, timeout: Duration) -> Result<Self, CallError> {
-		let rest = url.strip_prefix("http://").ok_or_else(|| CallError::Transport {
-			url: url.into(),
-			reason: "only http:// endpoints are supported".into(),
-		})?;
-		let host = rest.trim_end_matches('/').to_string();
-		Ok(Self { url: url.into(), host, timeout })
+		let transport = |reason: String| CallError::Transport { url: url.into(), reason };
+		if !url.starts_with("http://") {
+			return Err(transport("only http:// endpoints are supported".into()));
+		}
+		// Building the client spawns nothing, but hyper's connector wants
+		// the runtime's context.
+		let _context = runtime().map_err(transport)?.enter();
+		let inner = HttpClientBuilder::default()
+			.request_timeout(timeout)
+			.max_response_size(64 << 20)
+			.build(url)
+			.map_err(|e| transport(e.to_string()))?;
+		Ok(Self { url: url.into(), inner })
 	}
 
 	/// The endpoint this client calls.
@@ -64,57 +118,62 @@ impl HttpClient {
 		&self.url
 	}
 
-	/// Calls `method` with `params`; returns the `result` member.
+	/// Calls `method` with `params` (a JSON array); returns the `result`
+	/// member. Blocks: call it from a thread, never from async code.
 	pub fn call(&self, method: &str, params: Value) -> Result<Value, CallError> {
 		let transport = |reason: String| CallError::Transport { url: self.url.clone(), reason };
-		let body =
-			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-		let mut stream = TcpStream::connect(&self.host).map_err(|e| transport(e.to_string()))?;
-		stream.set_read_timeout(Some(self.timeout)).map_err(|e| transport(e.to_string()))?;
-		write!(
-			stream,
-			"POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-			 Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-			self.host,
-			body.len(),
-			body
-		)
-		.map_err(|e| transport(e.to_string()))?;
-		let mut reader = BufReader::new(stream);
-		let mut length = None;
-		loop {
-			let mut line = String::new();
-			reader.read_line(&mut line).map_err(|e| transport(e.to_string()))?;
-			let line = line.trim_end();
-			if line.is_empty() {
-				break;
-			}
-			if let Some((k, v)) = line.split_once(':') {
-				if k.eq_ignore_ascii_case("content-length") {
-					length = v.trim().parse::<usize>().ok();
-				}
-			}
-		}
-		let mut buf = Vec::new();
-		match length {
-			Some(n) => {
-				buf.resize(n, 0);
-				reader.read_exact(&mut buf).map_err(|e| transport(e.to_string()))?;
-			}
-			None => {
-				reader.read_to_end(&mut buf).map_err(|e| transport(e.to_string()))?;
-			}
-		}
-		let reply: Value =
-			serde_json::from_slice(&buf).map_err(|e| transport(format!("not JSON-RPC: {e}")))?;
-		match reply.get("error") {
-			Some(err) => Err(CallError::Rpc {
-				method: method.into(),
-				code: err.get("code").and_then(Value::as_i64).unwrap_or_default(),
-				message: err.get("message").and_then(Value::as_str).unwrap_or("?").into(),
-				data: err.get("data").cloned(),
-			}),
-			None => Ok(reply.get("result").cloned().unwrap_or(Value::Null)),
-		}
+		let params = positional(params).map_err(transport)?;
+		let runtime = runtime().map_err(transport)?;
+		runtime
+			.block_on(self.inner.request::<Value, _>(method, params))
+			.map_err(|e| call_error(&self.url, method, e))
+	}
+}
+
+/// A subscription over a WebSocket of its own (jsonrpsee's WebSocket
+/// client): the notifications' `result`s, in order.
+pub struct Subscription {
+	// Dropped first: its drop sends the unsubscription over the client.
+	inner: jsonrpsee::core::client::Subscription<Value>,
+	// Dropping the client closes the connection: it lives as long as the
+	// subscription.
+	_client: WsClient,
+}
+
+impl Subscription {
+	/// Subscribes with `method` at `url` (`ws://host:port`); `unsubscribe`
+	/// ends it when dropped.
+	pub fn open(
+		url: &str,
+		method: &str,
+		params: Value,
+		unsubscribe: &str,
+	) -> Result<Self, CallError> {
+		let transport = |reason: String| CallError::Transport { url: url.into(), reason };
+		let params = positional(params).map_err(transport)?;
+		let runtime = runtime().map_err(transport)?;
+		runtime.block_on(async {
+			let client = WsClientBuilder::default()
+				.request_timeout(Duration::from_secs(30))
+				.build(url)
+				.await
+				.map_err(|e| call_error(url, method, e))?;
+			let inner = client
+				.subscribe::<Value, _>(method, params, unsubscribe)
+				.await
+				.map_err(|e| call_error(url, method, e))?;
+			Ok(Self { inner, _client: client })
+		})
+	}
+
+	/// The next notification's `result` within `timeout`, or `None` (none
+	/// came, or the subscription ended).
+	pub fn next(&mut self, timeout: Duration) -> Option<Value> {
+		let runtime = runtime().ok()?;
+		runtime
+			.block_on(async { tokio::time::timeout(timeout, self.inner.next()).await })
+			.ok()
+			.flatten()
+			.and_then(Result::ok)
 	}
 }

@@ -10,7 +10,8 @@
 //! local testnet (`scripts/local-net.sh` starts all four). See the workspace README for the walkthrough.
 //!
 //! The crate is a library with a thin binary: [`run`] is the whole command
-//! line, [`jsonrpc`] is the HTTP JSON-RPC client `cinder-node embed` uses
+//! line, [`jsonrpc`] is jsonrpsee's HTTP and WebSocket clients behind the
+//! blocking face every client here uses (`cinder-node embed` first)
 //! and [`client`] the commands built on it, [`gateway`] the OpenAI-compatible
 //! HTTP API, [`load`] the load generator, [`stake`] the token holder's
 //! commands; the end-to-end tests share them.

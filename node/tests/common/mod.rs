@@ -1,5 +1,6 @@
 //! Test harness for end-to-end node tests: starts `cinder-node` processes on
-//! free loopback ports, talks JSON-RPC to them over HTTP, and signs
+//! free loopback ports, talks JSON-RPC to them over HTTP and subscribes over
+//! WebSocket with the node crate's clients (jsonrpsee's), and signs
 //! extrinsics the way a wallet would.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -187,37 +188,21 @@ impl Node {
 		}
 	}
 
-	/// Opens a WebSocket to the node and subscribes with `method`.
+	/// Subscribes with `method` over a WebSocket of its own (jsonrpsee's
+	/// client); `inference_subscribeRequest`'s subscriptions end with
+	/// `inference_unsubscribeRequest`.
 	pub fn subscribe(&self, method: &str, params: Value) -> Subscription {
-		let (sub, reply) = self.try_subscribe(method, params);
-		assert!(reply.get("result").is_some(), "subscription refused: {reply}");
-		sub
+		self.try_subscribe(method, params)
+			.unwrap_or_else(|e| panic!("subscription refused on {}: {e}", self.name))
 	}
 
-	/// Subscribes with `method` over a new WebSocket: the connection and
-	/// the node's reply (the subscription id, or an error).
-	pub fn try_subscribe(&self, method: &str, params: Value) -> (Subscription, Value) {
-		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).unwrap();
-		stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-		write!(
-			stream,
-			"GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-			 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-			self.rpc_port
-		)
-		.unwrap();
-		let mut head = Vec::new();
-		let mut byte = [0u8; 1];
-		while !head.ends_with(b"\r\n\r\n") {
-			stream.read_exact(&mut byte).unwrap();
-			head.push(byte[0]);
-		}
-		assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"), "WebSocket upgrade");
-		let mut sub = Subscription { stream };
-		let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-		sub.send(&request.to_string());
-		let reply = sub.next(Duration::from_secs(30)).expect("subscription reply");
-		(sub, reply)
+	/// Subscribes with `method`, or the node's refusal.
+	pub fn try_subscribe(&self, method: &str, params: Value) -> Result<Subscription, CallError> {
+		let url = format!("ws://127.0.0.1:{}", self.rpc_port);
+		let unsubscribe = method.replace("subscribe", "unsubscribe");
+		Ok(Subscription {
+			inner: cinder_node::jsonrpc::Subscription::open(&url, method, params, &unsubscribe)?,
+		})
 	}
 
 	/// A JSON-RPC call that must succeed.
@@ -468,81 +453,14 @@ pub fn test_dir(name: &str) -> tempfile::TempDir {
 	dir
 }
 
-/// A WebSocket JSON-RPC subscription (a minimal RFC 6455 client).
+/// A subscription's notifications.
 pub struct Subscription {
-	stream: TcpStream,
+	inner: cinder_node::jsonrpc::Subscription,
 }
 
 impl Subscription {
-	fn send(&mut self, text: &str) {
-		let payload = text.as_bytes();
-		let mut frame = vec![0x81u8];
-		match payload.len() {
-			n if n < 126 => frame.push(0x80 | n as u8),
-			n if n < 65536 => {
-				frame.push(0x80 | 126);
-				frame.extend_from_slice(&(n as u16).to_be_bytes());
-			}
-			n => {
-				frame.push(0x80 | 127);
-				frame.extend_from_slice(&(n as u64).to_be_bytes());
-			}
-		}
-		let mask = [0x12u8, 0x34, 0x56, 0x78];
-		frame.extend_from_slice(&mask);
-		frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-		self.stream.write_all(&frame).unwrap();
-	}
-
-	/// The next JSON message within `timeout`, or `None`.
-	pub fn next(&mut self, timeout: Duration) -> Option<Value> {
-		let deadline = Instant::now() + timeout;
-		loop {
-			let mut head = [0u8; 2];
-			match self.stream.read_exact(&mut head) {
-				Ok(()) => {}
-				Err(e)
-					if e.kind() == std::io::ErrorKind::WouldBlock
-						|| e.kind() == std::io::ErrorKind::TimedOut =>
-				{
-					if Instant::now() > deadline {
-						return None;
-					}
-					continue;
-				}
-				Err(_) => return None,
-			}
-			let opcode = head[0] & 0x0f;
-			let mut len = u64::from(head[1] & 0x7f);
-			if len == 126 {
-				let mut b = [0u8; 2];
-				self.stream.read_exact(&mut b).unwrap();
-				len = u64::from(u16::from_be_bytes(b));
-			} else if len == 127 {
-				let mut b = [0u8; 8];
-				self.stream.read_exact(&mut b).unwrap();
-				len = u64::from_be_bytes(b);
-			}
-			let mut payload = vec![0u8; len as usize];
-			self.stream.read_exact(&mut payload).unwrap();
-			match opcode {
-				1 => return serde_json::from_slice(&payload).ok(),
-				8 => return None,
-				_ => continue,
-			}
-		}
-	}
-
 	/// The next notification's `result`, within `timeout`.
 	pub fn notification(&mut self, timeout: Duration) -> Option<Value> {
-		let deadline = Instant::now() + timeout;
-		while Instant::now() < deadline {
-			if let Some(msg) = self.next(deadline.saturating_duration_since(Instant::now())) {
-				if let Some(result) = msg.get("params").and_then(|p| p.get("result")) {
-					return Some(result.clone());
-				}
-			}
-		}
-		None
+		self.inner.next(timeout)
 	}
 }
