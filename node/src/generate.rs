@@ -42,6 +42,11 @@ pub struct GenerateCmd {
 	#[arg(long = "top-p")]
 	pub top_p: Option<f32>,
 
+	/// Seed the draws: the same seed, prompt and sampling give the same
+	/// reply (without it, the chain draws a seed when the request is made).
+	#[arg(long)]
+	pub seed: Option<u64>,
+
 	/// The node's HTTP JSON-RPC endpoint.
 	#[arg(long, default_value = "http://127.0.0.1:9944")]
 	pub url: String,
@@ -122,6 +127,7 @@ impl GenerateCmd {
 			prompt: ids,
 			max_new_tokens: self.max_tokens,
 			sampling: self.sampling(),
+			seed: self.seed,
 			max_fee,
 		});
 		let (_, hash) = payer.submit(call)?;

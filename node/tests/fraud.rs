@@ -356,6 +356,7 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 				prompt: prompt.clone(),
 				max_new_tokens: MAX_NEW,
 				sampling: Sampling::Greedy,
+				seed: None,
 				max_fee,
 			});
 			alice.submit(Ferdie, call);

@@ -10,7 +10,7 @@
 //!   the fee paid;
 //! - a chat completion gives SmolLM2's greedy reply, and streamed it gives
 //!   the same text in OpenAI's chunks, the first as soon as the request is
-//!   on chain;
+//!   on chain; a `seed` makes sampled replies repeat;
 //! - refusals in OpenAI's error shape with the chain's reason and nothing
 //!   held: unknown model, wrong kind, too long, unaffordable;
 //! - a request nobody answers (the worker turned `--fault silent`, and the
@@ -305,6 +305,19 @@ fn openai_clients_are_served_through_the_chain() {
 		.collect();
 	assert_eq!(finishes, [&json!("stop")]);
 	assert_eq!(streamed.events.last().unwrap()["usage"]["completion_tokens"], json!(8));
+
+	// A seed fixes the draws: two requests with the same seed, sampled at
+	// temperature 1.5, reply alike; the chain's own seeds would differ.
+	let haiku = |seed: u64| {
+		let extra = json!({"temperature": 1.5, "top_p": 1.0, "seed": seed, "max_tokens": 16});
+		("/v1/chat/completions", Some("sk-bob"), Some(chat("Write a haiku about the sea.", extra)))
+	};
+	let seeded = http.all(vec![haiku(42), haiku(42)]);
+	let content =
+		|a: &Answer| a.body["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+	assert!(seeded.iter().all(|a| a.status == 200), "{}", seeded[0].body);
+	assert_ne!(seeded[0].body["cinder"]["request"], seeded[1].body["cinder"]["request"]);
+	assert_eq!(content(&seeded[0]), content(&seeded[1]));
 
 	// Refusals: OpenAI's shape, the chain's reason, nothing held.
 	let held_before = node.held_balance(Bob, node.block_hash(node.best_number()).unwrap());

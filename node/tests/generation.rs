@@ -26,6 +26,7 @@ fn generate_call(prompt: Vec<u32>, max_new_tokens: u32, max_fee: u128) -> Runtim
 		prompt,
 		max_new_tokens,
 		sampling: Sampling::Greedy,
+		seed: None,
 		max_fee,
 	})
 }
@@ -130,6 +131,7 @@ fn a_chat_request_settles_with_its_reply_and_pays_per_token() {
 	let task = serde_json::to_value(Task::Generate(Generation {
 		max_new_tokens: MAX_NEW,
 		sampling: Sampling::Greedy,
+		seed: None,
 	}))
 	.unwrap();
 	assert_eq!(view["task"], task);

@@ -242,6 +242,8 @@ impl Gateway {
 			prompt: ids.clone(),
 			max_new_tokens: max_new,
 			sampling,
+			// OpenAI's seed is any integer: its 64 bits, as the chain's.
+			seed: request.seed.map(|s| s as u64),
 			max_fee,
 		});
 		Ok(Prepared { model, prompt_tokens: ids.len(), max_new, call })

@@ -1,9 +1,7 @@
 //! OpenAI's request and response shapes, as the gateway reads and writes
 //! them (the fields an OpenAI client sends and reads; unknown request
 //! fields are ignored, as OpenAI's own API does), plus the `cinder` field
-//! every answer carries. A chat request's `seed` is one of the ignored: the
-//! chain draws a request's sampling seed from its own randomness when the
-//! request is made.
+//! every answer carries.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,6 +69,10 @@ pub struct ChatRequest {
 	pub temperature: Option<f32>,
 	#[serde(default)]
 	pub top_p: Option<f32>,
+	/// The draws' seed: the same seed, messages and sampling give the same
+	/// reply. Without one, the chain draws it when the request is made.
+	#[serde(default)]
+	pub seed: Option<i64>,
 	#[serde(default)]
 	pub stream: Option<bool>,
 	#[serde(default)]

@@ -430,7 +430,11 @@ mod tests {
 		use pallet_inference_runtime_api::{Generation, Sampling, Task};
 		let model = loaded.get(1).unwrap();
 		let Served::Chat(m) = &*model else { unreachable!() };
-		let task = Task::Generate(Generation { max_new_tokens: 4, sampling: Sampling::Greedy });
+		let task = Task::Generate(Generation {
+			max_new_tokens: 4,
+			sampling: Sampling::Greedy,
+			seed: None,
+		});
 		let work =
 			Work { request: 9, input: m.tokenize("hello").unwrap(), task, seed: H256::zero() };
 		let honest = Run::execute(model.clone(), &work, 1, None).unwrap();

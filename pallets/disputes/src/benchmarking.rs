@@ -315,7 +315,8 @@ fn proof_at_gate_up<T: Config>() -> (RequestId, Call<T>) {
 	let shape = SMOLLM2;
 	let arch = Architecture::Llama(Generator { shape, eos: 2 });
 	let prompt: Vec<u32> = (0..ROW_BLOCK).map(|i| 1_000u32.saturating_add(i)).collect();
-	let task = Task::Generate(Generation { max_new_tokens: 1, sampling: Sampling::Greedy });
+	let task =
+		Task::Generate(Generation { max_new_tokens: 1, sampling: Sampling::Greedy, seed: None });
 	let plan = arch.plan(ROW_BLOCK, &task, 1).unwrap_or_else(|e| panic!("benchmark plan: {e:?}"));
 	let index = (0..plan.len())
 		.find(|&i| plan.step(i).is_ok_and(|s| matches!(s.op, Op::GateUp)))

@@ -86,9 +86,12 @@ where
 			Some(Call::request { model, input, max_fee }) => {
 				Some((*model, input, Task::Embed, *max_fee))
 			}
-			Some(Call::generate { model, prompt, max_new_tokens, sampling, max_fee }) => {
-				let generation =
-					Generation { max_new_tokens: *max_new_tokens, sampling: *sampling };
+			Some(Call::generate { model, prompt, max_new_tokens, sampling, seed, max_fee }) => {
+				let generation = Generation {
+					max_new_tokens: *max_new_tokens,
+					sampling: *sampling,
+					seed: *seed,
+				};
 				Some((*model, prompt, Task::Generate(generation), *max_fee))
 			}
 			_ => None,

@@ -208,7 +208,7 @@ impl<T: Config> Pallet<T> {
 			model,
 			input,
 			task,
-			seed: Self::sampling_seed(id),
+			seed: Self::sampling_seed(id, &task),
 			max_fee,
 			price,
 			per_generated: terms.token_prices.generated,
@@ -222,11 +222,16 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
-	/// The seed of request `id`'s sampler: `blake2_256("cinder/seed" ‖
-	/// randomness ‖ id)`, with randomness of the block it is made in that
-	/// no worker (nor block author alone) chooses.
-	pub(crate) fn sampling_seed(id: RequestId) -> H256 {
+	/// The seed of request `id`'s sampler: the caller's, as
+	/// `blake2_256("cinder/caller-seed" ‖ seed)`, if its generation names
+	/// one; else `blake2_256("cinder/seed" ‖ randomness ‖ id)`, with
+	/// randomness of the block it is made in that no worker (nor block
+	/// author alone) chooses.
+	pub(crate) fn sampling_seed(id: RequestId, task: &Task) -> H256 {
 		use frame_support::traits::Randomness;
+		if let Task::Generate(pallet_models::Generation { seed: Some(seed), .. }) = task {
+			return H256(sp_io::hashing::blake2_256(&(b"cinder/caller-seed", seed).encode()));
+		}
 		let (random, _) = T::Randomness::random(&(b"cinder/seed", id).encode());
 		H256(sp_io::hashing::blake2_256(&(b"cinder/seed", random, id).encode()))
 	}

@@ -527,7 +527,8 @@ pub mod pallet {
 		}
 
 		/// Asks generation model `model` to continue `prompt` (token ids)
-		/// by at most `max_new_tokens` tokens drawn by `sampling`, holding
+		/// by at most `max_new_tokens` tokens drawn by `sampling` (from
+		/// `seed`'s stream if given, else from one the chain draws), holding
 		/// `max_fee`. The caller pays for the prompt and the tokens
 		/// generated; the rest is released at settlement.
 		///
@@ -542,6 +543,7 @@ pub mod pallet {
 			prompt: Vec<u32>,
 			max_new_tokens: u32,
 			sampling: Sampling,
+			seed: Option<u64>,
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
@@ -551,7 +553,7 @@ pub mod pallet {
 				T::WeightInfo::request(tokens, workers).saturating_add(T::DbWeight::get().reads(1)),
 			)
 			.into();
-			let task = Task::Generate(Generation { max_new_tokens, sampling });
+			let task = Task::Generate(Generation { max_new_tokens, sampling, seed });
 			match Self::do_request(who, model, prompt, task, max_fee) {
 				Ok(_) => Ok(used),
 				Err(error) => Err(sp_runtime::DispatchErrorWithPostInfo { post_info: used, error }),

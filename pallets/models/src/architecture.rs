@@ -110,6 +110,10 @@ pub struct Generation {
 	pub max_new_tokens: u32,
 	/// How each token is drawn.
 	pub sampling: Sampling,
+	/// The caller's seed for the draws, if it gave one: the same seed,
+	/// prompt and sampling give the same reply. Without one the chain
+	/// draws the seed from its randomness when the request is made.
+	pub seed: Option<u64>,
 }
 
 /// What a request asks its model for, besides running on its input.

@@ -288,6 +288,7 @@ fn generate(max_new_tokens: u32) -> Task {
 	Task::Generate(Generation {
 		max_new_tokens,
 		sampling: cinder_kernel::sampler::Sampling::Greedy,
+		seed: None,
 	})
 }
 

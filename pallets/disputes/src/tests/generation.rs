@@ -25,7 +25,7 @@ const MAX_NEW: u32 = 5;
 
 fn task() -> Task {
 	let sampling = Sampling::TopP { temperature: 4.0f32.to_bits(), top_p: 0.99f32.to_bits() };
-	Task::Generate(Generation { max_new_tokens: MAX_NEW, sampling })
+	Task::Generate(Generation { max_new_tokens: MAX_NEW, sampling, seed: None })
 }
 
 fn shape() -> LlamaShape {
@@ -56,6 +56,7 @@ fn requested(weights: &[Weight]) {
 		PROMPT.to_vec(),
 		g.max_new_tokens,
 		g.sampling,
+		g.seed,
 		1_000,
 	));
 }

@@ -337,9 +337,11 @@ where
 		// Sampling does not change the price: greedy stands for any.
 		let task = match max_new_tokens {
 			None => Task::Embed,
-			Some(max_new_tokens) => {
-				Task::Generate(Generation { max_new_tokens, sampling: Sampling::Greedy })
-			}
+			Some(max_new_tokens) => Task::Generate(Generation {
+				max_new_tokens,
+				sampling: Sampling::Greedy,
+				seed: None,
+			}),
 		};
 		let quote =
 			|tokens| api.quote(at, model, tokens, task).map_err(api_error)?.map_err(refused);

@@ -10,7 +10,7 @@ use pallet_models::{Generation, ModelProvider, Sampling};
 const PROMPT: [u32; 5] = [10, 11, 12, 13, 14];
 
 fn task(max_new_tokens: u32) -> Task {
-	Task::Generate(Generation { max_new_tokens, sampling: Sampling::Greedy })
+	Task::Generate(Generation { max_new_tokens, sampling: Sampling::Greedy, seed: None })
 }
 
 /// The most a generation of `PROMPT` allowed `max_new` tokens pays.
@@ -25,6 +25,7 @@ fn generate(who: u64, prompt: Vec<u32>, max_new: u32, max_fee: u64) -> DispatchR
 		prompt,
 		max_new,
 		Sampling::Greedy,
+		None,
 		max_fee,
 	)
 	.map(|_| ())
@@ -71,7 +72,42 @@ fn a_generation_holds_its_fee_for_max_new_tokens() {
 		// Each request draws from its own seed, fixed when it is made.
 		let second = Requests::<Test>::get(1).unwrap();
 		assert_ne!(second.seed, req.seed);
-		assert_eq!(second.seed, Inference::sampling_seed(1));
+		assert_eq!(second.seed, Inference::sampling_seed(1, &task(8)));
+	});
+}
+
+#[test]
+fn a_callers_seed_fixes_the_draws_and_no_seed_takes_the_chains() {
+	ExtBuilder::default().build_and_execute(|| {
+		let seeded = |seed| {
+			Inference::generate(
+				RuntimeOrigin::signed(BOB),
+				GENERATOR,
+				PROMPT.to_vec(),
+				8,
+				Sampling::Greedy,
+				seed,
+				max_price(8),
+			)
+			.map(|_| ())
+			.map_err(|e| e.error)
+		};
+		assert_ok!(seeded(Some(7)));
+		assert_ok!(seeded(Some(7)));
+		assert_ok!(seeded(Some(8)));
+		assert_ok!(seeded(None));
+		let seed = |id| Requests::<Test>::get(id).unwrap().seed;
+		// The same seed, the same stream, whatever the request's id.
+		assert_eq!(seed(0), seed(1));
+		assert_ne!(seed(0), seed(2));
+		// Without one, the chain's: its randomness and the request's id.
+		assert_eq!(seed(3), Inference::sampling_seed(3, &task(8)));
+		assert_ne!(seed(3), seed(0));
+		// The task records the caller's seed for every worker to see.
+		let Task::Generate(g) = Requests::<Test>::get(1).unwrap().task else {
+			panic!("a generation")
+		};
+		assert_eq!(g.seed, Some(7));
 	});
 }
 
@@ -91,8 +127,16 @@ fn a_generation_outside_its_bounds_is_refused_and_holds_nothing() {
 		assert_noop!(generate(POOR, PROMPT.to_vec(), 8, 1_000), err(Refusal::InsufficientBalance));
 		// Each model does its own kind of task.
 		assert_noop!(
-			Inference::generate(RuntimeOrigin::signed(ALICE), 0, vec![1], 4, Sampling::Greedy, 999)
-				.map_err(|e| e.error),
+			Inference::generate(
+				RuntimeOrigin::signed(ALICE),
+				0,
+				vec![1],
+				4,
+				Sampling::Greedy,
+				None,
+				999
+			)
+			.map_err(|e| e.error),
 			err(Refusal::WrongTask)
 		);
 		assert_noop!(

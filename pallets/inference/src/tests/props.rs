@@ -54,7 +54,7 @@ fn apply(op: &Op) {
 			let prompt = (0..*len as u32).map(|t| t % 70).collect();
 			let origin = RuntimeOrigin::signed(*caller);
 			let greedy = pallet_models::Sampling::Greedy;
-			let _ = Inference::generate(origin, GENERATOR, prompt, *max_new, greedy, *fee);
+			let _ = Inference::generate(origin, GENERATOR, prompt, *max_new, greedy, None, *fee);
 		}
 		Op::Answer { pick } => {
 			let open: Vec<(RequestId, u64, RequestOf<Test>)> = Requests::<Test>::iter()
