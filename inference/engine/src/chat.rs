@@ -15,8 +15,7 @@ use tokenizers::Tokenizer;
 use crate::{
 	bpe,
 	decoder::{Generation, PackedLlama},
-	gguf::Gguf,
-	llama::{hash_file, llama_shape},
+	llama::{hash_file, open_chat, OpenedChat},
 	Result,
 };
 
@@ -39,13 +38,7 @@ impl ChatModel {
 	/// Loads the GGUF file at `path`: metadata, tokenizer and every weight
 	/// tile in one pass over the file, then packs the tiles.
 	pub fn load(path: &Path) -> Result<Self> {
-		let mut gguf = Gguf::open(path)?;
-		let shape = llama_shape(&gguf)?;
-		let tokenizer = bpe::from_gguf(&gguf)?;
-		let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
-		if eos >= shape.vocab || tokenizer.get_vocab_size(true) != shape.vocab as usize {
-			return Err(gguf.bad("the tokenizer does not match the vocabulary size"));
-		}
+		let OpenedChat { mut gguf, shape, tokenizer, eos } = open_chat(path)?;
 		let tiles = crate::llama_tiles::weight_tiles(&mut gguf, &shape)?;
 		let weights = PackedLlama::pack(shape, tiles)?;
 		let file_hash = hash_file(path)?;

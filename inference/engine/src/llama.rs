@@ -99,13 +99,7 @@ pub struct Llama {
 impl Llama {
 	/// Loads `path`: shape, tokenizer, hash and candle's reference model.
 	pub fn load(path: &Path) -> Result<Self> {
-		let gguf = Gguf::open(path)?;
-		let shape = llama_shape(&gguf)?;
-		let tokenizer = bpe::from_gguf(&gguf)?;
-		let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
-		if eos >= shape.vocab || tokenizer.get_vocab_size(true) != shape.vocab as usize {
-			return Err(gguf.bad("the tokenizer does not match the vocabulary size"));
-		}
+		let OpenedChat { gguf, shape, tokenizer, eos } = open_chat(path)?;
 		let (content, mut file) = gguf.into_parts();
 		let reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
 		let file_hash = hash_file(path)?;
@@ -212,6 +206,27 @@ impl Llama {
 		}
 		Ok(())
 	}
+}
+
+/// A chat model's GGUF opened: its kernel shape, its tokenizer (from the
+/// file's metadata) and its end-of-reply token, checked against the
+/// vocabulary. What the canonical and the reference loaders share.
+pub(crate) struct OpenedChat {
+	pub(crate) gguf: Gguf,
+	pub(crate) shape: LlamaShape,
+	pub(crate) tokenizer: Tokenizer,
+	pub(crate) eos: u32,
+}
+
+pub(crate) fn open_chat(path: &Path) -> Result<OpenedChat> {
+	let gguf = Gguf::open(path)?;
+	let shape = llama_shape(&gguf)?;
+	let tokenizer = bpe::from_gguf(&gguf)?;
+	let eos = gguf.u32("tokenizer.ggml.eos_token_id")?;
+	if eos >= shape.vocab || tokenizer.get_vocab_size(true) != shape.vocab as usize {
+		return Err(gguf.bad("the tokenizer does not match the vocabulary size"));
+	}
+	Ok(OpenedChat { gguf, shape, tokenizer, eos })
 }
 
 /// The ChatML prompt SmolLM2-Instruct was trained on, for one user turn
