@@ -137,10 +137,16 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cinder"),
 	impl_name: alloc::borrow::Cow::Borrowed("cinder-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	// 101: generation requests (pallet-models' llama architecture and token
+	// prices, `inference.generate`, the request record's task and seed, the
+	// inference API's task-aware quotes). Only chains started from genesis
+	// run it: there are no migrations from 100.
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	// 2: `models.register`/`set_price` take token prices and
+	// `inference.generate` is new, so signed payloads of 1 do not decode.
+	transaction_version: 2,
 	system_version: 1,
 };
 
