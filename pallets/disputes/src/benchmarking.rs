@@ -450,6 +450,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn authorize_prove_step_generation() {
+		let (_, call) = proof_at_gate_up::<T>();
+		#[block]
+		{
+			authorized::<T>(&call);
+		}
+	}
+
+	#[benchmark]
 	fn on_initialize_idle() {
 		let now = frame_system::Pallet::<T>::block_number();
 		#[block]
