@@ -5,17 +5,10 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-need_apt=()
-dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" || need_apt+=(chromium)
+. "$(dirname "$0")/debian.sh"
+debian_packages chromium
 # Any Node.js with npm will do (Debian's, or one installed before).
-command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
-if [ "${#need_apt[@]}" -gt 0 ]; then
-	echo "setup: installing Debian packages: ${need_apt[*]}"
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+command -v node >/dev/null && command -v npm >/dev/null || debian_packages nodejs npm
 
 version=25.16.0
 dir="$HOME/.cache/cinder/browser"

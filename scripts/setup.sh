@@ -5,17 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-need_apt=()
-for pkg in clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip python3-venv; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
-done
-if [ "${#need_apt[@]}" -gt 0 ]; then
-	echo "setup: installing Debian packages: ${need_apt[*]}"
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+. "$(dirname "$0")/debian.sh"
+debian_packages clang libclang-dev protobuf-compiler pkg-config libssl-dev python3-pip python3-venv
 
 if ! command -v rustup >/dev/null; then
 	echo "setup: rustup not found; install Rust stable first" >&2

@@ -71,6 +71,54 @@ fn twox64_concat(data: &[u8]) -> Vec<u8> {
 	[&twox_64(data)[..], data].concat()
 }
 
+/// Ferdie sends batches (`send` makes one, of `inputs.len()` requests,
+/// after `watch` has seen each id) until at least one request is assigned
+/// to Charlie (assignment is stake-weighted at random): every request's
+/// input by id, and the ids Charlie was assigned.
+fn until_charlie_is_assigned(
+	alice: &Node,
+	inputs: &[Vec<u32>],
+	batches: usize,
+	mut watch: impl FnMut(u64),
+	send: impl Fn(&Node, &[Vec<u32>]),
+) -> (BTreeMap<u64, Vec<u32>>, Vec<u64>) {
+	let charlie_id = Charlie.to_account_id().to_string();
+	let mut requests = BTreeMap::new();
+	let mut lied_to = Vec::new();
+	for _batch in 0..batches {
+		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
+		let ids: Vec<u64> = (first..first + inputs.len() as u64).collect();
+		ids.iter().for_each(|id| watch(*id));
+		send(alice, inputs);
+		// Charlie is assigned at request time; it answers at once.
+		alice.wait_until("the batch is assigned", 2 * MINUTE, |n| {
+			ids.iter().all(|id| n.try_rpc("inference_request", json!([id])).is_ok())
+		});
+		for (id, input) in ids.iter().zip(inputs) {
+			requests.insert(*id, input.clone());
+			let view = alice.rpc("inference_request", json!([id]));
+			if worker_of(&view).as_deref() == Some(&charlie_id) {
+				lied_to.push(*id);
+			}
+		}
+		if !lied_to.is_empty() {
+			break;
+		}
+	}
+	assert!(!lied_to.is_empty(), "no request was assigned to Charlie in {batches} batches");
+	(requests, lied_to)
+}
+
+/// Waits until every one of `requests` has settled.
+fn wait_settled(alice: &Node, requests: &BTreeMap<u64, Vec<u32>>, timeout: Duration) {
+	for id in requests.keys() {
+		alice.wait_until(&format!("request {id} settled"), timeout, |n| {
+			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
+			state(&view) == "settled"
+		});
+	}
+}
+
 #[test]
 fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let Some(minilm_dir) = cinder_engine::installed_minilm() else { return };
@@ -89,44 +137,15 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	let honest = [Alice, Bob, Dave].map(|k| k.to_account_id().to_string());
 
 	// Ferdie sends batches of requests until at least one is assigned to
-	// Charlie (assignment is stake-weighted at random).
-	let mut requests: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
-	let mut lied_to: Vec<u64> = Vec::new();
+	// Charlie; each request is watched from before it exists.
 	let mut watched = BTreeMap::new();
-	for _batch in 0..5 {
-		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
-		// Watch each request from before it exists.
-		for id in first..first + tokens.len() as u64 {
-			watched.insert(id, bob.subscribe("inference_subscribeRequest", json!([id])));
-		}
-		send(alice, &tokens);
-		let ids: Vec<u64> = (first..first + tokens.len() as u64).collect();
-		for (id, input) in ids.iter().zip(&tokens) {
-			requests.insert(*id, input.clone());
-		}
-		// Charlie is assigned at request time; it answers at once.
-		alice.wait_until("the batch is assigned", 2 * MINUTE, |n| {
-			ids.iter().all(|id| n.try_rpc("inference_request", json!([id])).is_ok())
-		});
-		for id in &ids {
-			let view = alice.rpc("inference_request", json!([id]));
-			if worker_of(&view).as_deref() == Some(&charlie_id) {
-				lied_to.push(*id);
-			}
-		}
-		if !lied_to.is_empty() {
-			break;
-		}
-	}
-	assert!(!lied_to.is_empty(), "no request was assigned to Charlie in five batches");
+	let watch = |id| {
+		watched.insert(id, bob.subscribe("inference_subscribeRequest", json!([id])));
+	};
+	let (requests, lied_to) = until_charlie_is_assigned(alice, &tokens, 5, watch, send);
 
 	// Every request settles, Charlie's after a dispute and a rerun.
-	for id in requests.keys() {
-		alice.wait_until(&format!("request {id} settled"), 6 * MINUTE, |n| {
-			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
-			state(&view) == "settled"
-		});
-	}
+	wait_settled(alice, &requests, 6 * MINUTE);
 	// What each request's subscription told the dapp, in order: its state,
 	// the worker holding it and the stage of its dispute.
 	let mut told: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
@@ -343,11 +362,8 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 	let honest = [Alice, Bob, Dave].map(|k| k.to_account_id().to_string());
 
 	// Ferdie asks until a reply is assigned to Charlie.
-	let mut requests: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
-	let mut lied_to: Vec<u64> = Vec::new();
-	for _batch in 0..6 {
-		let first = alice.rpc("inference_nextRequestId", json!([])).as_u64().unwrap();
-		for prompt in &prompts {
+	let ask = |alice: &Node, prompts: &[Vec<u32>]| {
+		for prompt in prompts {
 			let max_fee = smollm2::PRICE
 				+ smollm2::TOKEN_PRICES.prompt * prompt.len() as u128
 				+ smollm2::TOKEN_PRICES.generated * u128::from(MAX_NEW);
@@ -361,29 +377,9 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 			});
 			alice.submit(Ferdie, call);
 		}
-		let ids: Vec<u64> = (first..first + prompts.len() as u64).collect();
-		alice.wait_until("the batch is assigned", 2 * MINUTE, |n| {
-			ids.iter().all(|id| n.try_rpc("inference_request", json!([id])).is_ok())
-		});
-		for (id, prompt) in ids.iter().zip(&prompts) {
-			requests.insert(*id, prompt.clone());
-			let view = alice.rpc("inference_request", json!([id]));
-			if worker_of(&view).as_deref() == Some(&charlie_id) {
-				lied_to.push(*id);
-			}
-		}
-		if !lied_to.is_empty() {
-			break;
-		}
-	}
-	assert!(!lied_to.is_empty(), "no chat request was assigned to Charlie in six batches");
-
-	for id in requests.keys() {
-		alice.wait_until(&format!("request {id} settled"), 8 * MINUTE, |n| {
-			let view = n.try_rpc("inference_request", json!([id])).unwrap_or(Value::Null);
-			state(&view) == "settled"
-		});
-	}
+	};
+	let (requests, lied_to) = until_charlie_is_assigned(alice, &prompts, 6, |_| {}, ask);
+	wait_settled(alice, &requests, 8 * MINUTE);
 	let mut disputed = 0;
 	for (id, prompt) in &requests {
 		let view = alice.rpc("inference_request", json!([id]));
