@@ -386,9 +386,18 @@ pub mod pallet {
 		/// decides the dispute.
 		#[pallet::call_index(2)]
 		#[pallet::authorize(Pallet::<T>::authorize_prove_step)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_prove_step())]
+		///
+		/// Weighed at the heaviest step a registered model can have: an
+		/// encoder's linear or attention step, or a decoder's gate and up
+		/// projections over a full prompt block (SmolLM2's, about 13 ms).
+		#[pallet::weight_of_authorize(
+			T::WeightInfo::authorize_prove_step()
+				.max(T::WeightInfo::authorize_prove_step_generation())
+		)]
 		#[pallet::weight(
-			T::WeightInfo::prove_step_linear().max(T::WeightInfo::prove_step_attention())
+			T::WeightInfo::prove_step_linear()
+				.max(T::WeightInfo::prove_step_attention())
+				.max(T::WeightInfo::prove_step_generation())
 		)]
 		pub fn prove_step(
 			origin: OriginFor<T>,

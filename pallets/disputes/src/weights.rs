@@ -1,5 +1,5 @@
 //! Weights of `pallet_disputes`, measured by `scripts/bench-weights.sh` with the
-//! FRAME benchmark CLI 64.0.0 on 2026-11-22: 50 steps,
+//! FRAME benchmark CLI 64.0.0 on 2026-11-24: 50 steps,
 //! 20 repeats, Compiled wasm execution, on
 //! `AMD EPYC`. Generated: rerun the script instead of editing.
 
@@ -19,7 +19,9 @@ pub trait WeightInfo {
 	fn authorize_reveal(n: u32) -> Weight;
 	fn prove_step_linear() -> Weight;
 	fn prove_step_attention() -> Weight;
+	fn prove_step_generation() -> Weight;
 	fn authorize_prove_step() -> Weight;
+	fn authorize_prove_step_generation() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn skip_deadline() -> Weight;
 	fn time_out() -> Weight;
@@ -33,78 +35,92 @@ pub type SubstrateWeight<T> = WeightsWith<<T as frame_system::Config>::DbWeight>
 
 impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	fn challenge() -> Weight {
-		// Proof size: measured 1111, estimated 7579 bytes.
-		// Fastest run: 118_052 ns.
-		Weight::from_parts(121_679_000, 7579)
+		// Proof size: measured 1160, estimated 7579 bytes.
+		// Fastest run: 164_959 ns.
+		Weight::from_parts(169_458_000, 7579)
 			.saturating_add(D::get().reads(8))
 			.saturating_add(D::get().writes(6))
 	}
 	fn authorize_challenge() -> Weight {
-		// Proof size: measured 1016, estimated 7579 bytes.
-		// Fastest run: 91_231 ns.
-		Weight::from_parts(93_456_000, 7579)
+		// Proof size: measured 1065, estimated 7579 bytes.
+		// Fastest run: 154_360 ns.
+		Weight::from_parts(158_267_000, 7579)
 			.saturating_add(D::get().reads(6))
 			.saturating_add(D::get().writes(0))
 	}
 	/// `n` in `[2, 8192]`.
 	fn reveal(n: u32) -> Weight {
-		// Proof size: measured 1459, estimated 265627 bytes.
-		// Fastest run: 72_265 ns.
-		Weight::from_parts(86_545_455, 265627)
-			.saturating_add(Weight::from_parts(1_144_539, 0).saturating_mul(n.into()))
+		// Proof size: measured 1574, estimated 265627 bytes.
+		// Fastest run: 97_753 ns.
+		Weight::from_parts(76_853_997, 265627)
+			.saturating_add(Weight::from_parts(782_277, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(3))
 	}
 	/// `n` in `[2, 8192]`.
 	fn authorize_reveal(n: u32) -> Weight {
-		// Proof size: measured 1502, estimated 7579 bytes.
-		// Fastest run: 101_551 ns.
-		Weight::from_parts(117_015_123, 7579)
-			.saturating_add(Weight::from_parts(1_346_727, 0).saturating_mul(n.into()))
+		// Proof size: measured 1617, estimated 7579 bytes.
+		// Fastest run: 167_434 ns.
+		Weight::from_parts(222_401_385, 7579)
+			.saturating_add(Weight::from_parts(1_012_539, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(0))
 	}
 	fn prove_step_linear() -> Weight {
-		// Proof size: measured 6622, estimated 8107 bytes.
-		// Fastest run: 2_821_575 ns.
-		Weight::from_parts(2_849_829_000, 8107)
-			.saturating_add(D::get().reads(20))
-			.saturating_add(D::get().writes(18))
+		// Proof size: measured 6803, estimated 8288 bytes.
+		// Fastest run: 2_475_472 ns.
+		Weight::from_parts(2_509_896_000, 8288)
+			.saturating_add(D::get().reads(23))
+			.saturating_add(D::get().writes(20))
 	}
 	fn prove_step_attention() -> Weight {
-		// Proof size: measured 6622, estimated 8107 bytes.
-		// Fastest run: 3_232_938 ns.
-		Weight::from_parts(3_293_832_000, 8107)
-			.saturating_add(D::get().reads(20))
-			.saturating_add(D::get().writes(18))
+		// Proof size: measured 6803, estimated 8288 bytes.
+		// Fastest run: 2_858_600 ns.
+		Weight::from_parts(2_899_687_000, 8288)
+			.saturating_add(D::get().reads(23))
+			.saturating_add(D::get().writes(20))
+	}
+	fn prove_step_generation() -> Weight {
+		// Proof size: measured 3298, estimated 7579 bytes.
+		// Fastest run: 13_017_217 ns.
+		Weight::from_parts(13_132_113_000, 7579)
+			.saturating_add(D::get().reads(23))
+			.saturating_add(D::get().writes(20))
 	}
 	fn authorize_prove_step() -> Weight {
-		// Proof size: measured 4908, estimated 7579 bytes.
-		// Fastest run: 2_740_173 ns.
-		Weight::from_parts(2_767_665_000, 7579)
+		// Proof size: measured 5023, estimated 7579 bytes.
+		// Fastest run: 2_274_615 ns.
+		Weight::from_parts(2_304_691_000, 7579)
+			.saturating_add(D::get().reads(5))
+			.saturating_add(D::get().writes(0))
+	}
+	fn authorize_prove_step_generation() -> Weight {
+		// Proof size: measured 1518, estimated 7579 bytes.
+		// Fastest run: 1_887_869 ns.
+		Weight::from_parts(1_918_407_000, 7579)
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(0))
 	}
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured 6, estimated 3493 bytes.
-		// Fastest run: 7_614 ns.
-		Weight::from_parts(8_225_000, 3493)
+		// Fastest run: 12_033 ns.
+		Weight::from_parts(12_904_000, 3493)
 			.saturating_add(D::get().reads(2))
 			.saturating_add(D::get().writes(1))
 	}
 	fn skip_deadline() -> Weight {
 		// Proof size: measured 58, estimated 5996 bytes.
-		// Fastest run: 16_651 ns.
-		Weight::from_parts(17_613_000, 5996)
+		// Fastest run: 25_027 ns.
+		Weight::from_parts(26_189_000, 5996)
 			.saturating_add(D::get().reads(5))
 			.saturating_add(D::get().writes(2))
 	}
 	fn time_out() -> Weight {
-		// Proof size: measured 2702, estimated 6679 bytes.
-		// Fastest run: 217_538 ns.
-		Weight::from_parts(225_644_000, 6679)
-			.saturating_add(D::get().reads(21))
-			.saturating_add(D::get().writes(20))
+		// Proof size: measured 2952, estimated 7579 bytes.
+		// Fastest run: 326_923 ns.
+		Weight::from_parts(348_343_000, 7579)
+			.saturating_add(D::get().reads(25))
+			.saturating_add(D::get().writes(22))
 	}
 }
 
@@ -128,8 +144,14 @@ impl WeightInfo for () {
 	fn prove_step_attention() -> Weight {
 		WeightsWith::<RocksDbWeight>::prove_step_attention()
 	}
+	fn prove_step_generation() -> Weight {
+		WeightsWith::<RocksDbWeight>::prove_step_generation()
+	}
 	fn authorize_prove_step() -> Weight {
 		WeightsWith::<RocksDbWeight>::authorize_prove_step()
+	}
+	fn authorize_prove_step_generation() -> Weight {
+		WeightsWith::<RocksDbWeight>::authorize_prove_step_generation()
 	}
 	fn on_initialize_idle() -> Weight {
 		WeightsWith::<RocksDbWeight>::on_initialize_idle()
