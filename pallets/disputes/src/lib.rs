@@ -52,8 +52,7 @@
 //! and proofs from its trace, for nodes and tests; `benchmarking.rs`
 //! measures each call at its worst (a one-step proof at the heaviest
 //! all-MiniLM-L6-v2 steps at 512 tokens, and at SmolLM2's heaviest
-//! generation step; `weights.rs` has yet to be regenerated with the
-//! latter, `prove_step_generation`).
+//! generation step), and `prove_step` is weighed at the heaviest of them.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::arithmetic_side_effects)]
