@@ -33,7 +33,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use serde_json::{json, Value};
-use sp_core::crypto::Ss58Codec;
+use sp_core::{crypto::Ss58Codec, Pair};
 use sp_keyring::Sr25519Keyring::{Bob, Charlie};
 
 const MINILM: &str = "all-MiniLM-L6-v2";
@@ -178,12 +178,21 @@ fn openai_clients_are_served_through_the_chain() {
 	node.wait_until("block #1", Duration::from_secs(120), |n| n.best_number() >= 1);
 
 	let keys = dir.path().join("keys.json");
-	let poor = "//gateway-test-poor";
-	std::fs::write(
-		&keys,
-		json!({"sk-bob": "//Bob", "sk-charlie": "//Charlie", "sk-poor": poor}).to_string(),
-	)
-	.unwrap();
+	let (poor, thin) = ("//gateway-test-poor", "//gateway-test-thin");
+	let keys_json =
+		json!({"sk-bob": "//Bob", "sk-charlie": "//Charlie", "sk-poor": poor, "sk-thin": thin});
+	std::fs::write(&keys, keys_json.to_string()).unwrap();
+	// The thin account can hold one MiniLM request (10 mCDR), not three.
+	let thin_account: cinder_runtime::AccountId =
+		sp_core::sr25519::Pair::from_string(thin, None).unwrap().public().into();
+	let milli = cinder_runtime::currency::MILLI_UNITS;
+	node.submit(
+		sp_keyring::Sr25519Keyring::Alice,
+		cinder_runtime::RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: thin_account.clone().into(),
+			value: 25 * milli,
+		}),
+	);
 	let gateway = Gateway::start(&node, &keys);
 	let http = Http::new(&gateway.base);
 
@@ -350,6 +359,19 @@ fn openai_clients_are_served_through_the_chain() {
 	}
 	let now = node.block_hash(node.best_number()).unwrap();
 	assert_eq!(node.held_balance(Bob, now), held_before, "refusals hold nothing");
+
+	// A batch is checked whole: three requests the thin account cannot
+	// hold at once are refused before any is made.
+	let next = node.rpc("inference_nextRequestId", json!([]));
+	let now = node.block_hash(node.best_number()).unwrap();
+	assert!(node.total_balance_of(&thin_account, now) >= 20 * milli, "the thin account is funded");
+	let batch = json!({"model": MINILM, "input": ["one", "two", "three"]});
+	let thin_batch = http.call("/v1/embeddings", Some("sk-thin"), Some(batch));
+	assert_eq!(thin_batch.status, 402, "{}", thin_batch.body);
+	assert_eq!(thin_batch.body["error"]["code"], json!("insufficient_funds"));
+	assert_eq!(node.rpc("inference_nextRequestId", json!([])), next, "no request was made");
+	let now = node.block_hash(node.best_number()).unwrap();
+	assert_eq!(node.held_balance_of(&thin_account, now), 0);
 
 	// Nobody answers: the worker falls silent and the node restarts while
 	// the gateway follows the request; it is refunded, and that is an error.

@@ -18,8 +18,8 @@ use pallet_inference_runtime_api::RequestState;
 use super::{error::ApiError, openai::CinderInfo};
 use crate::{
 	client::{
-		best_block, dispatch_failure, next_request_id, typed, wait_for_request, wait_included,
-		ClientError, Payer, RequestOf,
+		account_data, best_block, dispatch_failure, next_request_id, typed, wait_for_request,
+		wait_included, ClientError, Payer, RequestOf,
 	},
 	jsonrpc::HttpClient,
 };
@@ -126,6 +126,21 @@ impl Chain {
 			)?,
 		)?;
 		Ok(checked.price.0)
+	}
+
+	/// Whether `who` has `amount` free to hold (else the chain's
+	/// insufficient-funds refusal, 402).
+	pub fn can_hold(&self, who: &Account, amount: u128) -> Result<(), ApiError> {
+		let free = account_data(&self.rpc, &who.id, None)?.free;
+		if free < amount {
+			return Err(ClientError::InsufficientFunds {
+				account: who.id.to_ss58check(),
+				free,
+				needed: amount,
+			}
+			.into());
+		}
+		Ok(())
 	}
 
 	/// Signs `call` from `who` and hands it to the node's pool.

@@ -126,6 +126,9 @@ impl Gateway {
 			let max_fee = self.chain.quote(model.id, &ids, who, None)?;
 			requests.push((ids, max_fee));
 		}
+		// Each was quoted alone: the account must hold them all at once.
+		let total = requests.iter().fold(0u128, |sum, (_, fee)| sum.saturating_add(*fee));
+		self.chain.can_hold(who, total)?;
 		let mut submitted = Vec::with_capacity(requests.len());
 		for (ids, max_fee) in &requests {
 			let call = RuntimeCall::Inference(pallet_inference::Call::request {

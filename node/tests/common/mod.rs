@@ -275,7 +275,12 @@ impl Node {
 
 	/// Held (reserved) balance of `who` at block `at`.
 	pub fn held_balance(&self, who: Sr25519Keyring, at: H256) -> u128 {
-		self.account_data(&who.to_account_id(), at).reserved
+		self.held_balance_of(&who.to_account_id(), at)
+	}
+
+	/// Held (reserved) balance of any account at block `at`.
+	pub fn held_balance_of(&self, who: &cinder_runtime::AccountId, at: H256) -> u128 {
+		self.account_data(who, at).reserved
 	}
 
 	fn account_data(
