@@ -18,8 +18,8 @@ use pallet_inference_runtime_api::RequestState;
 use super::{error::ApiError, openai::CinderInfo};
 use crate::{
 	client::{
-		account_data, best_block, dispatch_failure, next_request_id, typed, wait_for_request,
-		wait_included, ClientError, Payer, RequestOf,
+		account_data, best_block, dispatch_failure, find_model, next_request_id, typed,
+		wait_for_request, wait_included, ClientError, Payer, RequestOf,
 	},
 	jsonrpc::HttpClient,
 };
@@ -82,12 +82,10 @@ impl Chain {
 		Ok(typed("inference_models", self.rpc.call("inference_models", json!([]))?)?)
 	}
 
-	/// The active model `name` names (its name, or its id).
+	/// The model `name` names (its name, or its id): the CLI's lookup, whose
+	/// unknown model becomes a 404.
 	pub fn model(&self, name: &str) -> Result<Model, ApiError> {
-		self.models()?
-			.into_iter()
-			.find(|m| m.name == name || name.parse::<u32>().ok() == Some(m.id))
-			.ok_or_else(|| ApiError::unknown_model(name))
+		Ok(find_model(&self.rpc, name)?)
 	}
 
 	pub fn tokenize(&self, model: u32, text: &str) -> Result<Vec<u32>, ApiError> {
