@@ -24,6 +24,9 @@ pub enum Isa {
 	Portable,
 	/// x86_64 AVX2.
 	Avx2,
+	/// x86_64 AVX2 in 128-bit instructions, for cores whose vector unit is
+	/// 128 bits wide (AMD Zen 1: every 256-bit operation runs as two).
+	Avx2Narrow,
 	/// x86_64 AVX-512F.
 	Avx512,
 }
@@ -37,10 +40,16 @@ impl Isa {
 				return Isa::Avx512;
 			}
 			if std::arch::is_x86_feature_detected!("avx2") {
-				return Isa::Avx2;
+				return if narrow_datapath() { Isa::Avx2Narrow } else { Isa::Avx2 };
 			}
 		}
 		Isa::Portable
+	}
+
+	/// Whether this instruction set runs on `avx2` (so `expf`, GELU and the
+	/// quantized kernels take their AVX2 paths).
+	pub fn avx2(self) -> bool {
+		matches!(self, Isa::Avx2 | Isa::Avx2Narrow)
 	}
 
 	/// Every instruction set this CPU runs, narrowest first.
@@ -50,6 +59,7 @@ impl Isa {
 		{
 			if std::arch::is_x86_feature_detected!("avx2") {
 				all.push(Isa::Avx2);
+				all.push(Isa::Avx2Narrow);
 			}
 			if std::arch::is_x86_feature_detected!("avx512f") {
 				all.push(Isa::Avx512);
@@ -63,9 +73,26 @@ impl Isa {
 		match self {
 			Isa::Portable => "portable",
 			Isa::Avx2 => "avx2",
+			Isa::Avx2Narrow => "avx2 (128-bit datapath)",
 			Isa::Avx512 => "avx512f",
 		}
 	}
+}
+
+/// Whether the CPU's vector unit is 128 bits wide: AMD family 17h below
+/// model 30h (Zen and Zen+; Zen 2 is 30h and up) and Hygon's family 18h,
+/// read from `cpuid`.
+#[cfg(target_arch = "x86_64")]
+fn narrow_datapath() -> bool {
+	use core::arch::x86_64::__cpuid;
+	// Leaf 0 is on every x86_64 CPU; leaf 1 (family and model) too.
+	let vendor = __cpuid(0);
+	let amd = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
+	let hygon = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6f67_7948, 0x6e65_476e, 0x656e_6975);
+	let signature = __cpuid(1).eax;
+	let family = ((signature >> 8) & 0xf) + ((signature >> 20) & 0xff);
+	let model = ((signature >> 4) & 0xf) | ((signature >> 12) & 0xf0);
+	(amd && family == 0x17 && model < 0x30) || (hygon && family == 0x18)
 }
 
 /// Computes `step` from `inputs` (as [`verify::recompute`] takes them) on
@@ -87,6 +114,10 @@ pub fn compute(
 		if isa == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
 			// SAFETY: the CPU supports AVX2 (checked just above).
 			return unsafe { x86::compute_avx2(step, inputs, panels) };
+		}
+		if isa == Isa::Avx2Narrow && std::arch::is_x86_feature_detected!("avx2") {
+			// SAFETY: the CPU supports AVX2 (checked just above).
+			return unsafe { x86::compute_avx2_narrow(step, inputs, panels) };
 		}
 	}
 	let _ = isa;
@@ -127,7 +158,7 @@ pub fn gelu_in_place(isa: Isa, data: &mut [f32]) {
 			// SAFETY: the CPU supports AVX-512F (checked just above).
 			return unsafe { x86::gelu_avx512(data) };
 		}
-		if isa == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+		if isa.avx2() && std::arch::is_x86_feature_detected!("avx2") {
 			// SAFETY: the CPU supports AVX2 (checked just above).
 			return unsafe { x86::gelu_avx2(data) };
 		}
@@ -144,7 +175,7 @@ pub fn exp_shifted_in_place(isa: Isa, data: &mut [f32], m: f32) {
 			// SAFETY: the CPU supports AVX-512F (checked just above).
 			return unsafe { x86::exp_avx512(data, m) };
 		}
-		if isa == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+		if isa.avx2() && std::arch::is_x86_feature_detected!("avx2") {
 			// SAFETY: the CPU supports AVX2 (checked just above).
 			return unsafe { x86::exp_avx2(data, m) };
 		}
@@ -184,6 +215,15 @@ mod x86 {
 		panels: Option<&Panels>,
 	) -> Result<Tile, KernelError> {
 		compute_any::<gemm::Avx2>(step, inputs, panels)
+	}
+
+	#[target_feature(enable = "avx2")]
+	pub fn compute_avx2_narrow(
+		step: &Step,
+		inputs: &[&Tile],
+		panels: Option<&Panels>,
+	) -> Result<Tile, KernelError> {
+		compute_any::<gemm::Avx2Narrow>(step, inputs, panels)
 	}
 
 	#[target_feature(enable = "avx512f")]
