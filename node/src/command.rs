@@ -41,6 +41,9 @@ impl SubstrateCli for Cli {
 
 /// Parses the command line and runs what it asks for.
 pub fn run() -> sc_cli::Result<()> {
+	// The worker's traces are freed after every request; keep that memory
+	// for the next one rather than faulting it back in.
+	cinder_engine::keep_freed_memory();
 	let cli = Cli::from_args();
 
 	match &cli.subcommand {

@@ -267,7 +267,8 @@ impl Model {
 	pub fn program(&self, len: usize) -> Result<Program> {
 		let len = u32::try_from(len)
 			.map_err(|_| EngineError::InputLength { len, max: self.max_tokens() })?;
-		Ok(bert::compile(&self.shape, len)?.0)
+		let shapes: Vec<_> = self.layout.iter().map(|t| t.shape()).collect();
+		Ok(bert::compile_program(&self.shape, len, &shapes)?)
 	}
 
 	/// Commitment to how this model compiles: see [`bert::program_hash`].

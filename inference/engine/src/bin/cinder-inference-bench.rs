@@ -54,6 +54,7 @@ struct OnnxRuntime {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+	cinder_engine::keep_freed_memory();
 	let dir = std::env::args()
 		.nth(1)
 		.filter(|a| !a.starts_with("--"))

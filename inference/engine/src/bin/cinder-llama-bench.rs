@@ -89,6 +89,7 @@ fn median_seconds(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+	cinder_engine::keep_freed_memory();
 	let args: Vec<String> = std::env::args().collect();
 	let threads: usize = args
 		.iter()

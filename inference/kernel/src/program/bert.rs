@@ -305,13 +305,27 @@ pub fn weight_layout(shape: &BertShape) -> Result<Vec<WeightTile>, KernelError> 
 /// its [`Plan`], checked against the byte limit. Returns the program and
 /// the weight layout (independent of `seq_len`).
 pub fn compile(shape: &BertShape, seq_len: u32) -> Result<(Program, Vec<WeightTile>), KernelError> {
+	let layout = weight_layout(shape)?;
+	let shapes: Vec<Shape> = layout.iter().map(|t| t.shape()).collect();
+	Ok((compile_program(shape, seq_len, &shapes)?, layout))
+}
+
+/// [`compile`]'s program alone, checked against the weight tiles' shapes
+/// (in layout order) that a caller holding the model already has, without
+/// laying the weights out again (31,662 tiles for all-MiniLM-L6-v2).
+pub fn compile_program(
+	shape: &BertShape,
+	seq_len: u32,
+	weights: &[Shape],
+) -> Result<Program, KernelError> {
 	let plan = Plan::new(shape, seq_len)?;
+	if weights.len() != plan.weight_count() as usize {
+		return Err(KernelError::BadSource);
+	}
 	let steps = (0..plan.len()).map(|i| plan.step(i)).collect::<Result<Vec<_>, _>>()?;
 	let program = Program { seq_len, steps };
-	let layout = plan.dims().layout();
-	let shapes: Vec<Shape> = layout.iter().map(|t| t.shape()).collect();
-	program.check(&shapes, Shape { rows: 1, cols: shape.hidden })?;
-	Ok((program, layout))
+	program.check(weights, Shape { rows: 1, cols: shape.hidden })?;
+	Ok(program)
 }
 
 /// Commitment to how a BERT encoder of `shape` compiles, for every sequence

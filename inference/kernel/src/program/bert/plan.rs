@@ -99,10 +99,6 @@ impl Plan {
 		self.dims.weight_count
 	}
 
-	pub(super) fn dims(&self) -> &Dims {
-		&self.dims
-	}
-
 	/// Step `i`, exactly as [`super::compile`] lists it.
 	pub fn step(&self, i: u32) -> Result<Step, KernelError> {
 		let n = self.n;
