@@ -6,6 +6,13 @@
 //! largest step and multiply-adds. The CPU and the instruction set the
 //! engine dispatched to head the table.
 //!
+//! A last table gives what bounds the linear layers: one thread's
+//! multiply-adds per second on one MiniLM linear step (16 × 384 by 384 ×
+//! 64, everything in cache) for each instruction set's kernel, beside a
+//! fused multiply-add kernel of the same shape that spec v1 does not allow
+//! (one rounding per term, as ONNX Runtime's kernels compute), and what
+//! ONNX Runtime sustains per thread over the whole model.
+//!
 //! `cinder-inference-bench [MODEL_DIR] [--threads N] [--seconds S]
 //! [--onnx-runtime FILE] [--profile LEN]`; `--profile LEN` runs only the
 //! canonical path at `LEN` tokens, for a profiler; `MODEL_DIR` defaults to
@@ -98,6 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	println!();
 	println!("| seq len | canonical sent/s | candle f32 sent/s | ONNX Runtime f32 sent/s | canonical / candle | canonical / ONNX Runtime | hashing share | trace bytes hashed | steps | largest step (in+out) | multiply-adds |");
 	println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+	let mut model_macs = Vec::new();
 	for len in [16usize, 128] {
 		let ids = ids_of_len(&model, len);
 		let canonical = runs_per_second(seconds, || {
@@ -145,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			}
 		}
 		let onnx = ort.as_ref().and_then(|o| o.sentences_per_second.get(&len.to_string()).copied());
+		model_macs.push((len, macs, onnx));
 		println!(
 			"| {len} | {canonical:.1} | {candle:.1} | {} | {:.2}× | {} | {:.1}% | {:.1} MB at {hash_rate:.0} MB/s | {} | {:.1} KiB | {:.1} M |",
 			onnx.map_or("-".to_string(), |o| format!("{o:.1}")),
@@ -186,5 +195,143 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		let side_by_side = f64::from(served) / start.elapsed().as_secs_f64();
 		println!("| {len} | {one:.1} | {side_by_side:.1} |");
 	}
+	ceiling(seconds, threads, &model_macs);
 	Ok(())
+}
+
+/// The last table: see the crate docs.
+fn ceiling(seconds: f64, threads: usize, model_macs: &[(usize, u64, Option<f64>)]) {
+	let (rows, k, n) = (16usize, 384usize, 64usize);
+	let macs = (rows * k * n) as f64;
+	let a: Vec<f32> = (0..rows * k).map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5).collect();
+	let w: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 1000) as f32 * 1e-3 - 0.5).collect();
+	let tiles = (
+		Tile { rows: rows as u32, cols: k as u32, data: a.clone() },
+		Tile { rows: k as u32, cols: n as u32, data: w.clone() },
+		Tile { rows: 1, cols: n as u32, data: vec![0.0; n] },
+	);
+	let panels = cinder_engine::gemm::Panels::of_tile(&tiles.1);
+	let step = cinder_kernel::Step {
+		op: Op::Linear { gelu: false },
+		inputs: Vec::new(),
+		rows: rows as u32,
+		cols: n as u32,
+	};
+	println!();
+	println!("| linear step 16 × 384 · 384 × 64, one thread, in cache | G multiply-adds/s |");
+	println!("| --- | --- |");
+	for isa in Isa::available() {
+		let inputs = [&tiles.0, &tiles.1, &tiles.2];
+		let rate = runs_per_second(seconds / 2.0, || {
+			let _ = cinder_engine::simd::compute(isa, &step, &inputs, Some(&panels));
+		});
+		println!("| canonical, {} kernel | {:.1} |", isa.name(), rate * macs / 1e9);
+	}
+	if let Some(rate) = fused::rate(seconds / 2.0, &a, &w, rows, k, n) {
+		println!(
+			"| fused multiply-add (not spec v1: one rounding per term), AVX2 + FMA | {:.1} |",
+			rate * macs / 1e9
+		);
+	}
+	for (len, macs, onnx) in model_macs {
+		if let Some(o) = onnx {
+			println!(
+				"| ONNX Runtime over the whole model at {len} tokens, per thread | {:.1} |",
+				o * *macs as f64 / threads as f64 / 1e9
+			);
+		}
+	}
+}
+
+/// A fused multiply-add kernel of the canonical kernels' shape (four rows
+/// by 16 columns over the same packed panels), for the ceiling table only:
+/// spec v1 rounds every product before adding it, which this does not.
+mod fused {
+	use cinder_engine::bench::runs_per_second;
+
+	/// Runs per second of `a · w` (`rows × k` by `k × n`), or `None` where
+	/// the CPU has no AVX2 and FMA.
+	pub fn rate(
+		seconds: f64,
+		a: &[f32],
+		w: &[f32],
+		rows: usize,
+		k: usize,
+		n: usize,
+	) -> Option<f64> {
+		#[cfg(target_arch = "x86_64")]
+		if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+		{
+			let panels = pack(w, k, n);
+			let mut out = vec![0.0f32; rows * n];
+			return Some(runs_per_second(seconds, || {
+				// SAFETY: the CPU has AVX2 and FMA (checked above); `a` is
+				// `rows × k`, `panels` `n / 16` panels of `k × 16`, `out`
+				// `rows × n`.
+				#[allow(unsafe_code)]
+				unsafe {
+					x86::gemm(a, &panels, rows, k, n, &mut out)
+				};
+				std::hint::black_box(&out);
+			}));
+		}
+		let _ = (seconds, a, w, rows, k, n);
+		None
+	}
+
+	/// `w` (`k × n`, `n` a multiple of 16) in `k`-major panels of 16.
+	fn pack(w: &[f32], k: usize, n: usize) -> Vec<f32> {
+		let mut p = Vec::with_capacity(k * n);
+		for j0 in (0..n).step_by(16) {
+			for row in w.chunks_exact(n).take(k) {
+				p.extend_from_slice(&row[j0..j0 + 16]);
+			}
+		}
+		p
+	}
+
+	#[cfg(target_arch = "x86_64")]
+	#[allow(unsafe_code)]
+	mod x86 {
+		use core::arch::x86_64::*;
+
+		/// # Safety
+		/// AVX2 and FMA; shapes as [`super::rate`] says, `rows` a multiple
+		/// of 4.
+		#[target_feature(enable = "avx2,fma")]
+		pub unsafe fn gemm(
+			a: &[f32],
+			panels: &[f32],
+			rows: usize,
+			k: usize,
+			n: usize,
+			out: &mut [f32],
+		) {
+			for p in 0..n / 16 {
+				let w = panels[p * k * 16..].as_ptr();
+				for r0 in (0..rows).step_by(4) {
+					// SAFETY: in bounds by the shapes (the caller's promise).
+					unsafe {
+						let row = |m: usize| a.as_ptr().add((r0 + m) * k);
+						let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
+						let mut c = [_mm256_setzero_ps(); 8];
+						for kk in 0..k {
+							let w0 = _mm256_loadu_ps(w.add(kk * 16));
+							let w1 = _mm256_loadu_ps(w.add(kk * 16 + 8));
+							for (m, ap) in [a0, a1, a2, a3].into_iter().enumerate() {
+								let x = _mm256_broadcast_ss(&*ap.add(kk));
+								c[2 * m] = _mm256_fmadd_ps(x, w0, c[2 * m]);
+								c[2 * m + 1] = _mm256_fmadd_ps(x, w1, c[2 * m + 1]);
+							}
+						}
+						for (m, pair) in c.chunks_exact(2).enumerate() {
+							let o = out.as_mut_ptr().add((r0 + m) * n + p * 16);
+							_mm256_storeu_ps(o, pair[0]);
+							_mm256_storeu_ps(o.add(8), pair[1]);
+						}
+					}
+				}
+			}
+		}
+	}
 }
