@@ -11,7 +11,9 @@
 //!   Outputs are independent, so computing them side by side does not
 //!   change any output's sum. There is one per instruction set, written
 //!   with its intrinsics (AVX2: 4 rows × 2 vectors; AVX-512: 8 rows × 1
-//!   vector, eight independent adds in flight) and a portable one.
+//!   vector, eight independent adds in flight), one for AVX2 cores with a
+//!   128-bit datapath (AMD Zen 1: 3 rows × 4 four-lane vectors, in
+//!   assembly) and a portable one.
 //! - `A` is read where it lies, as the column tiles a step names (a linear
 //!   step over a 1536-wide input reads 24 tiles), instead of being copied
 //!   into one matrix first.

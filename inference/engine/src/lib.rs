@@ -10,7 +10,8 @@
 //!   canonical kernels, handing steps to threads as their inputs are ready,
 //!   and returns the output, every trace leaf and the trace root;
 //! - [`simd`] computes one step on the widest instruction set the CPU has
-//!   (AVX-512, AVX2 or portable, chosen at run time), bit-identical to the
+//!   (AVX-512, AVX2, AVX2 on a 128-bit datapath, or portable, chosen at run
+//!   time), bit-identical to the
 //!   kernel's scalar reference: linear layers as packed GEMM ([`gemm`]:
 //!   weights packed at load, register-blocked micro-kernels), attention as
 //!   two GEMMs and a softmax ([`attention`]), and `expf`/`erff`/GELU eight
