@@ -104,8 +104,8 @@ impl Payer {
 		let pair = sr25519::Pair::from_string(suri, None)
 			.map_err(|e| ClientError::BadKey(format!("{e:?}")))?;
 		let account = cinder_runtime::AccountId::from(pair.public());
-		let genesis_hex = rpc.call("chain_getBlockHash", json!([0]))?;
-		let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap_or_default())?);
+		let genesis: H256 =
+			typed("chain_getBlockHash", rpc.call("chain_getBlockHash", json!([0]))?)?;
 		let nonce = next_nonce(&rpc, &account)?;
 		Ok(Self { rpc, pair, account, genesis, nonce })
 	}
@@ -278,6 +278,16 @@ pub(crate) fn next_request_id(rpc: &HttpClient) -> Result<u64> {
 	typed("inference_nextRequestId", rpc.call("inference_nextRequestId", json!([]))?)
 }
 
+/// `text` in model `model`'s tokens, by the node's tokenizer.
+pub(crate) fn tokenize(rpc: &HttpClient, model: u32, text: &str) -> Result<Vec<u32>> {
+	typed("inference_tokenize", rpc.call("inference_tokenize", json!([model, text]))?)
+}
+
+/// The text of model `model`'s tokens `ids`, by the node's tokenizer.
+pub(crate) fn detokenize(rpc: &HttpClient, model: u32, ids: &[u32]) -> Result<String> {
+	typed("inference_detokenize", rpc.call("inference_detokenize", json!([model, ids]))?)
+}
+
 /// The name of a request's state, as `state.state` spells it in JSON.
 pub(crate) fn state_name<A, B, N>(state: &RequestState<A, B, N>) -> &'static str {
 	match state {
@@ -414,10 +424,7 @@ impl EmbedCmd {
 
 		let mut pending = Vec::new();
 		for text in &self.texts {
-			let ids: Vec<u32> = typed(
-				"inference_tokenize",
-				payer.rpc.call("inference_tokenize", json!([model_id, text]))?,
-			)?;
+			let ids = tokenize(&payer.rpc, model_id, text)?;
 			payer.rpc.call("inference_estimateFee", json!([model_id, ids]))?;
 			let tokens = ids.len();
 			let (_, hash) = payer.request(model_id, ids, max_fee)?;

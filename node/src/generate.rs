@@ -6,15 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sp_core::crypto::Ss58Codec;
 
 use pallet_inference_rpc::FeeInfo;
 use pallet_inference_runtime_api::{ModelKind, RequestState, Sampling};
 
 use crate::client::{
-	account_data, find_model, find_requests, next_request_id, typed, wait_for_request, ClientError,
-	Payer, Result,
+	self, account_data, find_model, find_requests, next_request_id, typed, wait_for_request,
+	ClientError, Payer, Result,
 };
 
 /// Generate a reply with a chat model through a running chain.
@@ -101,10 +101,7 @@ impl GenerateCmd {
 		} else {
 			self.text.clone()
 		};
-		let ids: Vec<u32> = typed(
-			"inference_tokenize",
-			payer.rpc.call("inference_tokenize", json!([model_id, prompt]))?,
-		)?;
+		let ids = client::tokenize(&payer.rpc, model_id, &prompt)?;
 		// The most it can cost: the prompt and every allowed token.
 		let quote = payer.rpc.call(
 			"inference_estimateFee",
@@ -143,7 +140,8 @@ impl GenerateCmd {
 		let reply = info.tokens.clone().unwrap_or_default();
 		let text = match info.text {
 			Some(text) => text,
-			None => self.detokenize(&payer, model_id, &reply)?,
+			// A node that did not put the text in the request's view.
+			None => client::detokenize(&payer.rpc, model_id, &reply)?,
 		};
 		let text = text.trim_end_matches(cinder_engine::llama::CHAT_TURN_END).to_string();
 		if !self.json {
@@ -173,12 +171,5 @@ impl GenerateCmd {
 			_ => println!("  not finished"),
 		}
 		Ok(())
-	}
-
-	/// The reply's text from the node's tokenizer (for a node that did not
-	/// put it in the request's view).
-	fn detokenize(&self, payer: &Payer, model: u32, reply: &[u32]) -> Result<String> {
-		let text: Value = payer.rpc.call("inference_detokenize", json!([model, reply]))?;
-		Ok(text.as_str().unwrap_or_default().to_string())
 	}
 }

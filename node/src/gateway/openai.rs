@@ -165,6 +165,19 @@ pub struct Usage {
 	pub total_tokens: u64,
 }
 
+impl Usage {
+	/// A chat completion's: the prompt's tokens and the reply's.
+	pub fn of_chat(prompt_tokens: usize, info: &crate::client::RequestOf) -> Self {
+		let prompt = prompt_tokens as u64;
+		let completion = info.tokens.as_ref().map_or(0, Vec::len) as u64;
+		Self {
+			prompt_tokens: prompt,
+			completion_tokens: Some(completion),
+			total_tokens: prompt.saturating_add(completion),
+		}
+	}
+}
+
 /// An error in OpenAI's shape.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
