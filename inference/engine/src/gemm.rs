@@ -157,6 +157,29 @@ mod x86 {
 	/// Panel rows (of one cache line each) prefetched ahead.
 	const PREFETCH: usize = 16;
 
+	/// The panel's rows `kc` when every row of `a` holds that many values
+	/// (`None` otherwise: callers check shapes first, and a kernel given
+	/// short rows leaves its accumulators unchanged).
+	#[inline(always)]
+	fn depth<const M: usize>(a: &[&[f32]; M], panel: &[f32]) -> Option<usize> {
+		let kc = panel.len() / NR;
+		a.iter().all(|row| row.len() >= kc).then_some(kc)
+	}
+
+	/// `a` and `acc` as exactly `N` rows, when `M` is `N`: what a kernel
+	/// written out for `N` rows takes.
+	#[inline(always)]
+	#[allow(clippy::type_complexity)]
+	fn exactly<'r, 's, const M: usize, const N: usize>(
+		a: &'r [&'s [f32]; M],
+		acc: &'r mut [[f32; NR]; M],
+	) -> Option<(&'r [&'s [f32]; N], &'r mut [[f32; NR]; N])> {
+		Some((
+			<&[&[f32]; N]>::try_from(&a[..]).ok()?,
+			<&mut [[f32; NR]; N]>::try_from(&mut acc[..]).ok()?,
+		))
+	}
+
 	/// AVX2: `M ≤ 4` rows × two 8-lane vectors of accumulators (eight of
 	/// the sixteen vector registers; six rows spill).
 	pub struct Avx2;
@@ -166,20 +189,14 @@ mod x86 {
 
 		#[inline(always)]
 		fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
-			let kc = panel.len() / NR;
-			if a.iter().any(|row| row.len() < kc) {
-				return;
-			}
+			let Some(kc) = depth(&a, panel) else { return };
 			// SAFETY: only instantiated under `#[target_feature(enable =
 			// "avx2")]` callers (`simd::compute` checks the CPU), and the
 			// rows hold at least `kc` values.
 			unsafe {
-				match (
-					<&[&[f32]; 4]>::try_from(&a[..]),
-					<&mut [[f32; NR]; 4]>::try_from(&mut acc[..]),
-				) {
-					(Ok(a), Ok(acc)) => avx2_4(a, panel, kc, acc),
-					_ => avx2::<M>(a, panel, kc, acc),
+				match exactly::<M, 4>(&a, acc) {
+					Some((a, acc)) => avx2_4(a, panel, kc, acc),
+					None => avx2::<M>(a, panel, kc, acc),
 				}
 			}
 		}
@@ -285,9 +302,10 @@ mod x86 {
 	/// accumulators, in 128-bit instructions. A 128-bit broadcast is one
 	/// operation where a 256-bit one is two, and the panel's three upper
 	/// quarters are read by the multiplies themselves, so the front end
-	/// issues fewer operations per multiply-add than [`Avx2`]'s: 16.5
-	/// against 13.2 G multiply-adds per second on one Zen 1 core. The
-	/// arithmetic, and so every bit, is the same.
+	/// issues fewer operations per multiply-add than [`Avx2`]'s (on one Zen
+	/// 1 core, 15.5 against 14.6 G multiply-adds per second on a MiniLM
+	/// linear step: `cinder-inference-bench`'s last table). The arithmetic,
+	/// and so every bit, is the same.
 	pub struct Avx2Narrow;
 
 	impl Micro for Avx2Narrow {
@@ -295,27 +313,21 @@ mod x86 {
 
 		#[inline(always)]
 		fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
-			let kc = panel.len() / NR;
-			if a.iter().any(|row| row.len() < kc) {
-				return;
-			}
+			let Some(kc) = depth(&a, panel) else { return };
 			// SAFETY: only instantiated under `#[target_feature(enable =
 			// "avx2")]` callers (`simd::compute` checks the CPU), and the
 			// rows hold at least `kc` values.
 			unsafe {
-				match (
-					<&[&[f32]; 3]>::try_from(&a[..]),
-					<&mut [[f32; NR]; 3]>::try_from(&mut acc[..]),
-				) {
-					(Ok(a), Ok(acc)) => narrow_3(a, panel, kc, acc),
-					_ => narrow::<M>(a, panel, kc, acc),
+				match exactly::<M, 3>(&a, acc) {
+					Some((a, acc)) => narrow_3(a, panel, kc, acc),
+					None => narrow::<M>(a, panel, kc, acc),
 				}
 			}
 		}
 	}
 
 	/// [`Avx2Narrow`] for three rows, written out in assembly: the twelve
-	/// accumulators stay in `xmm0`–`xmm11`, the panel's first quarter is
+	/// accumulators stay in twelve `xmm` registers, the panel's first quarter is
 	/// loaded once per `k` and its other three are read by the multiplies
 	/// themselves. (Written with intrinsics, the compiler keeps all four
 	/// quarters in registers and spills accumulators to the stack, which
@@ -477,10 +489,7 @@ mod x86 {
 
 		#[inline(always)]
 		fn run<const M: usize>(a: [&[f32]; M], panel: &[f32], acc: &mut [[f32; NR]; M]) {
-			let kc = panel.len() / NR;
-			if a.iter().any(|row| row.len() < kc) {
-				return;
-			}
+			let Some(kc) = depth(&a, panel) else { return };
 			// SAFETY: only instantiated under `#[target_feature(enable =
 			// "avx512f")]` callers (`simd::compute` checks the CPU), and the
 			// rows hold at least `kc` values.
